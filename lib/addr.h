@@ -1,0 +1,81 @@
+/*
+ * addr.h - mail addresses out of the SMTP envelope and out of headers.
+ *
+ * Two parsers, both pure functions of their input, both thread-safe:
+ *
+ * addr_parse_envelope() takes the MAIL FROM argument as an MTA hands it
+ * to a milter.  Postfix's smtpd gives the raw argument, "<a@b>" (ESMTP
+ * parameters come as separate strings and are not passed here); its
+ * cleanup path (non_smtpd_milters) and Sendmail may give a bare address
+ * "a@b".  Understood: the null reverse-path ("<>" or the empty string),
+ * source routes ("<@relay1,@relay2:a@b>": the route is dropped), quoted
+ * local parts ("\"a b\"@c"), address literals ("a@[192.0.2.1]",
+ * "a@[IPv6:2001:db8::1]"), and raw UTF-8 (SMTPUTF8).  Surrounding
+ * whitespace is ignored.
+ *
+ * addr_parse_header_list() takes the body of an address header (From,
+ * Sender, Reply-To, ...) as it arrives from the MTA: possibly folded with
+ * CRLF or bare LF, possibly with raw UTF-8 (RFC 6532) or RFC 2047 encoded
+ * words in display names.  It follows RFC 5322 including its obsolete
+ * syntax: display names, quoted strings with quoted-pairs, nested comments
+ * anywhere, groups (empty ones too), obs-route, several mailboxes per field,
+ * empty list elements.  Malformed input yields every address that can be
+ * recovered and sets ADDR_F_MALFORMED; it never reads past len bytes.
+ *
+ * Limits (also in the man page): a field longer than ADDR_MAX_FIELD bytes
+ * is parsed up to that length and flagged ADDR_F_TRUNCATED; at most
+ * ADDR_MAX_COUNT addresses are returned per field (the rest flagged
+ * ADDR_F_TRUNCATED); a local part over ADDR_MAX_LOCAL or a domain over
+ * ADDR_MAX_DOMAIN bytes makes that address malformed (dropped, flagged).
+ *
+ * The strings returned are the local part with quoting removed (quoted
+ * pairs resolved, comments and folding whitespace dropped) and the domain
+ * as written (comments and CFWS around dots removed, not lower-cased, not
+ * IDNA-converted: that is domain_normalise's job).  An address literal's
+ * domain is returned with its brackets ("[192.0.2.1]") and literal = 1.
+ */
+#ifndef DM_ADDR_H
+#define DM_ADDR_H
+
+#include <stddef.h>
+
+#define ADDR_MAX_FIELD  65536   /* bytes of one header field parsed */
+#define ADDR_MAX_COUNT  100     /* addresses kept from one field */
+#define ADDR_MAX_LOCAL  256     /* bytes of a local part (RFC: 64 octets) */
+#define ADDR_MAX_DOMAIN 255     /* bytes of a domain as written */
+
+struct addr {
+	char	*local;		/* unquoted local part, UTF-8, malloc'd */
+	char	*domain;	/* domain as written, malloc'd */
+	int	 literal;	/* domain is an address literal [..] */
+};
+
+struct addr_list {
+	struct addr	*v;	/* n addresses, malloc'd */
+	size_t		 n;
+	int		 flags;	/* ADDR_F_* */
+};
+
+#define ADDR_F_MALFORMED  0x01	/* something could not be parsed */
+#define ADDR_F_TRUNCATED  0x02	/* a limit was reached */
+
+/* Return values of addr_parse_envelope. */
+#define ADDR_OK       0		/* *out holds an address */
+#define ADDR_NULL     1		/* the null reverse-path: nothing to classify */
+#define ADDR_ESYNTAX -1		/* not a reverse-path; *out untouched */
+#define ADDR_ENOMEM  -2		/* out of memory; *out untouched */
+
+/* Parse a MAIL FROM argument (NUL-terminated).  Returns ADDR_OK,
+ * ADDR_NULL, ADDR_ESYNTAX or ADDR_ENOMEM. */
+int	addr_parse_envelope(const char *arg, struct addr *out);
+
+/* Parse an address header body of len bytes (need not be NUL-terminated).
+ * Returns 0 with *out filled (possibly n == 0, flags telling why), or
+ * ADDR_ENOMEM with *out empty. */
+int	addr_parse_header_list(const char *value, size_t len,
+	    struct addr_list *out);
+
+void	addr_free(struct addr *);
+void	addr_list_free(struct addr_list *);
+
+#endif

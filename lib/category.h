@@ -1,0 +1,39 @@
+/*
+ * category.h - what a sender address is, and where it appeared.
+ *
+ * Shared vocabulary of the classifier, the list database, the policy and
+ * the logs.  The names are the strings used in config files, list files,
+ * log lines and the tag header.
+ */
+#ifndef DM_CATEGORY_H
+#define DM_CATEGORY_H
+
+enum category {
+	CAT_CLEAN = 0,		/* on no list */
+	CAT_DISPOSABLE,		/* a disposable / temporary mailbox service */
+	CAT_RELAY,		/* an anonymous alias or relay service */
+	CAT_ALLOWED,		/* on the allowlist */
+	CAT_INVALID,		/* domain unusable (syntax, not normalisable) */
+	CAT_COUNT
+};
+
+/* Where an address was found.  ROLE_COUNT is not a role. */
+enum role {
+	ROLE_ENVELOPE = 0,	/* MAIL FROM */
+	ROLE_FROM,
+	ROLE_SENDER,
+	ROLE_REPLY_TO,
+	ROLE_RESENT_FROM,
+	ROLE_RESENT_SENDER,
+	ROLE_DNT,		/* Disposition-Notification-To */
+	ROLE_COUNT
+};
+
+const char	*category_name(enum category);	/* "disposable" ... */
+int		 category_byname(const char *);	/* -1 if unknown */
+const char	*role_name(enum role);		/* "envelope", "reply-to" ... */
+int		 role_byname(const char *);	/* -1; accepts the header name
+						   too ("Reply-To") */
+const char	*role_header(enum role);	/* "Reply-To"; NULL for envelope */
+
+#endif

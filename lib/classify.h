@@ -1,0 +1,71 @@
+/*
+ * classify.h - from addresses to a verdict per address and per message.
+ *
+ * classify_address() normalises the domain of one parsed address, looks it
+ * up in the list database and returns its category, the entry that matched
+ * with its sources, and the keyed hash of the canonical address (the only
+ * trace of the address that may be logged).
+ *
+ * A message is classified from its sender addresses (envelope, From,
+ * Sender, Reply-To, ...).  The decisive address is the one whose category
+ * maps to the most severe action under the policy (reject > tempfail > tag
+ * > accept); ties go to the more severe category (disposable > relay >
+ * invalid > clean > allowed), then to the earlier role (envelope first).
+ *
+ * Pure functions of their inputs and the database: thread-safe.
+ */
+#ifndef DM_CLASSIFY_H
+#define DM_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "category.h"
+#include "domain.h"
+#include "hash.h"
+#include "listdb.h"
+
+enum action {
+	ACT_ACCEPT = 0,		/* let through, log only */
+	ACT_TAG,		/* add the tag header */
+	ACT_TEMPFAIL,
+	ACT_REJECT,
+	ACT_COUNT
+};
+
+const char	*action_name(enum action);
+int		 action_byname(const char *);	/* -1 if unknown */
+
+struct policy {
+	enum action	action[CAT_COUNT];	/* per category */
+	char		subaddr_sep;		/* '+' by default, '\0' off */
+};
+
+/* Defaults: disposable -> reject, relay -> tag, others -> accept. */
+void	policy_default(struct policy *);
+
+struct verdict {
+	enum category	category;
+	enum role	role;
+	char		domain[DOMAIN_MAX + 1];	/* normalised; "" if invalid */
+	char		hash[HASH_HEX_LEN + 1];	/* keyed hash of the address */
+	struct listdb_match match;		/* what the lists said */
+};
+
+/* Classify one address found in role.  Returns 0, or -1 on a database or
+ * hashing error (reason in err; the verdict is then unusable and the caller
+ * applies its failure action). */
+int	classify_address(struct listdb *, const struct hash_key *,
+	    const struct policy *, const struct addr *, enum role,
+	    struct verdict *, char *err, size_t errlen);
+
+/* Index of the decisive verdict among n (n > 0). */
+size_t	classify_decisive(const struct policy *, const struct verdict *,
+	    size_t n);
+
+/* The tag header value for a verdict: "disposable; role=reply-to;
+ * match=mailinator.com".  Returns the length written (< len), or -1 if it
+ * does not fit. */
+int	verdict_tag_value(const struct verdict *, char *buf, size_t len);
+
+#endif

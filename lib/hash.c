@@ -1,0 +1,1 @@
+/* hash.c - to be written */

@@ -1,0 +1,56 @@
+/*
+ * hash.h - keyed hashes of mail addresses: what logs and records carry
+ * instead of the address.
+ *
+ * The canonical form of an address: the domain normalised (A-label, lower
+ * case) and the local part lower-cased with its subaddress tag removed (the
+ * separator and what follows it, separator configurable, default '+';
+ * '\0' disables).  "Foo+news@Example.COM" -> "foo@example.com".
+ *
+ * HASH_HMAC: HMAC-SHA-256 over the canonical form with a secret key read
+ * from a key file; without the key the hash cannot be reversed by guessing
+ * addresses.  HASH_SHA256: plain SHA-256 of the canonical form, for
+ * interoperability with systems that share unsalted hashes; it is weaker:
+ * anyone with a list of candidate addresses can reverse it by dictionary.
+ *
+ * The key file holds the key as at least 64 hex digits (32 bytes) on one
+ * line, "#" comments allowed; it must not be readable or writable by group
+ * or others.  Hashes are shown as 64 lower-case hex digits.
+ */
+#ifndef DM_HASH_H
+#define DM_HASH_H
+
+#include <stddef.h>
+
+#define HASH_HEX_LEN 64
+#define HASH_KEY_MAX 64		/* bytes of key */
+#define HASH_CANON_MAX 600	/* bytes of a canonical address, NUL incl. */
+
+enum hash_mode { HASH_HMAC = 0, HASH_SHA256 };
+
+struct hash_key {
+	enum hash_mode	mode;
+	unsigned char	key[HASH_KEY_MAX];
+	size_t		keylen;
+};
+
+/* Read a key file.  Returns 0, or -1 with a reason (naming the file and
+ * line) in err: unreadable, readable by group/others, no key, short key. */
+int	hash_key_load(const char *path, struct hash_key *k, char *err,
+	    size_t errlen);
+
+/* Create a new key file with a fresh random key, mode 0600, refusing to
+ * overwrite an existing file.  Returns 0 or -1 with err. */
+int	hash_key_generate(const char *path, char *err, size_t errlen);
+
+/* Build the canonical form of local@ascii_domain (domain already
+ * normalised) into out (HASH_CANON_MAX bytes).  Returns 0, or -1 if it
+ * does not fit. */
+int	hash_canonical(const char *local, const char *ascii_domain, char sep,
+	    char *out);
+
+/* Hash a canonical address; hex receives HASH_HEX_LEN + 1 bytes.
+ * Returns 0 or -1 (OpenSSL failure). */
+int	hash_hex(const struct hash_key *k, const char *canonical, char *hex);
+
+#endif

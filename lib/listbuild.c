@@ -1,0 +1,1 @@
+/* listbuild.c - to be written */

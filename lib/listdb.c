@@ -1,0 +1,1 @@
+/* listdb.c - to be written */

@@ -1,0 +1,1 @@
+/* state.c - to be written */
