@@ -1,1 +1,132 @@
-/* classify.c - to be written */
+/*
+ * classify.c - verdicts per address and the decisive one of a message
+ * (see classify.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "classify.h"
+
+static const char *const action_names[ACT_COUNT] = {
+	"accept", "tag", "tempfail", "reject"
+};
+
+const char *
+action_name(enum action a)
+{
+	return (unsigned)a < ACT_COUNT ? action_names[a] : "?";
+}
+
+int
+action_byname(const char *s)
+{
+	for (int i = 0; i < ACT_COUNT; i++)
+		if (strcasecmp(s, action_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+policy_default(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < CAT_COUNT; i++)
+		p->action[i] = ACT_ACCEPT;
+	p->action[CAT_DISPOSABLE] = ACT_REJECT;
+	p->action[CAT_RELAY] = ACT_TAG;
+	p->subaddr_sep = '+';
+}
+
+int
+classify_address(struct listdb *db, const struct hash_key *key,
+    const struct policy *pol, const struct addr *a, enum role role,
+    struct verdict *v, char *err, size_t errlen)
+{
+	char canon[HASH_CANON_MAX];
+
+	memset(v, 0, sizeof(*v));
+	v->role = role;
+	v->match.category = CAT_CLEAN;
+
+	if (a->literal ||
+	    domain_normalise(a->domain, v->domain) != DOMAIN_OK) {
+		/* An address literal or an unusable domain: no list can
+		 * name it.  It is still hashed (from its raw domain,
+		 * lower-cased) so that its log line can be correlated. */
+		v->category = CAT_INVALID;
+		v->domain[0] = '\0';
+		snprintf(canon, sizeof(canon), "%s", a->domain);
+		for (char *p = canon; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+		if (hash_canonical(a->local, canon, pol->subaddr_sep,
+		    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
+			snprintf(err, errlen, "cannot hash address");
+			return -1;
+		}
+		return 0;
+	}
+
+	if (listdb_lookup(db, v->domain, &v->match, err, errlen) != 0)
+		return -1;
+	v->category = v->match.category;
+
+	if (hash_canonical(a->local, v->domain, pol->subaddr_sep,
+	    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
+		snprintf(err, errlen, "cannot hash address");
+		return -1;
+	}
+	return 0;
+}
+
+/* Severity of a category when actions tie: the more telling one wins. */
+static int
+category_rank(enum category c)
+{
+	switch (c) {
+	case CAT_DISPOSABLE:	return 4;
+	case CAT_RELAY:		return 3;
+	case CAT_INVALID:	return 2;
+	case CAT_CLEAN:		return 1;
+	default:		return 0;
+	}
+}
+
+size_t
+classify_decisive(const struct policy *pol, const struct verdict *v,
+    size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		enum action ab = pol->action[v[best].category];
+		enum action ai = pol->action[v[i].category];
+
+		if (ai > ab || (ai == ab &&
+		    (category_rank(v[i].category) >
+		    category_rank(v[best].category) ||
+		    (category_rank(v[i].category) ==
+		    category_rank(v[best].category) &&
+		    v[i].role < v[best].role))))
+			best = i;
+	}
+	return best;
+}
+
+int
+verdict_tag_value(const struct verdict *v, char *buf, size_t len)
+{
+	int n;
+
+	if (v->match.entry[0] != '\0')
+		n = snprintf(buf, len, "%s; role=%s; match=%s",
+		    category_name(v->category), role_name(v->role),
+		    v->match.entry);
+	else
+		n = snprintf(buf, len, "%s; role=%s",
+		    category_name(v->category), role_name(v->role));
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
