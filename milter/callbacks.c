@@ -266,7 +266,6 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	    &c->st->cfg.policy, &c->env, ROLE_ENVELOPE, &c->v, c->error,
 	    sizeof(c->error)) != 0)
 		return SMFIS_CONTINUE;
-	}
 	c->have_v = 1;
 	c->act = c->st->cfg.policy.action[c->v.category];
 	if (c->act == ACT_REJECT)
