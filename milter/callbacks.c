@@ -88,7 +88,7 @@ static void
 log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 {
 	const struct config *cfg = &c->st->cfg;
-	char extra[256] = "";
+	char extra[512] = "";
 	size_t n = 0;
 
 	if (cfg->mode == MODE_OBSERVE)
