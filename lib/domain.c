@@ -11,7 +11,9 @@
  *	labels that claim to be A-labels ("xn--") go through libidn2, which
  *	decodes and re-encodes them (its A-label round trip) so that a forged
  *	"xn--" label cannot pass as valid.  Non-ASCII input is mapped with
- *	UTS #46 (non-transitional, NFC) to A-labels.  The result is checked
+ *	UTS #46 (non-transitional, NFC) to A-labels, with transitional
+ *	processing as a guarded fallback for names IDNA2008 disallows but
+ *	DNS serves (emoji labels on public lists).  The result is checked
  *	again as LDH whatever libidn2 returned, because libidn2 without STD3
  *	rules lets "_" and spaces through.
  *
@@ -38,8 +40,6 @@
 /* Longer input cannot be a domain even after UTS #46 mapping has
  * dropped ignorable code points; refusing it early bounds the work. */
 #define DOMAIN_INPUT_MAX 1024
-
-#define IDN_FLAGS (IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT)
 
 static psl_ctx_t *psl;
 
@@ -100,6 +100,36 @@ lower_copy(char *dst, const char *src, size_t n)
 }
 
 /*
+ * UTS #46 non-transitional processing refuses what IDNA2008 disallows,
+ * emoji among them, yet such names exist in DNS and on the public lists
+ * (xn--o38h.abrdns.com).  When it refuses, transitional processing is
+ * the fallback, but only for input without the four deviation characters
+ * (sharp s, final sigma, ZWJ, ZWNJ, and capital sharp s which maps to
+ * one), where the two differ: "fa\u00df.de" must never become "fass.de".
+ */
+static int
+idn_to_ascii(const char *in, char **out)
+{
+	static const char *const deviations[] = {
+		"\xc3\x9f", "\xcf\x82", "\xe2\x80\x8d", "\xe2\x80\x8c",
+		"\xe1\xba\x9e",
+	};
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = idn2_to_ascii_8z(in, out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+	if (rc == IDN2_OK || rc == IDN2_MALLOC)
+		return rc;
+	idn2_free(*out);
+	*out = NULL;
+	for (i = 0; i < sizeof(deviations) / sizeof(deviations[0]); i++)
+		if (strstr(in, deviations[i]) != NULL)
+			return rc;
+	return idn2_to_ascii_8z(in, out, IDN2_TRANSITIONAL | IDN2_NFC_INPUT);
+}
+
+/*
  * An "xn--" label is valid only if libidn2 decodes it and encodes the
  * result back to the same label.
  */
@@ -113,7 +143,7 @@ alabel_valid(const char *label, size_t len)
 		return DOMAIN_EINVALID;
 	memcpy(buf, label, len);
 	buf[len] = '\0';
-	rc = idn2_to_ascii_8z(buf, &o, IDN_FLAGS);
+	rc = idn_to_ascii(buf, &o);
 	if (rc == IDN2_MALLOC)
 		return DOMAIN_ENOMEM;
 	ok = rc == IDN2_OK && o != NULL && strcmp(o, buf) == 0;
@@ -194,8 +224,7 @@ idn_by_label(const char *in, size_t len, char *buf, size_t buflen)
 			}
 			lower_copy(buf + used, label, n);
 		} else {
-			o = NULL;
-			rc = idn2_to_ascii_8z(label, &o, IDN_FLAGS);
+			rc = idn_to_ascii(label, &o);
 			if (rc != IDN2_OK) {
 				idn2_free(o);
 				rc = rc == IDN2_MALLOC ? DOMAIN_ENOMEM :
@@ -243,8 +272,7 @@ domain_normalise(const char *in, char *out)
 			return DOMAIN_EINVALID;
 		lower_copy(buf, in, len);
 	} else {
-		o = NULL;
-		rc = idn2_to_ascii_8z(in, &o, IDN_FLAGS);
+		rc = idn_to_ascii(in, &o);
 		if (rc == IDN2_MALLOC)
 			return DOMAIN_ENOMEM;
 		if (rc == IDN2_OK) {

@@ -46,6 +46,11 @@ test_normalise(void)
 	norm("пример.рф", DOMAIN_OK, "xn--e1afmkfd.xn--p1ai");
 	/* An ASCII label idn2 alone would refuse beside a U-label. */
 	norm("ab--cd.bücher.de", DOMAIN_OK, "ab--cd.xn--bcher-kva.de");
+	/* IDNA2008 disallows emoji, DNS and the public lists have them. */
+	norm("xn--o38h.abrdns.com", DOMAIN_OK, "xn--o38h.abrdns.com");
+	norm("\xf0\x9f\x98\xad.abrdns.com", DOMAIN_OK, "xn--o38h.abrdns.com");
+	/* ... but the fallback never turns sharp s into "ss". */
+	norm("fa\xc3\x9f\xf0\x9f\x98\xad.de", DOMAIN_EINVALID, NULL);
 	/* Forged A-labels. */
 	norm("xn--zz.com", DOMAIN_EINVALID, NULL);
 	norm("xn--abc-.com", DOMAIN_EINVALID, NULL);
