@@ -83,6 +83,8 @@ static void say(struct build *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static void note(struct build *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+static void vsay(struct build *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 vsay(struct build *b, int is_error, const char *fmt, va_list ap)
@@ -313,6 +315,8 @@ warn_conflict(struct build *b, const struct item *g, size_t n)
 		snprintf(list + len, sizeof(allow) - len, "%s%s",
 		    len ? ", " : "", in->source);
 	}
+	if (first == NULL)
+		return;
 	say(b, 0, "%s:%u: '%s' is both allowed (%s) and blocked (%s); "
 	    "the allow entry wins", b->in[first->src].path, first->line,
 	    first->u.dom, allow, block);
@@ -573,7 +577,7 @@ listdb_build(const char *dbpath, const struct listdb_input *in, size_t nin,
     int flags, void (*diag)(void *arg, int is_error, const char *line),
     void *arg, struct listdb_build_report *report)
 {
-	struct listdb_build_report scratch;
+	struct listdb_build_report scratch = { 0 };
 	struct build b;
 	size_t i;
 	int rc = -1;

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,52 @@ test_rename(void)
 	listdb_close(old);
 }
 
+/* One struct listdb shared by threads, each lookup its own transaction. */
+static void *
+lookup_thread(void *arg)
+{
+	struct listdb *db = arg;
+	struct listdb_match tm;
+	char err[256];
+	long bad = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		if (listdb_lookup(db, "x.y.mailinator.com", &tm, err,
+		    sizeof(err)) != 0 || tm.category != CAT_DISPOSABLE ||
+		    tm.level != 2)
+			bad++;
+		if (listdb_lookup(db, "a.good.mailinator.com", &tm, err,
+		    sizeof(err)) != 0 || tm.category != CAT_ALLOWED)
+			bad++;
+		if (listdb_lookup(db, "gmail.com", &tm, err, sizeof(err)) !=
+		    0 || tm.category != CAT_CLEAN)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static void
+test_threads(void)
+{
+	struct listdb *db;
+	pthread_t th[4];
+	char err[256];
+	void *bad;
+	int i;
+
+	if (listdb_open(path_in("lists.db"), &db, err, sizeof(err)) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		CHECK_INT(pthread_create(&th[i], NULL, lookup_thread, db), 0);
+	for (i = 0; i < 4; i++) {
+		CHECK_INT(pthread_join(th[i], &bad), 0);
+		CHECK_INT((long)bad, 0);
+	}
+	listdb_close(db);
+}
+
 /* The disposable-email-domains blocklist, read in place. */
 static void
 test_public_list(void)
@@ -513,6 +560,7 @@ main(void)
 		return 99;
 	}
 	test_lookup();
+	test_threads();
 	test_refusals();
 	test_rename();
 	test_public_list();
