@@ -298,7 +298,6 @@ cmd_stats(void)
 			printf("  source %-24s %-10s %8u  %s\n", src[i].name,
 			    category_name(src[i].category), src[i].entries,
 			    src[i].path);
-		free(src);
 	}
 	listdb_close(db);
 	return 0;
