@@ -762,7 +762,7 @@ addr_parse_header_list(const char *value, size_t len, struct addr_list *out)
 		ps.lx.flags |= ADDR_F_TRUNCATED;
 	}
 	ps.lx.p = (const unsigned char *)value;
-	ps.lx.end = ps.lx.p + (value == NULL ? 0 : len);
+	ps.lx.end = value == NULL ? ps.lx.p : ps.lx.p + len;
 	while ((type = peek_type(&ps.lx)) != T_END) {
 		if (type == ',') {
 			ps.lx.p++;	/* empty list element (obs-addr-list) */
