@@ -53,7 +53,7 @@ log_facility_byname(const char *name)
 
 /* Format once, then write the whole line with one call so that lines of
  * concurrent threads never interleave. */
-static void
+static void __attribute__((format(printf, 3, 0)))
 vlog(int pri, const char *prefix, const char *fmt, va_list ap, int errnum)
 {
 	char msg[2048];
