@@ -1,1 +1,449 @@
-/* callbacks.c - to be written */
+/*
+ * callbacks.c - the xxfi_* callbacks of disposable-milter.
+ *
+ * Per connection, one struct conn behind smfi_setpriv (libmilter's worker
+ * pool may run one connection's callbacks on different threads, so nothing
+ * lives in thread-local storage).  Per message:
+ *
+ *   envfrom  parse and classify the envelope sender; reject right here
+ *            when its action is reject (nothing later can make it milder
+ *            or harsher), else remember its verdict
+ *   header   collect the addresses of the configured header fields; count
+ *            inbound copies of our own tag header
+ *   eoh      classify the header addresses, pick the decisive verdict;
+ *            reject or tempfail here
+ *   eom      delete forged tag headers, add ours when the action is tag,
+ *            log the decision
+ *
+ * Every message ends in exactly one decision log line.  On an internal
+ * error the message gets the OnError action (accept by default) and the
+ * log line says why.  Raw addresses never leave this file except as
+ * keyed hashes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "callbacks.h"
+#include "classify.h"
+#include "log.h"
+#include "state.h"
+
+#define MAX_HEADER_ADDRS 256	/* addresses kept per message */
+
+struct hdr_addr {
+	enum role	role;
+	struct addr	a;
+};
+
+struct conn {
+	int		 nr_hdr;	/* header callback must return NOREPLY;
+					   the only per-connection field */
+	struct state	*st;		/* acquired for the current message */
+	int		 skip;		/* authenticated: not classified */
+	int		 have_env;
+	struct addr	 env;
+	struct hdr_addr	*hdr;
+	size_t		 nhdr, hdrcap;
+	unsigned	 malformed;	/* 1 << role of malformed fields */
+	int		 truncated;	/* address limit reached */
+	int		 ntag;		/* inbound copies of the tag header */
+	int		 decided;	/* verdict below is final */
+	struct verdict	 v;
+	int		 have_v;	/* v is meaningful */
+	enum action	 act;
+	char		 error[256];	/* internal error, logged */
+};
+
+static void
+msg_reset(struct conn *c)
+{
+	int nr_hdr;
+
+	if (c->have_env)
+		addr_free(&c->env);
+	for (size_t i = 0; i < c->nhdr; i++)
+		addr_free(&c->hdr[i].a);
+	free(c->hdr);
+	state_release(c->st);
+	nr_hdr = c->nr_hdr;
+	memset(c, 0, sizeof(*c));
+	c->nr_hdr = nr_hdr;
+}
+
+static const char *
+qid(SMFICTX *ctx)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	return q != NULL && *q != '\0' ? q : "NOQUEUE";
+}
+
+/* One line per message decision: queue id first, then key=value. */
+static void
+log_decision(SMFICTX *ctx, struct conn *c, enum action done)
+{
+	const struct config *cfg = &c->st->cfg;
+	char extra[512] = "";
+	size_t n = 0;
+
+	if (cfg->mode == MODE_OBSERVE)
+		n += snprintf(extra + n, sizeof(extra) - n, " observe=%s",
+		    action_name(c->act));
+	for (int r = 0, first = 1; r < ROLE_COUNT && n < sizeof(extra); r++)
+		if (c->malformed & (1u << r)) {
+			n += snprintf(extra + n, sizeof(extra) - n, "%s%s",
+			    first ? " malformed=" : ",", role_name(r));
+			first = 0;
+		}
+	if (c->truncated && n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - n, " truncated=1");
+	if (c->ntag > 0 && n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - n, " stripped=%d",
+		    cfg->strip_tag && cfg->mode == MODE_ENFORCE ? c->ntag : 0);
+	if (c->error[0] != '\0' && n < sizeof(extra))
+		snprintf(extra + n, sizeof(extra) - n, " error=\"%s\"",
+		    c->error);
+
+	if (c->skip)
+		log_info("qid=%s action=%s skip=authenticated%s", qid(ctx),
+		    action_name(done), extra);
+	else if (!c->have_v)
+		log_info("qid=%s action=%s category=none%s", qid(ctx),
+		    action_name(done), extra);
+	else
+		log_info("qid=%s action=%s category=%s role=%s hash=%s "
+		    "domain=%s match=%s%s%s%s", qid(ctx), action_name(done),
+		    category_name(c->v.category), role_name(c->v.role),
+		    c->v.hash, c->v.domain[0] ? c->v.domain : "-",
+		    c->v.match.entry[0] ? c->v.match.entry : "-",
+		    c->v.match.overridden ? " overrides=" : "",
+		    c->v.match.overridden ? c->v.match.block_entry : "", extra);
+}
+
+/* Set the SMTP reply for a reject or tempfail from the configured reply
+ * string.  A failure leaves the MTA's default reply, which is still a
+ * reject or tempfail of the right class. */
+static void
+set_reply(SMFICTX *ctx, const char *reply)
+{
+	char code[4], xcode[16], text[CONFIG_REPLY_MAX * 2];
+	const char *t;
+	size_t j = 0;
+
+	if (config_split_reply(reply, code, xcode, &t) != 0)
+		return;
+	/* smfi_setreply treats '%' as a format character. */
+	for (; *t != '\0' && j + 2 < sizeof(text); t++) {
+		if (*t == '%')
+			text[j++] = '%';
+		text[j++] = *t;
+	}
+	text[j] = '\0';
+	if (smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text) !=
+	    MI_SUCCESS)
+		log_warnx("qid=%s cannot set reply %s", qid(ctx), code);
+}
+
+/* An internal error: with OnError tempfail the message ends here, else it
+ * goes on and is passed (and logged with the error) at end of message. */
+static sfsistat
+fail_status(SMFICTX *ctx, struct conn *c)
+{
+	if (c->st->cfg.on_error != ONERROR_TEMPFAIL ||
+	    c->st->cfg.mode == MODE_OBSERVE)
+		return SMFIS_CONTINUE;
+	log_decision(ctx, c, ACT_TEMPFAIL);
+	msg_reset(c);
+	return SMFIS_TEMPFAIL;
+}
+
+/* Carry out an early decision (reject/tempfail) and end the message. */
+static sfsistat
+finish_early(SMFICTX *ctx, struct conn *c)
+{
+	const struct config *cfg = &c->st->cfg;
+	enum action done = c->act;
+	sfsistat r = SMFIS_CONTINUE;
+
+	if (cfg->mode == MODE_OBSERVE)
+		done = ACT_ACCEPT;
+	if (done == ACT_REJECT) {
+		set_reply(ctx, cfg->reject_reply);
+		r = SMFIS_REJECT;
+	} else if (done == ACT_TEMPFAIL) {
+		set_reply(ctx, cfg->tempfail_reply);
+		r = SMFIS_TEMPFAIL;
+	}
+	if (r == SMFIS_CONTINUE)
+		return r;
+	log_decision(ctx, c, done);
+	msg_reset(c);
+	return r;
+}
+
+static sfsistat
+dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conn *c;
+	/* Steps this filter does not need.  DATA stays: a replied DATA step
+	 * avoids a delayed-ACK stall on TCP sockets (REFERENCE.md). */
+	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT |
+	    SMFIP_NOBODY | SMFIP_NOUNKNOWN;
+
+	(void)f3;
+	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
+	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
+		log_warnx("MTA does not offer header changes: filter off "
+		    "for this connection");
+		return SMFIS_REJECT;	/* = do not use this filter */
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory: filter off for this connection");
+		return SMFIS_REJECT;
+	}
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	*pf1 = f1 & skip;
+	if (f1 & SMFIP_NR_HDR) {
+		*pf1 |= SMFIP_NR_HDR;
+		c->nr_hdr = 1;
+	}
+	*pf2 = 0;
+	*pf3 = 0;
+	(void)f2;
+	smfi_setpriv(ctx, c);
+	/* The queue id at every stage where a decision can be logged. */
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+	smfi_setsymlist(ctx, SMFIM_EOH, "i");
+	smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+dm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const char *auth;
+	int r;
+
+	if (c == NULL) {
+		/* No negotiate (an old MTA): allocate here. */
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return SMFIS_CONTINUE;
+		smfi_setpriv(ctx, c);
+	}
+	msg_reset(c);
+	if ((c->st = state_acquire()) == NULL) {
+		log_warnx("qid=%s no configuration loaded: message passed",
+		    qid(ctx));
+		return SMFIS_CONTINUE;
+	}
+	auth = smfi_getsymval(ctx, "{auth_authen}");
+	if (c->st->cfg.skip_auth && auth != NULL && *auth != '\0') {
+		c->skip = 1;
+		return SMFIS_CONTINUE;
+	}
+
+	r = addr_parse_envelope(argv[0] != NULL ? argv[0] : "", &c->env);
+	if (r == ADDR_NULL)
+		return SMFIS_CONTINUE;
+	if (r == ADDR_ESYNTAX) {
+		c->malformed |= 1u << ROLE_ENVELOPE;
+		return SMFIS_CONTINUE;
+	}
+	if (r != ADDR_OK) {
+		snprintf(c->error, sizeof(c->error), "out of memory");
+		return SMFIS_CONTINUE;
+	}
+	c->have_env = 1;
+	if (classify_address(state_db(c->st), &c->st->key,
+	    &c->st->cfg.policy, &c->env, ROLE_ENVELOPE, &c->v, c->error,
+	    sizeof(c->error)) != 0)
+		return SMFIS_CONTINUE;
+	c->have_v = 1;
+	c->act = c->st->cfg.policy.action[c->v.category];
+	if (c->act == ACT_REJECT)
+		return finish_early(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+dm_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	sfsistat ok;
+	struct addr_list l;
+	int role;
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;	/* nr_hdr unknown: cannot be set */
+	ok = c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	if (c->st == NULL)
+		return ok;
+	if (strcasecmp(name, c->st->cfg.tag_header) == 0) {
+		c->ntag++;
+		return ok;
+	}
+	if (c->skip)
+		return ok;
+	role = role_byname(name);
+	if (role < 0 || role == ROLE_ENVELOPE ||
+	    !(c->st->cfg.headers & (1u << role)))
+		return ok;
+	if (addr_parse_header_list(value, strlen(value), &l) != 0) {
+		snprintf(c->error, sizeof(c->error), "out of memory");
+		return ok;
+	}
+	if (l.flags & ADDR_F_MALFORMED)
+		c->malformed |= 1u << role;
+	if (l.flags & ADDR_F_TRUNCATED)
+		c->truncated = 1;
+	for (size_t i = 0; i < l.n; i++) {
+		if (c->nhdr == c->hdrcap) {
+			size_t ncap = c->hdrcap ? c->hdrcap * 2 : 8;
+			struct hdr_addr *nh;
+
+			if (ncap > MAX_HEADER_ADDRS ||
+			    (nh = reallocarray(c->hdr, ncap,
+			    sizeof(*nh))) == NULL) {
+				c->truncated = 1;
+				break;
+			}
+			c->hdr = nh;
+			c->hdrcap = ncap;
+		}
+		c->hdr[c->nhdr].role = role;
+		c->hdr[c->nhdr].a = l.v[i];
+		l.v[i].local = l.v[i].domain = NULL;
+		c->nhdr++;
+	}
+	addr_list_free(&l);
+	return ok;
+}
+
+static sfsistat
+dm_eoh(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct verdict *vs;
+	size_t n = 0, best;
+
+	if (c == NULL || c->st == NULL || c->skip)
+		return SMFIS_CONTINUE;
+	if (c->error[0] != '\0')
+		return fail_status(ctx, c);
+	if ((vs = calloc(c->nhdr + 1, sizeof(*vs))) == NULL) {
+		snprintf(c->error, sizeof(c->error), "out of memory");
+		return fail_status(ctx, c);
+	}
+	if (c->have_v)
+		vs[n++] = c->v;
+	for (size_t i = 0; i < c->nhdr; i++) {
+		if (classify_address(state_db(c->st), &c->st->key,
+		    &c->st->cfg.policy, &c->hdr[i].a, c->hdr[i].role, &vs[n],
+		    c->error, sizeof(c->error)) != 0) {
+			free(vs);
+			return fail_status(ctx, c);
+		}
+		n++;
+	}
+	if (n > 0) {
+		best = classify_decisive(&c->st->cfg.policy, vs, n);
+		c->v = vs[best];
+		c->have_v = 1;
+		c->act = c->st->cfg.policy.action[c->v.category];
+	}
+	free(vs);
+	c->decided = 1;
+	return finish_early(ctx, c);
+}
+
+static sfsistat
+dm_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const struct config *cfg;
+	enum action done;
+	char value[1024];
+
+	if (c == NULL || c->st == NULL)
+		return SMFIS_CONTINUE;
+	cfg = &c->st->cfg;
+	done = c->skip || c->error[0] != '\0' ? ACT_ACCEPT : c->act;
+	if (done == ACT_TAG && !c->have_v)
+		done = ACT_ACCEPT;
+	if (cfg->mode == MODE_OBSERVE)
+		done = ACT_ACCEPT;
+	else {
+		/* Delete from the last copy down so indices stay valid. */
+		for (int i = cfg->strip_tag ? c->ntag : 0; i > 0; i--)
+			if (smfi_chgheader(ctx, (char *)cfg->tag_header, i,
+			    NULL) != MI_SUCCESS)
+				log_warnx("qid=%s cannot delete inbound %s "
+				    "header", qid(ctx), cfg->tag_header);
+		if (done == ACT_TAG) {
+			if (verdict_tag_value(&c->v, value,
+			    sizeof(value)) < 0 ||
+			    smfi_insheader(ctx, 0, (char *)cfg->tag_header,
+			    value) != MI_SUCCESS) {
+				log_warnx("qid=%s cannot add %s header",
+				    qid(ctx), cfg->tag_header);
+				done = ACT_ACCEPT;
+			}
+		}
+	}
+	log_decision(ctx, c, done);
+	msg_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+dm_data(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+dm_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		msg_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+dm_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	/* May run without negotiate or envfrom ever having run. */
+	if (c != NULL) {
+		msg_reset(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc dm_filter = {
+	.xxfi_name = "disposable-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_envfrom = dm_envfrom,
+	.xxfi_header = dm_header,
+	.xxfi_eoh = dm_eoh,
+	.xxfi_eom = dm_eom,
+	.xxfi_abort = dm_abort,
+	.xxfi_close = dm_close,
+	.xxfi_data = dm_data,
+	.xxfi_negotiate = dm_negotiate,
+};

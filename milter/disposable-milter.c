@@ -1,1 +1,218 @@
-int main(void) { return 1; }
+/*
+ * disposable-milter - the daemon: command line, configuration, privileges,
+ * socket, signals.  Everything it decides is decided in lib/ (through the
+ * callbacks in callbacks.c).
+ *
+ * Start-up order, and why:
+ *   1. parse the command line and load the whole state once, in the
+ *      foreground, so that every configuration error reaches the terminal
+ *      (-n stops here);
+ *   2. daemonise (unless -f) and only then open the list database for
+ *      real: LMDB environments must not cross a fork;
+ *   3. write the pid file, drop privileges (setgroups, setresgid,
+ *      setresuid, aborting on failure), then create the socket so that it
+ *      belongs to the unprivileged user;
+ *   4. block SIGUSR1 before any thread starts; a reload thread sigwaits
+ *      on it.  libmilter's own thread handles SIGHUP/SIGTERM (graceful
+ *      stop) and SIGINT (abort).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "callbacks.h"
+#include "domain.h"
+#include "listdb.h"
+#include "log.h"
+#include "state.h"
+
+#ifndef DM_SYSCONFDIR
+#define DM_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONF DM_SYSCONFDIR "/disposable-milter/disposable-milter.conf"
+
+static const char *conffile = DEFAULT_CONF;
+static const char *socket_opt;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: disposable-milter [-fnV] [-c file] "
+	    "[-p socket] [-P pidfile] [-u user[:group]]\n");
+	exit(2);
+}
+
+/* Drop to user[:group] in the three exact steps, or die. */
+static void
+drop_privileges(const char *spec)
+{
+	char user[256], *group;
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	snprintf(user, sizeof(user), "%s", spec);
+	if ((group = strchr(user, ':')) != NULL)
+		*group++ = '\0';
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s", user);
+	gid = pw->pw_gid;
+	if (group != NULL && *group != '\0') {
+		if ((gr = getgrnam(group)) == NULL)
+			fatalx("unknown group %s", group);
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) != 0 ||
+	    setresgid(gid, gid, gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		fatal("cannot drop privileges to %s", spec);
+	if (setuid(0) == 0 && pw->pw_uid != 0)
+		fatalx("privileges could be regained after dropping them");
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0)
+		fatal("%s", path);
+}
+
+/* Reload on SIGUSR1: load a complete new state beside the running one and
+ * swap it in; on any error keep running on the old one. */
+static void *
+reload_thread(void *arg)
+{
+	sigset_t *set = arg;
+	char err[1024];
+	int sig;
+
+	for (;;) {
+		struct state *cur, *next;
+
+		if (sigwait(set, &sig) != 0 || sig != SIGUSR1)
+			continue;
+		cur = state_acquire();
+		next = state_load(conffile, socket_opt, cur, err, sizeof(err));
+		if (next == NULL)
+			log_warnx("reload failed, running on: %s", err);
+		else {
+			if (cur != NULL && strcmp(cur->cfg.socket,
+			    next->cfg.socket) != 0)
+				log_warnx("reload: Socket change needs a "
+				    "restart");
+			log_setverbose(next->cfg.verbose);
+			log_info("reloaded: database %s with %zu entries",
+			    next->cfg.database, listdb_entries(state_db(next)));
+			state_install(next);
+		}
+		state_release(cur);
+	}
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *pidfile = NULL, *user = NULL;
+	int ch, foreground = 0, check_only = 0;
+	struct state *s;
+	char err[1024];
+	sigset_t set;
+	pthread_t tid;
+
+	while ((ch = getopt(argc, argv, "c:fnp:P:u:V")) != -1) {
+		switch (ch) {
+		case 'c': conffile = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'n': check_only = 1; break;
+		case 'p': socket_opt = optarg; break;
+		case 'P': pidfile = optarg; break;
+		case 'u': user = optarg; break;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("disposable-milter", LOG_MAIL, 1, 0);
+	if (domain_init(NULL, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if ((s = state_load(conffile, socket_opt, NULL, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (check_only) {
+		printf("%s: configuration ok, database %s with %zu entries\n",
+		    conffile, s->cfg.database, listdb_entries(state_db(s)));
+		state_install(s);
+		state_install(NULL);
+		return 0;
+	}
+	if (pidfile == NULL && s->cfg.pidfile[0] != '\0')
+		pidfile = strdup(s->cfg.pidfile);
+	if (user == NULL && s->cfg.user[0] != '\0')
+		user = strdup(s->cfg.user);
+	if (!foreground && s->cfg.syslog)
+		log_init("disposable-milter", s->cfg.syslog_facility, 0,
+		    s->cfg.verbose);
+	else
+		log_init("disposable-milter", LOG_MAIL, 1, s->cfg.verbose);
+	if (smfi_setconn(s->cfg.socket) != MI_SUCCESS)
+		fatalx("bad socket %s", s->cfg.socket);
+	if (smfi_register(dm_filter) != MI_SUCCESS)
+		fatalx("smfi_register failed");
+	state_install(s);
+	state_install(NULL);	/* close the database before the fork */
+
+	if (!foreground && daemon(0, 0) != 0)
+		fatal("daemon");
+	if (pidfile != NULL)
+		write_pidfile(pidfile);
+	if (user != NULL)
+		drop_privileges(user);
+	if ((s = state_load(conffile, socket_opt, NULL, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	state_install(s);
+
+	umask(007);	/* the MTA's group may connect to a unix socket */
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		fatalx("cannot open socket %s", s->cfg.socket);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    pthread_create(&tid, NULL, reload_thread, &set) != 0)
+		fatalx("cannot start the reload thread");
+
+	log_info("starting %s %s on %s: database %s with %zu entries, "
+	    "mode %s", PACKAGE_NAME, PACKAGE_VERSION, s->cfg.socket,
+	    s->cfg.database, listdb_entries(state_db(s)),
+	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
+	ch = smfi_main();
+	log_info("stopping");
+	if (pidfile != NULL)
+		unlink(pidfile);
+	return ch == MI_SUCCESS ? 0 : 1;
+}

@@ -1,1 +1,144 @@
-/* state.c - to be written */
+/*
+ * state.c - configuration, database and key as one swappable unit (see
+ * state.h).
+ *
+ * The list database file is replaced by rename(), never written in place,
+ * so a changed file is a new inode.  A reload that finds the same inode
+ * shares the open database instead of opening the same file twice (LMDB
+ * forbids that within one process).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "state.h"
+
+struct dbref {
+	struct listdb	*db;
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 refs;		/* guarded by state_lock */
+};
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct state *current;
+
+struct listdb *
+state_db(const struct state *s)
+{
+	return s->db->db;
+}
+
+static void
+state_free(struct state *s)
+{
+	/* Called with state_lock held or before the state was shared. */
+	if (s->db != NULL && --s->db->refs == 0) {
+		listdb_close(s->db->db);
+		free(s->db);
+	}
+	explicit_bzero(&s->key, sizeof(s->key));
+	free(s);
+}
+
+struct state *
+state_load(const char *conffile, const char *socket,
+    const struct state *reuse, char *err, size_t errlen)
+{
+	struct state *s;
+	struct stat st;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->refs = 1;
+	config_default(&s->cfg);
+	if (config_load(conffile, &s->cfg, err, errlen) != 0 ||
+	    config_check(&s->cfg, err, errlen) != 0)
+		goto fail;
+	if (socket != NULL)
+		snprintf(s->cfg.socket, sizeof(s->cfg.socket), "%s", socket);
+
+	if (s->cfg.hash_mode == HASH_SHA256)
+		s->key.mode = HASH_SHA256;
+	else if (hash_key_load(s->cfg.keyfile, &s->key, err, errlen) != 0)
+		goto fail;
+
+	if (stat(s->cfg.database, &st) != 0) {
+		snprintf(err, errlen, "%s: %s (build it with disposable-ctl "
+		    "build)", s->cfg.database, strerror(errno));
+		goto fail;
+	}
+	pthread_mutex_lock(&state_lock);
+	if (reuse != NULL && reuse->db->dev == st.st_dev &&
+	    reuse->db->ino == st.st_ino) {
+		s->db = reuse->db;
+		s->db->refs++;
+	}
+	pthread_mutex_unlock(&state_lock);
+	if (s->db == NULL) {
+		if ((s->db = calloc(1, sizeof(*s->db))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		s->db->refs = 1;
+		s->db->dev = st.st_dev;
+		s->db->ino = st.st_ino;
+		if (listdb_open(s->cfg.database, &s->db->db, err,
+		    errlen) != 0) {
+			free(s->db);
+			s->db = NULL;
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	pthread_mutex_lock(&state_lock);
+	state_free(s);
+	pthread_mutex_unlock(&state_lock);
+	return NULL;
+}
+
+void
+state_install(struct state *s)
+{
+	struct state *old;
+
+	pthread_mutex_lock(&state_lock);
+	old = current;
+	current = s;
+	if (old != NULL && --old->refs == 0)
+		state_free(old);
+	pthread_mutex_unlock(&state_lock);
+}
+
+struct state *
+state_acquire(void)
+{
+	struct state *s;
+
+	pthread_mutex_lock(&state_lock);
+	if ((s = current) != NULL)
+		s->refs++;
+	pthread_mutex_unlock(&state_lock);
+	return s;
+}
+
+void
+state_release(struct state *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&state_lock);
+	if (--s->refs == 0)
+		state_free(s);
+	pthread_mutex_unlock(&state_lock);
+}

@@ -1,0 +1,79 @@
+/*
+ * conf.h - the configuration file of the daemon and of disposable-ctl.
+ *
+ * "Key value" lines in the manner of OpenDKIM and OpenDMARC: a key, white
+ * space, a value running to the end of the line (trailing white space
+ * trimmed); "#" starts a comment anywhere outside a value that is quoted
+ * with double quotes; blank lines are ignored.  Keys are case-insensitive.
+ * An unknown key, a repeated key that may appear once, or a bad value is an
+ * error naming the file, the line and the key.  Every key and its default
+ * is documented in disposable-milter.conf(5) and in the sample file.
+ */
+#ifndef DM_CONF_H
+#define DM_CONF_H
+
+#include <stddef.h>
+
+#include "category.h"
+#include "classify.h"
+#include "hash.h"
+#include "listdb.h"
+
+#define CONFIG_MAX_LISTS 64
+#define CONFIG_PATH_MAX  1024
+#define CONFIG_REPLY_MAX 512
+
+enum config_mode { MODE_ENFORCE = 0, MODE_OBSERVE };
+enum config_onerror { ONERROR_ACCEPT = 0, ONERROR_TEMPFAIL };
+
+struct config_list {
+	enum category	category;		/* disposable, relay or allowed */
+	char		source[LISTDB_SOURCE_NAME];
+	char		path[CONFIG_PATH_MAX];
+};
+
+struct config {
+	char	socket[CONFIG_PATH_MAX];	/* Socket */
+	char	pidfile[CONFIG_PATH_MAX];	/* PidFile ("" = none) */
+	char	user[256];			/* UserID user[:group] ("" = stay) */
+	int	syslog;				/* Syslog yes|no */
+	int	syslog_facility;		/* SyslogFacility (LOG_MAIL) */
+	int	verbose;			/* LogLevel 0..2 */
+
+	char	database[CONFIG_PATH_MAX];	/* Database */
+	struct config_list lists[CONFIG_MAX_LISTS];	/* List CAT SOURCE PATH */
+	size_t	nlists;
+
+	char	keyfile[CONFIG_PATH_MAX];	/* KeyFile */
+	enum hash_mode hash_mode;		/* HashMode hmac|sha256 */
+
+	struct policy policy;			/* Action<Category>,
+						   SubaddressSeparator */
+	unsigned headers;			/* HeaderFields: 1 << ROLE_* */
+	char	reject_reply[CONFIG_REPLY_MAX];	/* RejectReply */
+	char	tempfail_reply[CONFIG_REPLY_MAX];	/* TempfailReply */
+	char	tag_header[128];		/* TagHeader */
+	int	strip_tag;			/* StripTagHeader yes|no */
+	enum config_mode mode;			/* Mode enforce|observe */
+	int	skip_auth;			/* SkipAuthenticated yes|no */
+	enum config_onerror on_error;		/* OnError accept|tempfail */
+};
+
+/* Fill *c with the defaults. */
+void	config_default(struct config *c);
+
+/* Read path into *c (which config_default should have filled).  Returns 0,
+ * or -1 with "path:line: reason" in err. */
+int	config_load(const char *path, struct config *c, char *err,
+	    size_t errlen);
+
+/* Check what cannot be checked line by line (e.g. a reply whose code does
+ * not match its class).  Returns 0 or -1 with err. */
+int	config_check(const struct config *c, char *err, size_t errlen);
+
+/* A reply string split for smfi_setreply: "550 5.7.1 text" -> code "550",
+ * xcode "5.7.1" (may be empty), text.  Returns 0 or -1 if malformed. */
+int	config_split_reply(const char *reply, char code[4], char xcode[16],
+	    const char **text);
+
+#endif
