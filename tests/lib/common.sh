@@ -248,9 +248,9 @@ dm_no_raw_in()
 	dm__clean=0
 	for dm__w in "$@"; do
 		# shellcheck disable=SC2086
-		if grep -r -a -i -F -l -e "$dm__w" $dm__files >/dev/null 2>&1; then
+		if grep -r -D skip -a -i -F -l -e "$dm__w" $dm__files >/dev/null 2>&1; then
 			# shellcheck disable=SC2086
-			echo "# raw '$dm__w' found in: $(grep -r -a -i -F -l -e "$dm__w" $dm__files | tr '\n' ' ')"
+			echo "# raw '$dm__w' found in: $(grep -r -D skip -a -i -F -l -e "$dm__w" $dm__files | tr '\n' ' ')"
 			dm__clean=1
 		fi
 	done
