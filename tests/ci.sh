@@ -52,6 +52,11 @@ if [ -f test-suite.log ]; then
 fi
 [ $status -eq 0 ] || { echo "${pass:-0} passed, $((${fail:-0} + ${err:-0})) failed, ${skip:-0} skipped"; exit 1; }
 
+# The unit tests once more under valgrind.
+make -j2 check-valgrind >valgrind.log 2>&1 ||
+    { cat valgrind.log; cat valgrind-suite.log 2>/dev/null; echo "0 passed, 1 failed (valgrind)"; exit 1; }
+echo "valgrind: ok"
+
 make -j2 distcheck DM_DATA="$DM_DATA" >distcheck.log 2>&1 ||
     { tail -50 distcheck.log; echo "distcheck failed"; exit 1; }
 echo "distcheck: ok"
