@@ -175,13 +175,17 @@ dm_port_free_raw()
 	[ -z "$(ss -Htln "( sport = :$1 )" 2>/dev/null)" ]
 }
 
-# dm_milter_start CONF LOG SOCKETSPEC: start the daemon in the foreground
-# (background job of ours), logging to LOG, and wait until it listens.
-# Sets DM_PID.  Returns 1 (with the log shown) if it does not come up.
+# dm_milter_start CONF LOG SOCKETSPEC [ARG...]: start the daemon in the
+# foreground (a background job of ours) with any further arguments,
+# logging to LOG, and wait until it listens.  Sets DM_PID.  Returns 1
+# (with the log shown) if it does not come up.
 dm_milter_start()
 {
-	"$DM_MILTER" -f -c "$1" -p "$3" >>"$2" 2>&1 &
+	dm__conf=$1 dm__log=$2 dm__spec=$3
+	shift 3
+	"$DM_MILTER" -f -c "$dm__conf" -p "$dm__spec" "$@" >>"$dm__log" 2>&1 &
 	DM_PID=$!
+	set -- "$dm__conf" "$dm__log" "$dm__spec"
 	DM_MILTER_PIDS="$DM_MILTER_PIDS $DM_PID"
 	dm_atexit "dm_stop_pid $DM_PID"
 	case $3 in
@@ -212,15 +216,21 @@ dm__port_ready()
 }
 
 # dm_stop_pid PID: SIGTERM, wait until it is gone (libmilter takes a few
-# seconds), SIGKILL after 15 s.
+# seconds), SIGKILL after 15 s.  DM_STATUS gets its exit status when it
+# is our child (128 + signal if a signal ended it), else 127.
 dm_stop_pid()
 {
-	dm_alive "$1" || return 0
-	kill -TERM "$1" 2>/dev/null
-	dm_wait_for 150 dm_dead "$1" && return 0
-	kill -KILL "$1" 2>/dev/null
-	dm_wait_for 20 dm_dead "$1"
-	return 1
+	DM_STATUS=127
+	if dm_alive "$1"; then
+		kill -TERM "$1" 2>/dev/null
+		if ! dm_wait_for 150 dm_dead "$1"; then
+			kill -KILL "$1" 2>/dev/null
+			dm_wait_for 20 dm_dead "$1"
+		fi
+	fi
+	wait "$1" 2>/dev/null
+	DM_STATUS=$?
+	dm_dead "$1"
 }
 
 # dm_stop_milters: stop every daemon started here, in parallel.

@@ -64,7 +64,9 @@ fi
 
 started=0
 for c in enf tag observe reload; do
-	if dm_milter_start "$T/$c.conf" "$M/$c.log" "unix:$M/$c.sock"; then
+	set --
+	[ $c = reload ] && set -- -P "$M/reload.pid"
+	if dm_milter_start "$T/$c.conf" "$M/$c.log" "unix:$M/$c.sock" "$@"; then
 		eval "PID_$c=\$DM_PID"
 		started=$((started + 1))
 	else
@@ -128,7 +130,16 @@ for c in enf tag observe reload; do
 done
 dm_check "reload: logged once, as 'reloaded'" \
     test "$(grep -c reloaded "$M/reload.log")" -eq 1
+dm_check "-P: pid file names the running daemon" \
+    test "$(cat "$M/reload.pid" 2>/dev/null)" = "$PID_reload"
 
+# SIGTERM is a graceful stop (libmilter's signal thread), not death by
+# signal: exit status 0, "stopping" logged, pid file removed.
+dm_stop_pid "$PID_reload"
+dm_check "SIGTERM: daemon exits with status 0 (got $DM_STATUS)" \
+    test "$DM_STATUS" -eq 0
+dm_check "SIGTERM: 'stopping' logged" grep -q 'stopping' "$M/reload.log"
+dm_check "SIGTERM: pid file removed" test ! -e "$M/reload.pid"
 dm_stop_milters
 
 # --- the logs ---------------------------------------------------------
