@@ -86,11 +86,15 @@ if [ "$HAVE_MILTER" = 1 ]; then
 		dm_notok "disposable-ctl build"
 		dm_diag "$T/milter/ctl.log"
 	fi
-	dm_check "milter (enforce) starts on unix socket" \
-	    dm_milter_start "$T/milter/enf.conf" "$LOG_ENF" "unix:$SOCK_ENF"
-	dm_check "milter (tag) starts on inet socket" \
+	# As deployed: an unprivileged user owning the socket's directory
+	# and the key, the MTA's group on the socket (mode 0770 by umask).
+	chown nobody "$T/milter" "$T/milter/hash.key"
+	dm_check "milter (enforce) starts on unix socket as nobody:postfix" \
+	    dm_milter_start "$T/milter/enf.conf" "$LOG_ENF" "unix:$SOCK_ENF" \
+	    -u nobody:postfix
+	dm_check "milter (tag) starts on inet socket as nobody" \
 	    dm_milter_start "$T/milter/tag.conf" "$LOG_TAG" \
-	    "inet:$P_TAGMILTER@127.0.0.1"
+	    "inet:$P_TAGMILTER@127.0.0.1" -u nobody
 	MILTER_ENF="unix:$SOCK_ENF"
 	MILTER_TAG="inet:127.0.0.1:$P_TAGMILTER"
 else
@@ -311,6 +315,9 @@ send clean "$P_ENF" --from "xqzclean8@example.org"
 if expect_delivered clean; then
 	dm_check "clean: no tag header" \
 	    test "$(header_lines X-Disposable-Sender "$FILE")" -eq 0
+	# The queue id is unknown at MAIL time; the daemon must read it
+	# again later so its log line names the Postfix queue id.
+	CLEAN_QID=$(sed -n 's/.*(Postfix) with E*SMTP id \([0-9A-Za-z]*\).*/\1/p' "$FILE" | head -n 1)
 fi
 
 send forged "$P_ENF" --from "xqzforge6@example.com" \
@@ -356,6 +363,10 @@ for log in "$LOG_ENF" "$LOG_TAG"; do
 	dm_check "$(basename "$log"): decision lines carry hash= ($n)" \
 	    test "$n" -ge 3
 done
+dm_check "clean: milter log line carries the Postfix queue id (${CLEAN_QID:-none})" \
+    grep -q -E "qid=${CLEAN_QID:-none} action=accept category=clean .*hash=[0-9a-f]{64}" "$LOG_ENF"
+dm_check "milters stopped gracefully" \
+    test "$(grep -c stopping "$LOG_ENF" "$LOG_TAG" | grep -c ':1$')" -eq 2
 WORDS=
 for a in $RAW; do
 	WORDS="$WORDS $a ${a%@*}"
