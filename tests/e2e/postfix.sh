@@ -180,6 +180,18 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 
+# Stop it even if this script is killed half-way through the start; if
+# "postfix stop" cannot, end the master by the pid it wrote.
+pf_stop()
+{
+	"$POSTFIX" -c "$PF/etc" stop >/dev/null 2>&1
+	pf_pid=$(tr -d ' ' <"$PF/queue/pid/master.pid" 2>/dev/null)
+	[ -n "$pf_pid" ] || return 0
+	dm_wait_for 50 dm_dead "$pf_pid" && return 0
+	kill -TERM "$pf_pid"
+	dm_wait_for 50 dm_dead "$pf_pid"
+}
+dm_atexit pf_stop
 if "$POSTFIX" -c "$PF/etc" start >"$T/postfix-start.log" 2>&1; then
 	dm_ok "private postfix instance starts"
 else
@@ -188,7 +200,6 @@ else
 	dm_diag "$PF/maillog"
 	dm_finish
 fi
-dm_atexit "'$POSTFIX' -c '$PF/etc' stop"
 dm_check "postfix smtpd listens on $P_PLAIN" \
     dm_wait_for 50 dm_listening "$P_PLAIN"
 

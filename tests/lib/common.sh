@@ -43,6 +43,11 @@ dm__exit()
 {
 	dm__rc=$1
 	trap - EXIT
+	# Daemons take seconds to stop: signal them all first, so that the
+	# clean-up below waits for them in parallel rather than in turn.
+	for dm__p in $DM_MILTER_PIDS; do
+		kill -TERM "$dm__p" 2>/dev/null
+	done
 	printf '%s\n' "$DM_CLEANUP" | while IFS= read -r dm__c; do
 		[ -n "$dm__c" ] && eval "$dm__c" >/dev/null 2>&1
 	done
