@@ -1,1 +1,619 @@
-/* listbuild.c - to be written */
+/*
+ * listbuild.c - compile text lists into the list database (see listdb.h).
+ *
+ * NAME
+ *	listdb_build
+ *
+ * DESCRIPTION
+ *	Every input line is read, normalised and checked before anything is
+ *	written, so one bad line in any file is reported with its file and
+ *	line and, without LISTDB_BUILD_SKIP_BAD, leaves no database behind.
+ *	The entries are then held in memory, sorted once and merged, and
+ *	written in a single write transaction with MDB_APPEND: a build of a
+ *	few hundred thousand names costs one sort and one sync, not one
+ *	transaction per name.
+ *
+ *	The database is written to "PATH.tmp.PID" without a lock file
+ *	(MDB_NOLOCK: nobody else may open it), synced, and renamed over PATH.
+ *	A reader that has the old file open keeps its mapping of the old
+ *	inode; a new open sees the new file.  Any failure removes the
+ *	temporary file and leaves PATH as it was.
+ *
+ *	per_category in the report counts distinct domains carrying each
+ *	category; a domain listed as both disposable and relay counts in
+ *	both.
+ *
+ * DIAGNOSTICS
+ *	One line per problem through the caller's diag function: refusals
+ *	(is_error 1) as "file:line: 'name' reason", warnings (is_error 0) for
+ *	duplicates within a source and for names both allowed and blocked,
+ *	and errors naming the file for what cannot be read or written.  A
+ *	line that looks like a mail address is reported without its text.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "category.h"
+#include "domain.h"
+#include "listdb.h"
+
+#define LISTDB_VERSION	1
+#define NSOURCES_MAX	256	/* the report's source[] */
+#define SHOW_MAX	80	/* bytes of an input token quoted in a diag */
+#define MAPSIZE_MIN	((size_t)64 << 20)
+
+struct item {
+	union {
+		size_t		 off;	/* into the arena while reading */
+		const char	*dom;	/* after the arena stops moving */
+	} u;
+	uint32_t	line;
+	uint16_t	src;
+};
+
+struct build {
+	const struct listdb_input *in;
+	size_t		 nin;
+	void		(*diag)(void *, int, const char *);
+	void		*arg;
+	struct listdb_build_report *rep;
+
+	char		*arena;		/* the normalised names, NUL-ended */
+	size_t		 alen, acap;
+	struct item	*items;
+	size_t		 nitems, icap;
+	size_t		 ndomains;	/* distinct, after the merge */
+	int		 fatal;		/* cannot write whatever the flags */
+	int		 refused;	/* bad lines seen */
+};
+
+static void say(struct build *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(struct build *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vsay(struct build *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+vsay(struct build *b, int is_error, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (b->diag == NULL)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	b->diag(b->arg, is_error, line);
+}
+
+/* A refusal (is_error 1) or a warning, counted in the report. */
+static void
+say(struct build *b, int is_error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (is_error)
+		b->rep->errors++;
+	else
+		b->rep->warnings++;
+	va_start(ap, fmt);
+	vsay(b, is_error, fmt, ap);
+	va_end(ap);
+}
+
+/* The closing summary of a failed build: an error line, not counted. */
+static void
+note(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(b, 1, fmt, ap);
+	va_end(ap);
+}
+
+/* A printable, bounded copy of an input token for a diagnostic. */
+static const char *
+show(const char *tok, char *buf, size_t buflen)
+{
+	size_t i;
+
+	for (i = 0; tok[i] != '\0' && i + 4 < buflen && i < SHOW_MAX; i++)
+		buf[i] = ((unsigned char)tok[i] < 0x20 ||
+		    (unsigned char)tok[i] == 0x7f) ? '?' : tok[i];
+	if (tok[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int
+is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f';
+}
+
+static int
+add_item(struct build *b, const char *dom, uint16_t src, uint32_t line)
+{
+	size_t len = strlen(dom) + 1;
+
+	if (b->alen + len > b->acap) {
+		size_t ncap = b->acap ? b->acap * 2 : 1 << 16;
+		char *na;
+
+		while (ncap < b->alen + len)
+			ncap *= 2;
+		if ((na = realloc(b->arena, ncap)) == NULL)
+			return -1;
+		b->arena = na;
+		b->acap = ncap;
+	}
+	if (b->nitems == b->icap) {
+		size_t ncap = b->icap ? b->icap * 2 : 4096;
+		struct item *ni;
+
+		if (ncap > SIZE_MAX / sizeof(*ni) ||
+		    (ni = realloc(b->items, ncap * sizeof(*ni))) == NULL)
+			return -1;
+		b->items = ni;
+		b->icap = ncap;
+	}
+	memcpy(b->arena + b->alen, dom, len);
+	b->items[b->nitems].u.off = b->alen;
+	b->items[b->nitems].line = line;
+	b->items[b->nitems].src = src;
+	b->nitems++;
+	b->alen += len;
+	return 0;
+}
+
+/* Check one trimmed, non-empty token; 0 if it was added, 1 if it was
+ * refused, -1 when memory ran out. */
+static int
+take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
+{
+	const char *path = b->in[src].path;
+	char norm[DOMAIN_MAX + 1], sh[SHOW_MAX + 8];
+	const char *p;
+
+	for (p = tok; *p != '\0'; p++)
+		if (is_space((unsigned char)*p)) {
+			say(b, 1, "%s:%u: more than one name on the line",
+			    path, lineno);
+			return 1;
+		}
+	if (strchr(tok, '@') != NULL) {
+		/* Never echo what may be somebody's mailbox. */
+		say(b, 1, "%s:%u: a mail address, not a domain (not shown)",
+		    path, lineno);
+		return 1;
+	}
+	if (strchr(tok, '*') != NULL) {
+		say(b, 1, "%s:%u: '%s' is a wildcard; list the domain itself "
+		    "(its subdomains match)", path, lineno,
+		    show(tok, sh, sizeof(sh)));
+		return 1;
+	}
+	switch (domain_normalise(tok, norm)) {
+	case DOMAIN_OK:
+		break;
+	case DOMAIN_ELITERAL:
+		say(b, 1, "%s:%u: '%s' is an IP address or address literal",
+		    path, lineno, show(tok, sh, sizeof(sh)));
+		return 1;
+	case DOMAIN_ENOMEM:
+		return -1;
+	default:
+		say(b, 1, "%s:%u: '%s' is not a valid domain name", path,
+		    lineno, show(tok, sh, sizeof(sh)));
+		return 1;
+	}
+	if (domain_is_public_suffix(norm) || domain_registrable(norm) == NULL) {
+		say(b, 1, "%s:%u: '%s' is a public suffix", path, lineno,
+		    norm);
+		return 1;
+	}
+	return add_item(b, norm, src, lineno) == 0 ? 0 : -1;
+}
+
+static int
+read_list(struct build *b, uint16_t src)
+{
+	const char *path = b->in[src].path;
+	char *line = NULL, *s, *e;
+	size_t cap = 0;
+	ssize_t n;
+	uint32_t lineno = 0;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		say(b, 1, "%s: %s", path, strerror(errno));
+		b->fatal = 1;
+		return 0;
+	}
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			say(b, 1, "%s:%u: a NUL byte in the line", path,
+			    lineno);
+			b->refused = 1;
+			continue;
+		}
+		if ((s = strchr(line, '#')) != NULL)
+			*s = '\0';
+		for (s = line; is_space((unsigned char)*s); s++)
+			;
+		for (e = s + strlen(s); e > s &&
+		    is_space((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		if (*s == '\0')
+			continue;
+		if ((rc = take_token(b, src, lineno, s)) < 0)
+			break;
+		if (rc > 0)
+			b->refused = 1;
+		rc = 0;
+	}
+	if (rc < 0) {
+		say(b, 1, "%s:%u: out of memory", path, lineno);
+		b->fatal = 1;
+	} else if (ferror(fp)) {
+		say(b, 1, "%s: read error: %s", path, strerror(errno));
+		b->fatal = 1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static int
+item_cmp(const void *va, const void *vb)
+{
+	const struct item *a = va, *b = vb;
+	int c;
+
+	if ((c = strcmp(a->u.dom, b->u.dom)) != 0)
+		return c;
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Warn about a domain both allowed and blocked, once, from the first
+ * allow line, naming every source on both sides. */
+static void
+warn_conflict(struct build *b, const struct item *g, size_t n)
+{
+	char allow[512] = "", block[512] = "";
+	const struct item *first = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct listdb_input *in = &b->in[g[i].src];
+		char *list = in->category == CAT_ALLOWED ? allow : block;
+		size_t len = strlen(list);
+
+		if (in->category == CAT_ALLOWED && first == NULL)
+			first = &g[i];
+		snprintf(list + len, sizeof(allow) - len, "%s%s",
+		    len ? ", " : "", in->source);
+	}
+	if (first == NULL)
+		return;
+	say(b, 0, "%s:%u: '%s' is both allowed (%s) and blocked (%s); "
+	    "the allow entry wins", b->in[first->src].path, first->line,
+	    first->u.dom, allow, block);
+}
+
+/*
+ * Merge the sorted items: drop duplicates within a source (warning),
+ * count distinct domains per category and per source, and warn about
+ * allow/block conflicts.  The array is compacted in place so that each
+ * domain is a run of items with distinct sources.
+ */
+static void
+merge(struct build *b)
+{
+	struct listdb_build_report *r = b->rep;
+	size_t i, j, k, out = 0, start;
+	unsigned mask;
+
+	for (i = 0; i < b->nitems; i = j) {
+		const char *dom = b->items[i].u.dom;
+
+		start = out;
+		mask = 0;
+		for (j = i; j < b->nitems &&
+		    strcmp(b->items[j].u.dom, dom) == 0; j++) {
+			const struct item *it = &b->items[j];
+
+			if (j > i && it->src == b->items[j - 1].src) {
+				say(b, 0, "%s:%u: '%s' is a duplicate of "
+				    "line %u", b->in[it->src].path, it->line,
+				    it->u.dom, b->items[j - 1].line);
+				continue;
+			}
+			b->items[out++] = *it;
+			r->source[it->src].entries++;
+			mask |= 1u << b->in[it->src].category;
+		}
+		b->ndomains++;
+		for (k = 0; k < CAT_COUNT; k++)
+			if (mask & (1u << k))
+				r->per_category[k]++;
+		if ((mask & (1u << CAT_ALLOWED)) &&
+		    (mask & ((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))))
+			warn_conflict(b, &b->items[start], out - start);
+	}
+	b->nitems = out;
+}
+
+static void
+put_u16(unsigned char *p, unsigned v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+static void
+put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static int
+put_text(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key };
+	MDB_val v = { strlen(val), (void *)(uintptr_t)val };
+
+	return mdb_put(txn, dbi, &k, &v, 0);
+}
+
+static int
+write_tables(struct build *b, MDB_txn *txn)
+{
+	unsigned char val[4 + 2 * NSOURCES_MAX], sval[1 + 2 * 512 + 4];
+	MDB_dbi ddom, dsrc, dmeta;
+	MDB_val k, v;
+	size_t i, j, n;
+	char num[32];
+	uint16_t id;
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &ddom)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "source", MDB_CREATE, &dsrc)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &dmeta)) != 0)
+		return rc;
+
+	for (i = 0; i < b->nitems; i = j) {
+		const char *dom = b->items[i].u.dom;
+		unsigned mask = 0;
+
+		n = 0;
+		for (j = i; j < b->nitems &&
+		    strcmp(b->items[j].u.dom, dom) == 0; j++) {
+			mask |= 1u << b->in[b->items[j].src].category;
+			put_u16(val + 4 + 2 * n++, b->items[j].src);
+		}
+		val[0] = LISTDB_VERSION;
+		val[1] = (unsigned char)mask;
+		put_u16(val + 2, (unsigned)n);
+		k.mv_data = (void *)(uintptr_t)dom;
+		k.mv_size = strlen(dom);
+		v.mv_data = val;
+		v.mv_size = 4 + 2 * n;
+		if ((rc = mdb_put(txn, ddom, &k, &v, MDB_APPEND)) != 0)
+			return rc;
+	}
+
+	for (id = 0; id < b->nin; id++) {
+		const struct listdb_input *in = &b->in[id];
+		size_t nl = strlen(in->source), pl = strlen(in->path);
+		unsigned char key[2];
+
+		if (pl > 511)
+			pl = 511;
+		sval[0] = (unsigned char)in->category;
+		memcpy(sval + 1, in->source, nl + 1);
+		memcpy(sval + 2 + nl, in->path, pl);
+		sval[2 + nl + pl] = '\0';
+		put_u32(sval + 3 + nl + pl,
+		    (uint32_t)b->rep->source[id].entries);
+		put_u16(key, id);
+		k.mv_data = key;
+		k.mv_size = 2;
+		v.mv_data = sval;
+		v.mv_size = 7 + nl + pl;
+		if ((rc = mdb_put(txn, dsrc, &k, &v, 0)) != 0)
+			return rc;
+	}
+
+	snprintf(num, sizeof(num), "%d", LISTDB_VERSION);
+	if ((rc = put_text(txn, dmeta, "version", num)) != 0)
+		return rc;
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	if ((rc = put_text(txn, dmeta, "built", num)) != 0)
+		return rc;
+	snprintf(num, sizeof(num), "%zu", b->ndomains);
+	return put_text(txn, dmeta, "entries", num);
+}
+
+/* Make the rename itself durable; a failure here loses nothing but the
+ * guarantee, so it is not reported. */
+static void
+sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+static int
+write_db(struct build *b, const char *dbpath)
+{
+	char tmp[PATH_MAX];
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	size_t mapsize;
+	int rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", dbpath,
+	    (long)getpid()) >= sizeof(tmp)) {
+		say(b, 1, "%s: path too long", dbpath);
+		return -1;
+	}
+	(void)unlink(tmp);	/* a stale one from a crashed build */
+
+	/* Twice a generous 256 bytes per entry covers the B-tree's page
+	 * slack; the file only grows to what is used. */
+	mapsize = b->ndomains * 512 + b->alen * 2;
+	if (mapsize < MAPSIZE_MIN)
+		mapsize = MAPSIZE_MIN;
+	mapsize = (mapsize + (1 << 20) - 1) & ~(size_t)((1 << 20) - 1);
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(env, 4)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
+	    (rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_NOLOCK |
+	    MDB_NOSYNC, 0644)) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+		goto fail;
+	if ((rc = write_tables(b, txn)) != 0)
+		goto fail;
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0 || (rc = mdb_env_sync(env, 1)) != 0)
+		goto fail;
+	mdb_env_close(env);
+	env = NULL;
+	if (rename(tmp, dbpath) == -1) {
+		rc = errno;
+		say(b, 1, "%s: rename from %s: %s", dbpath, tmp, strerror(rc));
+		(void)unlink(tmp);
+		return -1;
+	}
+	sync_dir(dbpath);
+	return 0;
+
+fail:
+	say(b, 1, "%s: %s", tmp, mdb_strerror(rc));
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (env != NULL)
+		mdb_env_close(env);
+	(void)unlink(tmp);
+	return -1;
+}
+
+static int
+check_inputs(struct build *b)
+{
+	size_t i;
+
+	if (b->nin > NSOURCES_MAX) {
+		say(b, 1, "%zu lists given, at most %d", b->nin,
+		    NSOURCES_MAX);
+		return -1;
+	}
+	for (i = 0; i < b->nin; i++) {
+		const struct listdb_input *in = &b->in[i];
+
+		if (in->path == NULL || in->source == NULL ||
+		    in->source[0] == '\0' ||
+		    strlen(in->source) >= LISTDB_SOURCE_NAME) {
+			say(b, 1, "%s: the source name must be 1 to %d bytes",
+			    in->path ? in->path : "(null)",
+			    LISTDB_SOURCE_NAME - 1);
+			return -1;
+		}
+		if (in->category != CAT_DISPOSABLE &&
+		    in->category != CAT_RELAY && in->category != CAT_ALLOWED) {
+			say(b, 1, "%s: category %s cannot be listed",
+			    in->path, category_name(in->category));
+			return -1;
+		}
+		snprintf(b->rep->source[i].name, LISTDB_SOURCE_NAME, "%s",
+		    in->source);
+		b->rep->source[i].category = in->category;
+	}
+	b->rep->nsources = b->nin;
+	return 0;
+}
+
+int
+listdb_build(const char *dbpath, const struct listdb_input *in, size_t nin,
+    int flags, void (*diag)(void *arg, int is_error, const char *line),
+    void *arg, struct listdb_build_report *report)
+{
+	struct listdb_build_report scratch = { 0 };
+	struct build b;
+	size_t i;
+	int rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.in = in;
+	b.nin = nin;
+	b.diag = diag;
+	b.arg = arg;
+	b.rep = report != NULL ? report : &scratch;
+	memset(b.rep, 0, sizeof(*b.rep));
+
+	if (dbpath == NULL || (in == NULL && nin > 0)) {
+		say(&b, 1, "listdb_build: no database path or no lists");
+		return -1;
+	}
+	if (check_inputs(&b) != 0)
+		return -1;
+	/* Read every list even after an error, to report all of them at
+	 * once; only running out of memory stops early. */
+	for (i = 0; i < nin; i++)
+		if (read_list(&b, (uint16_t)i) < 0)
+			break;
+	if (b.fatal || (b.refused && !(flags & LISTDB_BUILD_SKIP_BAD))) {
+		note(&b, "%s: not written: %zu error%s", dbpath,
+		    b.rep->errors, b.rep->errors == 1 ? "" : "s");
+		goto out;
+	}
+
+	for (i = 0; i < b.nitems; i++)
+		b.items[i].u.dom = b.arena + b.items[i].u.off;
+	qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
+	merge(&b);
+	rc = write_db(&b, dbpath);
+out:
+	free(b.items);
+	free(b.arena);
+	return rc;
+}

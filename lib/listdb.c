@@ -1,1 +1,416 @@
-/* listdb.c - to be written */
+/*
+ * listdb.c - read the list database (see listdb.h; listbuild.c writes it).
+ *
+ * NAME
+ *	listdb_open, listdb_close, listdb_lookup, listdb_sources,
+ *	listdb_built, listdb_entries
+ *
+ * DESCRIPTION
+ *	The file is opened MDB_RDONLY|MDB_NOLOCK|MDB_NOSUBDIR|MDB_NOTLS: it
+ *	is never written in place, so readers need no lock table, and
+ *	without TLS a read transaction may be begun in any thread.  The
+ *	table handles, the meta values and the small source table are read
+ *	once at open; after that the struct is only read, so any number of
+ *	threads may share it.  Each lookup is one read transaction, and what
+ *	it reports is copied out before the transaction ends.
+ *
+ *	The sources listed for a match are those of the deciding side: the
+ *	allow lists for an allowed entry, the block lists (disposable and
+ *	relay) for a blocked one.
+ *
+ *	listdb_sources() hands out the table owned by the struct listdb; it
+ *	lives until listdb_close().
+ *
+ * DIAGNOSTICS
+ *	listdb_open() and listdb_lookup() put the reason, naming the file,
+ *	in err.  A value that does not parse is reported as corrupt rather
+ *	than read past its end.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "category.h"
+#include "domain.h"
+#include "listdb.h"
+
+#define LISTDB_VERSION	1
+#define BLOCK_MASK	((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))
+
+struct listdb {
+	MDB_env		*env;
+	MDB_dbi		 ddom, dsrc, dmeta;
+	char		 path[512];	/* for diagnostics */
+	struct listdb_source_info *src;
+	uint16_t	*srcid;		/* the id of src[i] */
+	size_t		 nsrc;
+	time_t		 built;
+	size_t		 entries;
+};
+
+/* One entry found on the walk. */
+struct hit {
+	const char	*dom;		/* into the caller's name */
+	int		 level;
+	unsigned	 mask;
+	size_t		 n;
+	uint16_t	 id[LISTDB_MAX_SOURCES];
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned
+get_u16(const unsigned char *p)
+{
+	return p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* A meta value as a number; -1 if missing or not a number. */
+static long long
+meta_number(MDB_txn *txn, MDB_dbi dbi, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, v;
+	char buf[32], *end;
+	long long n;
+
+	if (mdb_get(txn, dbi, &k, &v) != 0 || v.mv_size == 0 ||
+	    v.mv_size >= sizeof(buf))
+		return -1;
+	memcpy(buf, v.mv_data, v.mv_size);
+	buf[v.mv_size] = '\0';
+	errno = 0;
+	n = strtoll(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0)
+		return -1;
+	return n;
+}
+
+/* Parse one "source" record into db->src[db->nsrc]. */
+static int
+load_source(struct listdb *db, const MDB_val *k, const MDB_val *v)
+{
+	const unsigned char *p = v->mv_data, *name, *path, *end;
+	struct listdb_source_info *s = &db->src[db->nsrc];
+	size_t nl, pl;
+
+	if (k->mv_size != 2 || v->mv_size < 1 + 2 + 4)
+		return -1;
+	end = p + v->mv_size - 4;
+	name = p + 1;
+	if ((path = memchr(name, '\0', (size_t)(end - name))) == NULL)
+		return -1;
+	nl = (size_t)(path - name);
+	path++;
+	if (path >= end || memchr(path, '\0', (size_t)(end - path)) == NULL)
+		return -1;
+	pl = strlen((const char *)path);
+	if (path + pl + 1 != end || p[0] >= CAT_COUNT)
+		return -1;
+	snprintf(s->name, sizeof(s->name), "%.*s", (int)nl,
+	    (const char *)name);
+	snprintf(s->path, sizeof(s->path), "%s", (const char *)path);
+	s->category = (enum category)p[0];
+	s->entries = get_u32(end);
+	db->srcid[db->nsrc] = (uint16_t)get_u16(k->mv_data);
+	db->nsrc++;
+	return 0;
+}
+
+static int
+load_sources(struct listdb *db, MDB_txn *txn, char *err, size_t errlen)
+{
+	MDB_cursor *c;
+	MDB_stat st;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_stat(txn, db->dsrc, &st)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	if (st.ms_entries > 65536) {
+		seterr(err, errlen, "%s: corrupt source table", db->path);
+		return -1;
+	}
+	if (st.ms_entries > 0 &&
+	    ((db->src = calloc(st.ms_entries, sizeof(*db->src))) == NULL ||
+	    (db->srcid = calloc(st.ms_entries, sizeof(*db->srcid))) == NULL)) {
+		seterr(err, errlen, "%s: out of memory", db->path);
+		return -1;
+	}
+	if ((rc = mdb_cursor_open(txn, db->dsrc, &c)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (db->nsrc >= st.ms_entries || load_source(db, &k, &v) != 0) {
+			mdb_cursor_close(c);
+			seterr(err, errlen, "%s: corrupt source table",
+			    db->path);
+			return -1;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
+{
+	struct listdb *db;
+	MDB_txn *txn = NULL;
+	long long n;
+	int rc;
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	snprintf(db->path, sizeof(db->path), "%s", path);
+	if ((rc = mdb_env_create(&db->env)) != 0) {
+		db->env = NULL;
+		goto lmdb_fail;
+	}
+	if ((rc = mdb_env_set_maxdbs(db->env, 4)) != 0 ||
+	    (rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOLOCK |
+	    MDB_NOSUBDIR | MDB_NOTLS, 0)) != 0 ||
+	    (rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto lmdb_fail;
+	if (mdb_dbi_open(txn, "domain", 0, &db->ddom) != 0 ||
+	    mdb_dbi_open(txn, "source", 0, &db->dsrc) != 0 ||
+	    mdb_dbi_open(txn, "meta", 0, &db->dmeta) != 0) {
+		seterr(err, errlen, "%s: not a list database", path);
+		goto fail;
+	}
+	if ((n = meta_number(txn, db->dmeta, "version")) != LISTDB_VERSION) {
+		seterr(err, errlen, "%s: list database version %lld, "
+		    "expected %d: rebuild it", path, n, LISTDB_VERSION);
+		goto fail;
+	}
+	n = meta_number(txn, db->dmeta, "built");
+	db->built = n < 0 ? 0 : (time_t)n;
+	n = meta_number(txn, db->dmeta, "entries");
+	db->entries = n < 0 ? 0 : (size_t)n;
+	if (load_sources(db, txn, err, errlen) != 0)
+		goto fail;
+	/* Committing, not aborting, keeps the table handles for later
+	 * transactions. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto lmdb_fail;
+	*out = db;
+	return 0;
+
+lmdb_fail:
+	seterr(err, errlen, "%s: %s", path, mdb_strerror(rc));
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	listdb_close(db);
+	return -1;
+}
+
+void
+listdb_close(struct listdb *db)
+{
+	if (db == NULL)
+		return;
+	if (db->env != NULL)
+		mdb_env_close(db->env);
+	free(db->src);
+	free(db->srcid);
+	free(db);
+}
+
+static const struct listdb_source_info *
+source_by_id(const struct listdb *db, unsigned id)
+{
+	size_t i;
+
+	/* The builder numbers sources 0..n-1; a search covers the rest. */
+	if (id < db->nsrc && db->srcid[id] == id)
+		return &db->src[id];
+	for (i = 0; i < db->nsrc; i++)
+		if (db->srcid[i] == id)
+			return &db->src[i];
+	return NULL;
+}
+
+/* Parse a "domain" value into h; -1 if it does not parse. */
+static int
+parse_entry(const MDB_val *v, struct hit *h)
+{
+	const unsigned char *p = v->mv_data;
+	size_t n, i;
+
+	if (v->mv_size < 4 || p[0] != LISTDB_VERSION)
+		return -1;
+	n = get_u16(p + 2);
+	if (v->mv_size != 4 + 2 * n)
+		return -1;
+	h->mask = p[1];
+	h->n = 0;
+	for (i = 0; i < n && h->n < LISTDB_MAX_SOURCES; i++)
+		h->id[h->n++] = (uint16_t)get_u16(p + 4 + 2 * i);
+	return 0;
+}
+
+/* The names of h's sources on the deciding side into m. */
+static void
+fill_sources(const struct listdb *db, const struct hit *h, int allow,
+    struct listdb_match *m)
+{
+	const struct listdb_source_info *s;
+	size_t i;
+
+	m->nsources = 0;
+	for (i = 0; i < h->n && m->nsources < LISTDB_MAX_SOURCES; i++) {
+		if ((s = source_by_id(db, h->id[i])) == NULL) {
+			snprintf(m->sources[m->nsources++],
+			    LISTDB_SOURCE_NAME, "#%u", (unsigned)h->id[i]);
+			continue;
+		}
+		if ((s->category == CAT_ALLOWED) != allow)
+			continue;
+		memcpy(m->sources[m->nsources++], s->name, LISTDB_SOURCE_NAME);
+	}
+}
+
+int
+listdb_lookup(struct listdb *db, const char *ascii, struct listdb_match *m,
+    char *err, size_t errlen)
+{
+	struct hit allow, block, h;
+	const char *reg, *d;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc, level, have_allow = 0, have_block = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->category = CAT_CLEAN;
+	if (db == NULL || ascii == NULL) {
+		seterr(err, errlen, "listdb_lookup: no database or no name");
+		return -1;
+	}
+	/* Nothing longer than a domain can be listed, and nothing at or
+	 * above the public suffix is ever looked up. */
+	if (strlen(ascii) > DOMAIN_MAX || (reg = domain_registrable(ascii)) ==
+	    NULL)
+		return 0;
+
+	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	for (d = ascii, level = 0; d != NULL; d = domain_parent(d), level++) {
+		k.mv_data = (void *)(uintptr_t)d;
+		k.mv_size = strlen(d);
+		rc = mdb_get(txn, db->ddom, &k, &v);
+		if (rc == 0) {
+			if (parse_entry(&v, &h) != 0) {
+				seterr(err, errlen, "%s: corrupt entry",
+				    db->path);
+				mdb_txn_abort(txn);
+				return -1;
+			}
+			h.dom = d;
+			h.level = level;
+			/* The walk goes from specific to general, so the
+			 * first of each kind is the most specific. */
+			if ((h.mask & (1u << CAT_ALLOWED)) && !have_allow) {
+				allow = h;
+				have_allow = 1;
+			}
+			if ((h.mask & BLOCK_MASK) && !have_block) {
+				block = h;
+				have_block = 1;
+			}
+		} else if (rc != MDB_NOTFOUND) {
+			seterr(err, errlen, "%s: %s", db->path,
+			    mdb_strerror(rc));
+			mdb_txn_abort(txn);
+			return -1;
+		}
+		if (d == reg)
+			break;
+	}
+	mdb_txn_abort(txn);
+
+	if (have_allow) {
+		m->category = CAT_ALLOWED;
+		snprintf(m->entry, sizeof(m->entry), "%s", allow.dom);
+		m->level = allow.level;
+		fill_sources(db, &allow, 1, m);
+		if (have_block) {
+			m->overridden = 1;
+			snprintf(m->block_entry, sizeof(m->block_entry), "%s",
+			    block.dom);
+		}
+	} else if (have_block) {
+		m->category = (block.mask & (1u << CAT_RELAY)) ? CAT_RELAY :
+		    CAT_DISPOSABLE;
+		snprintf(m->entry, sizeof(m->entry), "%s", block.dom);
+		m->level = block.level;
+		fill_sources(db, &block, 0, m);
+	}
+	return 0;
+}
+
+int
+listdb_sources(struct listdb *db, struct listdb_source_info **out,
+    size_t *n)
+{
+	if (db == NULL || out == NULL || n == NULL)
+		return -1;
+	*out = db->src;
+	*n = db->nsrc;
+	return 0;
+}
+
+time_t
+listdb_built(struct listdb *db)
+{
+	return db != NULL ? db->built : 0;
+}
+
+size_t
+listdb_entries(struct listdb *db)
+{
+	return db != NULL ? db->entries : 0;
+}

@@ -72,7 +72,8 @@ int	listdb_lookup(struct listdb *, const char *ascii,
 	    struct listdb_match *m, char *err, size_t errlen);
 
 /* Statistics: the number of sources, then each by index; and when the
- * file was built.  Return 0 or -1. */
+ * file was built.  Return 0 or -1.  The source table belongs to the
+ * struct listdb and lives until listdb_close(). */
 int	listdb_sources(struct listdb *, struct listdb_source_info **out,
 	    size_t *n);
 time_t	listdb_built(struct listdb *);

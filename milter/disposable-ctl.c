@@ -35,7 +35,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: disposable-ctl [-c file] build [-o db] "
+	    "usage: disposable-ctl [-c file] build [--skip-bad] [-o db] "
 	    "[category:source:path ...]\n"
 	    "       disposable-ctl [-c file] lookup domain-or-address ...\n"
 	    "       disposable-ctl [-c file] check [--hashed] [file]\n"
@@ -58,11 +58,15 @@ cmd_build(int argc, char **argv)
 	struct listdb_build_report rep;
 	const char *out = cfg.database;
 	size_t nin = 0;
-	int i = 1;
+	int i = 1, flags = 0;
 
-	if (i + 1 < argc && strcmp(argv[i], "-o") == 0) {
-		out = argv[i + 1];
-		i += 2;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--skip-bad") == 0)
+			flags |= LISTDB_BUILD_SKIP_BAD;
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else
+			usage();
 	}
 	for (; i < argc; i++) {
 		/* category:source:path */
@@ -95,14 +99,15 @@ cmd_build(int argc, char **argv)
 		    "List in the configuration or on the command line\n");
 		return 1;
 	}
-	if (listdb_build(out, in, nin, 0, build_diag, NULL, &rep) != 0) {
+	if (listdb_build(out, in, nin, flags, build_diag, NULL, &rep) != 0) {
 		fprintf(stderr, "disposable-ctl: %s not written (%zu errors)\n",
 		    out, rep.errors);
 		return 1;
 	}
-	printf("%s: %zu disposable, %zu relay, %zu allowed (%zu warnings)\n",
-	    out, rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
-	    rep.per_category[CAT_ALLOWED], rep.warnings);
+	printf("%s: %zu disposable, %zu relay, %zu allowed (%zu warnings, "
+	    "%zu entries skipped)\n", out, rep.per_category[CAT_DISPOSABLE],
+	    rep.per_category[CAT_RELAY], rep.per_category[CAT_ALLOWED],
+	    rep.warnings, rep.errors);
 	for (size_t j = 0; j < rep.nsources; j++)
 		printf("  source %-24s %-10s %zu\n", rep.source[j].name,
 		    category_name(rep.source[j].category),
@@ -293,7 +298,6 @@ cmd_stats(void)
 			printf("  source %-24s %-10s %8u  %s\n", src[i].name,
 			    category_name(src[i].category), src[i].entries,
 			    src[i].path);
-		free(src);
 	}
 	listdb_close(db);
 	return 0;

@@ -1,2 +1,576 @@
+/*
+ * test_listdb.c - build list databases from small files and look names up;
+ * refusals and warnings with their file:line; the rename contract; and,
+ * when DM_DATA is there, a build from a real public list.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain.h"
+#include "listdb.h"
 #include "t.h"
-int main(void) { T_SKIP("not written yet"); }
+
+static char dir[64];
+
+/* Every diagnostic of the last build. */
+static struct {
+	int	is_error;
+	char	line[1024];
+} diags[512];
+static size_t ndiags;
+
+static void
+collect(void *arg, int is_error, const char *line)
+{
+	(void)arg;
+	if (ndiags < sizeof(diags) / sizeof(diags[0])) {
+		diags[ndiags].is_error = is_error;
+		snprintf(diags[ndiags].line, sizeof(diags[0].line), "%s",
+		    line);
+		ndiags++;
+	}
+}
+
+/* How many diagnostics of the given kind contain s. */
+static int
+diag_count(int is_error, const char *s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ndiags; i++)
+		if (diags[i].is_error == is_error &&
+		    strstr(diags[i].line, s) != NULL)
+			n++;
+	return n;
+}
+
+static void
+dump_diags(void)
+{
+	for (size_t i = 0; i < ndiags; i++)
+		fprintf(stderr, "  %s %s\n", diags[i].is_error ? "E" : "W",
+		    diags[i].line);
+}
+
+static const char *
+path_in(const char *name)
+{
+	static char buf[8][256];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static const char *
+write_file(const char *name, const char *text)
+{
+	const char *p = path_in(name);
+	FILE *fp;
+
+	if ((fp = fopen(p, "w")) == NULL || fputs(text, fp) == EOF ||
+	    fclose(fp) != 0) {
+		perror(p);
+		exit(99);
+	}
+	return p;
+}
+
+static int
+build(const char *db, const struct listdb_input *in, size_t nin, int flags,
+    struct listdb_build_report *rep)
+{
+	ndiags = 0;
+	return listdb_build(db, in, nin, flags, collect, NULL, rep);
+}
+
+/* Files in dir whose name starts with prefix. */
+static int
+count_files(const char *prefix)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static struct listdb_match m;
+
+static enum category
+look(struct listdb *db, const char *name)
+{
+	char err[256] = "";
+
+	if (listdb_lookup(db, name, &m, err, sizeof(err)) != 0) {
+		fprintf(stderr, "lookup %s: %s\n", name, err);
+		return (enum category)-1;
+	}
+	return m.category;
+}
+
+static void
+test_lookup(void)
+{
+	struct listdb_input in[3];
+	struct listdb_build_report rep;
+	struct listdb_source_info *si;
+	struct listdb *db;
+	const char *dbp = path_in("lists.db");
+	char err[256];
+	size_t n;
+	time_t t0 = time(NULL);
+
+	in[0].path = write_file("disp.txt",
+	    "# disposable test list\n"
+	    "mailinator.com\n"
+	    "Example-Disp.COM.   # trailing comment\n"
+	    "crlf.example\r\n"
+	    "  \t spaced.example \t \n"
+	    "\n"
+	    "   # only a comment\n"
+	    "both.example\n"
+	    "conflict.example\n"
+	    "multi.example\n"
+	    "sub.parent.example\n"
+	    "MÄCHINE.example\n"
+	    "mailinator.com\n"			/* line 13: duplicate */
+	    "no-newline.example");
+	in[0].category = CAT_DISPOSABLE;
+	in[0].source = "disp";
+	in[1].path = write_file("relay.txt",
+	    "both.example\n"
+	    "r.multi.example\n"
+	    "relay.example\n");
+	in[1].category = CAT_RELAY;
+	in[1].source = "relay";
+	in[2].path = write_file("allow.txt",
+	    "conflict.example\n"
+	    "good.mailinator.com\n"
+	    "parent.example\n");
+	in[2].category = CAT_ALLOWED;
+	in[2].source = "allow";
+
+	CHECK_INT(build(dbp, in, 3, 0, &rep), 0);
+	dump_diags();
+	CHECK_INT(rep.errors, 0);
+	CHECK_INT(rep.warnings, 2);
+	CHECK_INT(diag_count(0, "disp.txt:13: 'mailinator.com' is a "
+	    "duplicate of line 2"), 1);
+	CHECK_INT(diag_count(0, "allow.txt:1: 'conflict.example' is both "
+	    "allowed (allow) and blocked (disp)"), 1);
+	/* both.example is disposable and relay: no conflict to warn. */
+	CHECK_INT(diag_count(0, "both.example"), 0);
+	/* 10 distinct disposable, 3 relay, 3 allowed, 14 in all. */
+	CHECK_INT(rep.per_category[CAT_DISPOSABLE], 10);
+	CHECK_INT(rep.per_category[CAT_RELAY], 3);
+	CHECK_INT(rep.per_category[CAT_ALLOWED], 3);
+	CHECK_INT(rep.per_category[CAT_CLEAN], 0);
+	CHECK_INT(rep.nsources, 3);
+	CHECK_STR(rep.source[0].name, "disp");
+	CHECK_INT(rep.source[0].entries, 10);
+	CHECK_INT(rep.source[1].category, CAT_RELAY);
+	CHECK_INT(rep.source[2].entries, 3);
+	/* Published by rename: no temporary file, no lock file. */
+	CHECK_INT(count_files("lists.db"), 1);
+
+	if (listdb_open(path_in("nonexistent.db"), &db, err, sizeof(err)) ==
+	    0)
+		CHECK(0);
+	CHECK(strstr(err, "nonexistent.db") != NULL);
+	CHECK_INT(listdb_open(in[0].path, &db, err, sizeof(err)), -1);
+	CHECK(strstr(err, "disp.txt") != NULL);
+
+	if (listdb_open(dbp, &db, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		CHECK(0);
+		return;
+	}
+	CHECK_INT(listdb_entries(db), 14);
+	CHECK(listdb_built(db) >= t0 && listdb_built(db) <= time(NULL));
+	CHECK_INT(listdb_sources(db, &si, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(si[0].name, "disp");
+		CHECK_INT(si[0].category, CAT_DISPOSABLE);
+		CHECK_STR(si[0].path, in[0].path);
+		CHECK_INT(si[0].entries, 10);
+		CHECK_STR(si[2].name, "allow");
+		CHECK_INT(si[2].category, CAT_ALLOWED);
+		CHECK_INT(si[2].entries, 3);
+	}
+
+	/* Exact match. */
+	CHECK_INT(look(db, "mailinator.com"), CAT_DISPOSABLE);
+	CHECK_STR(m.entry, "mailinator.com");
+	CHECK_INT(m.level, 0);
+	CHECK_INT(m.overridden, 0);
+	CHECK_INT(m.nsources, 1);
+	CHECK_STR(m.sources[0], "disp");
+	/* Parent match, two labels up. */
+	CHECK_INT(look(db, "x.y.mailinator.com"), CAT_DISPOSABLE);
+	CHECK_STR(m.entry, "mailinator.com");
+	CHECK_INT(m.level, 2);
+	/* Each line form made it in, normalised. */
+	CHECK_INT(look(db, "example-disp.com"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "crlf.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "spaced.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "no-newline.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "xn--mchine-bua.example"), CAT_DISPOSABLE);
+	/* Unrelated names, lookalikes and suffixes are clean. */
+	CHECK_INT(look(db, "gmail.com"), CAT_CLEAN);
+	CHECK_STR(m.entry, "");
+	CHECK_INT(m.nsources, 0);
+	CHECK_INT(look(db, "notmailinator.com"), CAT_CLEAN);
+	CHECK_INT(look(db, "mailinator.com.evil.example"), CAT_CLEAN);
+	CHECK_INT(look(db, "com"), CAT_CLEAN);
+	CHECK_INT(look(db, "example"), CAT_CLEAN);
+
+	/* Disposable and relay at once: a relay, both sources named. */
+	CHECK_INT(look(db, "both.example"), CAT_RELAY);
+	CHECK_INT(m.nsources, 2);
+	CHECK_STR(m.sources[0], "disp");
+	CHECK_STR(m.sources[1], "relay");
+	CHECK_INT(look(db, "relay.example"), CAT_RELAY);
+	CHECK_STR(m.sources[0], "relay");
+
+	/* The most specific block entry decides. */
+	CHECK_INT(look(db, "x.r.multi.example"), CAT_RELAY);
+	CHECK_STR(m.entry, "r.multi.example");
+	CHECK_INT(m.level, 1);
+	CHECK_INT(look(db, "y.multi.example"), CAT_DISPOSABLE);
+	CHECK_STR(m.entry, "multi.example");
+
+	/* Allow beats block on the same entry. */
+	CHECK_INT(look(db, "conflict.example"), CAT_ALLOWED);
+	CHECK_STR(m.entry, "conflict.example");
+	CHECK_INT(m.overridden, 1);
+	CHECK_STR(m.block_entry, "conflict.example");
+	CHECK_INT(m.nsources, 1);
+	CHECK_STR(m.sources[0], "allow");
+	CHECK_INT(look(db, "sub.conflict.example"), CAT_ALLOWED);
+	CHECK_INT(m.level, 1);
+	/* An allowed subdomain is an exception to a blocked parent ... */
+	CHECK_INT(look(db, "good.mailinator.com"), CAT_ALLOWED);
+	CHECK_INT(m.level, 0);
+	CHECK_INT(m.overridden, 1);
+	CHECK_STR(m.block_entry, "mailinator.com");
+	CHECK_INT(look(db, "a.good.mailinator.com"), CAT_ALLOWED);
+	CHECK_STR(m.entry, "good.mailinator.com");
+	CHECK_INT(m.level, 1);
+	CHECK_INT(look(db, "bad.mailinator.com"), CAT_DISPOSABLE);
+	CHECK_INT(m.overridden, 0);
+	/* ... and an allowed parent overrules a blocked subdomain. */
+	CHECK_INT(look(db, "a.sub.parent.example"), CAT_ALLOWED);
+	CHECK_STR(m.entry, "parent.example");
+	CHECK_INT(m.level, 2);
+	CHECK_INT(m.overridden, 1);
+	CHECK_STR(m.block_entry, "sub.parent.example");
+	CHECK_INT(look(db, "parent.example"), CAT_ALLOWED);
+	CHECK_INT(m.overridden, 0);
+	listdb_close(db);
+}
+
+static void
+test_refusals(void)
+{
+	struct listdb_input in[2];
+	struct listdb_build_report rep;
+	struct listdb *db;
+	struct stat st0, st1;
+	const char *dbp = path_in("refuse.db");
+	char err[256];
+
+	in[0].path = write_file("bad.txt",
+	    "# bad entries\n"		/* 1 */
+	    "ok.example\n"		/* 2 */
+	    "com\n"			/* 3 */
+	    "co.uk\n"			/* 4 */
+	    "1.2.3.4\n"			/* 5 */
+	    "[1.2.3.4]\n"		/* 6 */
+	    "*.wild.example\n"		/* 7 */
+	    "-bad.example\n"		/* 8 */
+	    "two names.example\n"	/* 9 */
+	    "someone@mail.example\n"	/* 10 */
+	    "a_b.example\n"		/* 11 */
+	    "::1\n"			/* 12 */
+	    "github.io\n"		/* 13 */
+	    "xn--zz.example\n");	/* 14 */
+	in[0].category = CAT_DISPOSABLE;
+	in[0].source = "bad";
+
+	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
+	CHECK_INT(rep.errors, 12);
+	CHECK_INT(diag_count(1, "bad.txt:3: 'com' is a public suffix"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:4: 'co.uk' is a public suffix"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:5: '1.2.3.4' is an IP address"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:6: '[1.2.3.4]' is an IP address"),
+	    1);
+	CHECK_INT(diag_count(1, "bad.txt:7: '*.wild.example' is a wildcard"),
+	    1);
+	CHECK_INT(diag_count(1, "bad.txt:8: '-bad.example' is not a valid"),
+	    1);
+	CHECK_INT(diag_count(1, "bad.txt:9: more than one name"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:10: a mail address"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:11: 'a_b.example' is not a valid"),
+	    1);
+	CHECK_INT(diag_count(1, "bad.txt:12: '::1' is an IP address"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:13: 'github.io' is a public "
+	    "suffix"), 1);
+	CHECK_INT(diag_count(1, "bad.txt:14: 'xn--zz.example' is not"), 1);
+	CHECK_INT(diag_count(1, "ok.example"), 0);
+	/* The address itself is never echoed. */
+	CHECK_INT(diag_count(1, "someone"), 0);
+	CHECK_INT(diag_count(0, ""), 0);
+	/* Nothing written, no temporary left. */
+	CHECK(stat(dbp, &st0) == -1 && errno == ENOENT);
+	CHECK_INT(count_files("refuse.db"), 0);
+
+	/* A failed build leaves an existing database as it was. */
+	in[1].path = write_file("good.txt", "good.example\n");
+	in[1].category = CAT_DISPOSABLE;
+	in[1].source = "good";
+	CHECK_INT(build(dbp, &in[1], 1, 0, NULL), 0);
+	CHECK_INT(stat(dbp, &st0), 0);
+	CHECK_INT(build(dbp, in, 2, 0, &rep), -1);
+	CHECK_INT(rep.errors, 12);
+	CHECK_INT(stat(dbp, &st1), 0);
+	CHECK(st0.st_ino == st1.st_ino && st0.st_size == st1.st_size);
+	CHECK_INT(count_files("refuse.db"), 1);
+	if (listdb_open(dbp, &db, err, sizeof(err)) == 0) {
+		CHECK_INT(look(db, "good.example"), CAT_DISPOSABLE);
+		CHECK_INT(look(db, "ok.example"), CAT_CLEAN);
+		CHECK_INT(listdb_entries(db), 1);
+		listdb_close(db);
+	} else
+		CHECK(0);
+
+	/* An unreadable list fails the build even with SKIP_BAD. */
+	in[1].path = path_in("missing.txt");
+	CHECK_INT(build(dbp, &in[1], 1, LISTDB_BUILD_SKIP_BAD, &rep), -1);
+	CHECK(diag_count(1, "missing.txt: No such file or directory") == 1);
+	CHECK_INT(stat(dbp, &st1), 0);
+	CHECK(st0.st_ino == st1.st_ino);
+
+	/* Bad arguments. */
+	in[1].path = path_in("good.txt");
+	in[1].category = CAT_CLEAN;
+	CHECK_INT(build(dbp, &in[1], 1, 0, &rep), -1);
+	CHECK_INT(rep.errors, 1);
+	in[1].category = CAT_DISPOSABLE;
+	in[1].source = "";
+	CHECK_INT(build(dbp, &in[1], 1, 0, &rep), -1);
+	in[1].source = "good";
+
+	/* SKIP_BAD reports the bad lines and writes the rest. */
+	CHECK_INT(build(dbp, in, 1, LISTDB_BUILD_SKIP_BAD, &rep), 0);
+	CHECK_INT(rep.errors, 12);
+	CHECK_INT(rep.per_category[CAT_DISPOSABLE], 1);
+	CHECK_INT(count_files("refuse.db"), 1);
+	if (listdb_open(dbp, &db, err, sizeof(err)) == 0) {
+		CHECK_INT(listdb_entries(db), 1);
+		CHECK_INT(look(db, "ok.example"), CAT_DISPOSABLE);
+		CHECK_INT(look(db, "good.example"), CAT_CLEAN);
+		listdb_close(db);
+	} else
+		CHECK(0);
+}
+
+/* A reader keeps the file it opened; a new open sees the rebuilt one. */
+static void
+test_rename(void)
+{
+	struct listdb_input in;
+	struct listdb *old, *new;
+	const char *dbp = path_in("swap.db");
+	char err[256];
+
+	in.category = CAT_DISPOSABLE;
+	in.source = "swap";
+	in.path = write_file("v1.txt", "old.example\n");
+	CHECK_INT(build(dbp, &in, 1, 0, NULL), 0);
+	if (listdb_open(dbp, &old, err, sizeof(err)) != 0) {
+		CHECK(0);
+		return;
+	}
+	in.path = write_file("v2.txt", "new.example\nnewer.example\n");
+	CHECK_INT(build(dbp, &in, 1, 0, NULL), 0);
+	CHECK_INT(count_files("swap.db"), 1);
+
+	CHECK_INT(look(old, "old.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(old, "new.example"), CAT_CLEAN);
+	CHECK_INT(listdb_entries(old), 1);
+	if (listdb_open(dbp, &new, err, sizeof(err)) == 0) {
+		CHECK_INT(look(new, "new.example"), CAT_DISPOSABLE);
+		CHECK_INT(look(new, "old.example"), CAT_CLEAN);
+		CHECK_INT(listdb_entries(new), 2);
+		listdb_close(new);
+	} else
+		CHECK(0);
+	CHECK_INT(look(old, "old.example"), CAT_DISPOSABLE);
+	listdb_close(old);
+}
+
+/* One struct listdb shared by threads, each lookup its own transaction. */
+static void *
+lookup_thread(void *arg)
+{
+	struct listdb *db = arg;
+	struct listdb_match tm;
+	char err[256];
+	long bad = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		if (listdb_lookup(db, "x.y.mailinator.com", &tm, err,
+		    sizeof(err)) != 0 || tm.category != CAT_DISPOSABLE ||
+		    tm.level != 2)
+			bad++;
+		if (listdb_lookup(db, "a.good.mailinator.com", &tm, err,
+		    sizeof(err)) != 0 || tm.category != CAT_ALLOWED)
+			bad++;
+		if (listdb_lookup(db, "gmail.com", &tm, err, sizeof(err)) !=
+		    0 || tm.category != CAT_CLEAN)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static void
+test_threads(void)
+{
+	struct listdb *db;
+	pthread_t th[4];
+	char err[256];
+	void *bad;
+	int i;
+
+	if (listdb_open(path_in("lists.db"), &db, err, sizeof(err)) != 0) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		CHECK_INT(pthread_create(&th[i], NULL, lookup_thread, db), 0);
+	for (i = 0; i < 4; i++) {
+		CHECK_INT(pthread_join(th[i], &bad), 0);
+		CHECK_INT((long)bad, 0);
+	}
+	listdb_close(db);
+}
+
+/* The disposable-email-domains blocklist, read in place.  Returns 0 when
+ * tested, -1 when the shared data is missing (the program then reports a
+ * skip rather than a pass, since this part did not run). */
+static int
+test_public_list(void)
+{
+	struct listdb_input in;
+	struct listdb_build_report rep;
+	struct listdb *db;
+	const char *data = getenv("DM_DATA"), *dbp = path_in("public.db");
+	static const char *const known[] = {
+		"mailinator.com", "guerrillamail.com", "10minutemail.com",
+		"yopmail.com", "trashmail.com",
+	};
+	char path[1024], err[256];
+	size_t i;
+	int rc;
+
+	if (data == NULL || *data == '\0') {
+		printf("public list: DM_DATA not set, not tested\n");
+		return -1;
+	}
+	snprintf(path, sizeof(path),
+	    "%s/lists/disposable-email-domains/blocklist.txt", data);
+	if (access(path, R_OK) != 0) {
+		printf("public list: %s not readable, not tested\n", path);
+		return -1;
+	}
+	in.path = path;
+	in.category = CAT_DISPOSABLE;
+	in.source = "disposable-email-domains";
+	if ((rc = build(dbp, &in, 1, 0, &rep)) != 0) {
+		printf("public list: %zu refused lines:\n", rep.errors);
+		dump_diags();
+		rc = build(dbp, &in, 1, LISTDB_BUILD_SKIP_BAD, &rep);
+	}
+	CHECK_INT(rc, 0);
+	printf("public list: %zu disposable, %zu refused, %zu warnings\n",
+	    rep.per_category[CAT_DISPOSABLE], rep.errors, rep.warnings);
+	/* 8335 lines in the snapshot of SOURCE.txt. */
+	CHECK(rep.per_category[CAT_DISPOSABLE] > 8000);
+	CHECK(rep.per_category[CAT_DISPOSABLE] <= 8335);
+	if (listdb_open(dbp, &db, err, sizeof(err)) != 0) {
+		CHECK(0);
+		return 0;
+	}
+	CHECK_INT(listdb_entries(db), rep.per_category[CAT_DISPOSABLE]);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		CHECK_INT(look(db, known[i]), CAT_DISPOSABLE);
+		CHECK_STR(m.entry, known[i]);
+		CHECK_STR(m.sources[0], "disposable-email-domains");
+	}
+	/* An emoji A-label that IDNA2008 alone would refuse. */
+	CHECK_INT(look(db, "xn--o38h.abrdns.com"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "inbox.x.mailinator.com"), CAT_DISPOSABLE);
+	CHECK_INT(m.level, 2);
+	CHECK_INT(look(db, "gmail.com"), CAT_CLEAN);
+	CHECK_INT(look(db, "example.org"), CAT_CLEAN);
+	listdb_close(db);
+	return 0;
+}
+
+static void
+rm_dir(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			(void)unlink(path_in(de->d_name));
+	closedir(d);
+	(void)rmdir(dir);
+}
+
+int
+main(void)
+{
+	char err[256];
+	int data_ok;
+
+	if (domain_init(NULL, err, sizeof(err)) != 0)
+		T_SKIP(err);
+	snprintf(dir, sizeof(dir), "/tmp/test_listdb.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	test_lookup();
+	test_threads();
+	test_refusals();
+	test_rename();
+	data_ok = test_public_list() == 0;
+	rm_dir();
+	domain_fini();
+	if (!data_ok && t_failed == 0)
+		T_SKIP("the shared data part did not run (DM_DATA)");
+	return T_DONE();
+}

@@ -1,0 +1,814 @@
+/*
+ * test_config.c - the configuration file: defaults, every key, every
+ * diagnostic with its line, quoting, relative paths, reply splitting,
+ * socket forms, and the shipped sample file and manual page.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "t.h"
+
+static const char *const keynames[] = {
+	"Socket", "PidFile", "UserID", "Syslog", "SyslogFacility", "LogLevel",
+	"Database", "List", "KeyFile", "HashMode", "SubaddressSeparator",
+	"HeaderFields", "ActionDisposable", "ActionRelay", "ActionInvalid",
+	"ActionClean", "ActionAllowed", "RejectReply", "TempfailReply",
+	"TagHeader", "StripTagHeader", "Mode", "SkipAuthenticated", "OnError",
+};
+#define NKEYNAMES (sizeof(keynames) / sizeof(keynames[0]))
+
+static char tmpdir[256], cfpath[512];
+
+static void
+write_conf(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Load text as a config file over the defaults. */
+static int
+load(const char *text, struct config *c, char *err, size_t errlen)
+{
+	write_conf(cfpath, text);
+	config_default(c);
+	err[0] = '\0';
+	return config_load(cfpath, c, err, errlen);
+}
+
+static void
+check_defaults(const struct config *c)
+{
+	CHECK_STR(c->socket, "unix:/run/disposable-milter/disposable-milter.sock");
+	CHECK_STR(c->pidfile, "");
+	CHECK_STR(c->user, "");
+	CHECK_INT(c->syslog, 1);
+	CHECK_INT(c->syslog_facility, LOG_MAIL);
+	CHECK_INT(c->verbose, 0);
+	CHECK_STR(c->database, "/var/lib/disposable-milter/lists.db");
+	CHECK_INT(c->nlists, 0);
+	CHECK_STR(c->keyfile, "/etc/disposable-milter/hash.key");
+	CHECK_INT(c->hash_mode, HASH_HMAC);
+	CHECK_INT(c->policy.subaddr_sep, '+');
+	CHECK_INT(c->policy.action[CAT_DISPOSABLE], ACT_REJECT);
+	CHECK_INT(c->policy.action[CAT_RELAY], ACT_TAG);
+	CHECK_INT(c->policy.action[CAT_INVALID], ACT_ACCEPT);
+	CHECK_INT(c->policy.action[CAT_CLEAN], ACT_ACCEPT);
+	CHECK_INT(c->policy.action[CAT_ALLOWED], ACT_ACCEPT);
+	CHECK_INT(c->headers, 1u << ROLE_FROM | 1u << ROLE_SENDER |
+	    1u << ROLE_REPLY_TO);
+	CHECK_STR(c->reject_reply, "550 5.7.1 Sender address rejected: "
+	    "disposable or anonymous mail service not accepted");
+	CHECK_STR(c->tempfail_reply, "451 4.7.1 Sender address temporarily "
+	    "rejected; try again later");
+	CHECK_STR(c->tag_header, "X-Disposable-Sender");
+	CHECK_INT(c->strip_tag, 1);
+	CHECK_INT(c->mode, MODE_ENFORCE);
+	CHECK_INT(c->skip_auth, 1);
+	CHECK_INT(c->on_error, ONERROR_ACCEPT);
+}
+
+static void
+test_defaults(void)
+{
+	struct config c;
+	char err[1024];
+
+	config_default(&c);
+	check_defaults(&c);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+
+	/* An empty file, or only comments, changes nothing. */
+	CHECK_INT(load("", &c, err, sizeof(err)), 0);
+	check_defaults(&c);
+	CHECK_INT(load("# nothing\n\n   \n\t# more\n", &c, err, sizeof(err)),
+	    0);
+	check_defaults(&c);
+}
+
+static void
+test_full(void)
+{
+	struct config c;
+	char err[1024], want[1100];
+
+	CHECK_INT(load(
+	    "# every key, none at its default\n"
+	    "Socket inet:8891@127.0.0.1\n"
+	    "pidfile /run/dm.pid   # lower case key, trailing comment\n"
+	    "USERID dm:mail\n"
+	    "Syslog no\n"
+	    "SyslogFacility local3\n"
+	    "LogLevel 2\n"
+	    "\tDatabase   /tmp/x.db  \n"
+	    "List disposable main /lists/d.txt\n"
+	    "List relay relays /lists/r.txt\n"
+	    "List allowed ok.list /lists/with space.txt\n"
+	    "KeyFile /etc/k\n"
+	    "HashMode SHA256\n"
+	    "SubaddressSeparator -\n"
+	    "HeaderFields Reply-To,Resent-From  resent-sender, "
+	    "Disposition-Notification-To\n"
+	    "ActionDisposable tempfail\n"
+	    "ActionRelay reject\n"
+	    "ActionInvalid TAG\n"
+	    "ActionClean tag\n"
+	    "ActionAllowed reject\n"
+	    "RejectReply \"554 5.7.0 No # not a comment, 100% sure\"\n"
+	    "TempfailReply 450 Try later\n"
+	    "TagHeader X-DM\n"
+	    "StripTagHeader false\n"
+	    "Mode observe\n"
+	    "SkipAuthenticated 0\n"
+	    "OnError tempfail\r\n",
+	    &c, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_STR(c.socket, "inet:8891@127.0.0.1");
+	CHECK_STR(c.pidfile, "/run/dm.pid");
+	CHECK_STR(c.user, "dm:mail");
+	CHECK_INT(c.syslog, 0);
+	CHECK_INT(c.syslog_facility, LOG_LOCAL3);
+	CHECK_INT(c.verbose, 2);
+	CHECK_STR(c.database, "/tmp/x.db");
+	CHECK_INT(c.nlists, 3);
+	CHECK_INT(c.lists[0].category, CAT_DISPOSABLE);
+	CHECK_STR(c.lists[0].source, "main");
+	CHECK_STR(c.lists[0].path, "/lists/d.txt");
+	CHECK_INT(c.lists[1].category, CAT_RELAY);
+	CHECK_STR(c.lists[1].source, "relays");
+	CHECK_STR(c.lists[1].path, "/lists/r.txt");
+	CHECK_INT(c.lists[2].category, CAT_ALLOWED);
+	CHECK_STR(c.lists[2].source, "ok.list");
+	CHECK_STR(c.lists[2].path, "/lists/with space.txt");
+	CHECK_STR(c.keyfile, "/etc/k");
+	CHECK_INT(c.hash_mode, HASH_SHA256);
+	CHECK_INT(c.policy.subaddr_sep, '-');
+	CHECK_INT(c.headers, 1u << ROLE_REPLY_TO | 1u << ROLE_RESENT_FROM |
+	    1u << ROLE_RESENT_SENDER | 1u << ROLE_DNT);
+	CHECK_INT(c.policy.action[CAT_DISPOSABLE], ACT_TEMPFAIL);
+	CHECK_INT(c.policy.action[CAT_RELAY], ACT_REJECT);
+	CHECK_INT(c.policy.action[CAT_INVALID], ACT_TAG);
+	CHECK_INT(c.policy.action[CAT_CLEAN], ACT_TAG);
+	CHECK_INT(c.policy.action[CAT_ALLOWED], ACT_REJECT);
+	CHECK_STR(c.reject_reply, "554 5.7.0 No # not a comment, 100% sure");
+	CHECK_STR(c.tempfail_reply, "450 Try later");
+	CHECK_STR(c.tag_header, "X-DM");
+	CHECK_INT(c.strip_tag, 0);
+	CHECK_INT(c.mode, MODE_OBSERVE);
+	CHECK_INT(c.skip_auth, 0);
+	CHECK_INT(c.on_error, ONERROR_TEMPFAIL);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+
+	/* yes/no spellings; none for the separator and the headers. */
+	CHECK_INT(load("Syslog TRUE\nStripTagHeader 1\nSkipAuthenticated "
+	    "No\nSubaddressSeparator none\nHeaderFields none\n", &c, err,
+	    sizeof(err)), 0);
+	CHECK_INT(c.syslog, 1);
+	CHECK_INT(c.strip_tag, 1);
+	CHECK_INT(c.skip_auth, 0);
+	CHECK_INT(c.policy.subaddr_sep, '\0');
+	CHECK_INT(c.headers, 0);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	/* The role names work as well as the header names. */
+	CHECK_INT(load("HeaderFields from sender\n", &c, err, sizeof(err)), 0);
+	CHECK_INT(c.headers, 1u << ROLE_FROM | 1u << ROLE_SENDER);
+	/* A separator that is a comment character, quoted. */
+	CHECK_INT(load("SubaddressSeparator \"#\"\n", &c, err, sizeof(err)),
+	    0);
+	CHECK_INT(c.policy.subaddr_sep, '#');
+	/* A byte order mark before the first key. */
+	CHECK_INT(load("\xef\xbb\xbfLogLevel 1\n", &c, err, sizeof(err)), 0);
+	CHECK_INT(c.verbose, 1);
+	/* No newline at the end of the file. */
+	CHECK_INT(load("LogLevel 1", &c, err, sizeof(err)), 0);
+	CHECK_INT(c.verbose, 1);
+	/* A line of exactly 4096 bytes is fine. */
+	{
+		char line[4096 + 2];
+
+		memset(line, 'x', 4096);
+		line[0] = '#';
+		line[4096] = '\n';
+		line[4097] = '\0';
+		CHECK_INT(load(line, &c, err, sizeof(err)), 0);
+	}
+
+	/* A file that does not exist. */
+	snprintf(want, sizeof(want), "%s/nonexistent.conf", tmpdir);
+	config_default(&c);
+	CHECK_INT(config_load(want, &c, err, sizeof(err)), -1);
+	strcat(want, ": No such file or directory");
+	CHECK_STR(err, want);
+}
+
+/* Each bad file fails with exactly "cfpath:msg" and leaves the
+ * configuration untouched. */
+static void
+test_errors(void)
+{
+	static const struct {
+		const char *text;
+		const char *msg;	/* after "path:" */
+	} t[] = {
+		{ "# x\nFoo bar\n", "2: unknown key 'Foo'" },
+		{ "LogLevel 1\n\nActionRelay maybe\n",
+		  "3: bad value for ActionRelay: 'maybe' (expected reject, "
+		  "tempfail, tag or accept)" },
+		{ "actiondisposable Reject\nactionclean nope\n",
+		  "2: bad value for ActionClean: 'nope' (expected reject, "
+		  "tempfail, tag or accept)" },
+		{ "Socket unix:/a\n# c\nsocket unix:/b\n",
+		  "3: Socket given twice (first on line 1)" },
+		{ "Mode observe\nMode enforce\n",
+		  "2: Mode given twice (first on line 1)" },
+		{ "\n\nDatabase\n", "3: missing value for Database" },
+		{ "Database   # only a comment\n",
+		  "1: missing value for Database" },
+		{ "TagHeader \"\"\n", "1: missing value for TagHeader" },
+		{ "RejectReply \"550 x\n", "1: unterminated quoted value" },
+		{ "RejectReply \"550 x\" y\n",
+		  "1: RejectReply: text after the closing quote" },
+		{ "Syslog maybe\n",
+		  "1: bad value for Syslog: 'maybe' (expected yes or no)" },
+		{ "StripTagHeader 2\n",
+		  "1: bad value for StripTagHeader: '2' (expected yes or no)" },
+		{ "LogLevel 3\n",
+		  "1: bad value for LogLevel: '3' (expected 0, 1 or 2)" },
+		{ "LogLevel 10\n",
+		  "1: bad value for LogLevel: '10' (expected 0, 1 or 2)" },
+		{ "SyslogFacility kern\n",
+		  "1: bad value for SyslogFacility: 'kern' (expected mail, "
+		  "daemon, user or local0 to local7)" },
+		{ "HashMode md5\n",
+		  "1: bad value for HashMode: 'md5' (expected hmac or "
+		  "sha256)" },
+		{ "Mode on\n", "1: bad value for Mode: 'on' (expected enforce "
+		  "or observe)" },
+		{ "OnError reject\n", "1: bad value for OnError: 'reject' "
+		  "(expected accept or tempfail)" },
+		{ "SubaddressSeparator ++\n",
+		  "1: bad value for SubaddressSeparator: '++' (expected one "
+		  "character, not a letter, digit or '@'; or none)" },
+		{ "SubaddressSeparator @\n",
+		  "1: bad value for SubaddressSeparator: '@' (expected one "
+		  "character, not a letter, digit or '@'; or none)" },
+		{ "SubaddressSeparator x\n",
+		  "1: bad value for SubaddressSeparator: 'x' (expected one "
+		  "character, not a letter, digit or '@'; or none)" },
+		{ "HeaderFields From, Envelope\n",
+		  "1: bad value for HeaderFields: 'Envelope' (expected From, "
+		  "Sender, Reply-To, Resent-From, Resent-Sender or "
+		  "Disposition-Notification-To)" },
+		{ "HeaderFields From, To\n",
+		  "1: bad value for HeaderFields: 'To' (expected From, "
+		  "Sender, Reply-To, Resent-From, Resent-Sender or "
+		  "Disposition-Notification-To)" },
+		{ "HeaderFields , ,\n",
+		  "1: bad value for HeaderFields: ', ,' (expected From, "
+		  "Sender, Reply-To, Resent-From, Resent-Sender or "
+		  "Disposition-Notification-To)" },
+		{ "UserID :grp\n", "1: bad value for UserID: ':grp' (expected "
+		  "USER or USER:GROUP)" },
+		{ "UserID a:b:c\n", "1: bad value for UserID: 'a:b:c' "
+		  "(expected USER or USER:GROUP)" },
+		{ "UserID dm:\n", "1: bad value for UserID: 'dm:' (expected "
+		  "USER or USER:GROUP)" },
+		{ "List clean src /x\n", "1: bad category for List: 'clean' "
+		  "(expected disposable, relay or allow)" },
+		{ "List invalid src /x\n", "1: bad category for List: "
+		  "'invalid' (expected disposable, relay or allow)" },
+		{ "List disposable\n",
+		  "1: List: expected CATEGORY SOURCE PATH" },
+		{ "List disposable src\n",
+		  "1: List: expected CATEGORY SOURCE PATH" },
+		{ "List relay bad/name /x\n", "1: bad source name for List: "
+		  "'bad/name' (expected 1 to 63 of A-Z a-z 0-9 . _ -)" },
+		{ "List relay a /x\nList allow a /y\n",
+		  "2: List: source 'a' already given on line 1" },
+		{ "RejectReply 450 4.7.1 no\n",
+		  "1: bad value for RejectReply: '450 4.7.1 no' (the code "
+		  "must be 5xx)" },
+		{ "TempfailReply 550 5.7.1 no\n",
+		  "1: bad value for TempfailReply: '550 5.7.1 no' (the code "
+		  "must be 4xx)" },
+		{ "RejectReply 550 4.7.1 no\n",
+		  "1: bad value for RejectReply: '550 4.7.1 no' (enhanced "
+		  "status code 4.7.1 does not match reply code 550)" },
+		{ "RejectReply 55 x\n", "1: bad value for RejectReply: '55 x' "
+		  "(the reply must start with a 3-digit code)" },
+		{ "RejectReply 5500 x\n", "1: bad value for RejectReply: "
+		  "'5500 x' (the reply must start with a 3-digit code)" },
+		{ "RejectReply 250 ok\n", "1: bad value for RejectReply: "
+		  "'250 ok' (250 is not a 4xx or 5xx reply code)" },
+		{ "RejectReply 590 x\n", "1: bad value for RejectReply: "
+		  "'590 x' (590 is not a 4xx or 5xx reply code)" },
+		{ "RejectReply 550 5.7 no\n", "1: bad value for RejectReply: "
+		  "'550 5.7 no' (malformed enhanced status code)" },
+		{ "RejectReply 550 5.7.1234 no\n", "1: bad value for "
+		  "RejectReply: '550 5.7.1234 no' (malformed enhanced status "
+		  "code)" },
+		{ "TempfailReply \"451 a\tb\"\n", "1: bad value for "
+		  "TempfailReply: '451 a\tb' (control character in the "
+		  "text)" },
+		{ "TagHeader X-Bad:Name\n", "1: bad value for TagHeader: "
+		  "'X-Bad:Name' (expected a header field name: printable "
+		  "ASCII, no ':' or space)" },
+		{ "TagHeader \"X Bad\"\n", "1: bad value for TagHeader: "
+		  "'X Bad' (expected a header field name: printable ASCII, "
+		  "no ':' or space)" },
+		{ "TagHeader reply-to\n", "1: bad value for TagHeader: "
+		  "'reply-to' (expected a header field of its own, not one "
+		  "that StripTagHeader would delete from mail)" },
+		{ "Socket /run/x.sock\n", "1: bad value for Socket: "
+		  "'/run/x.sock' (unknown kind of socket; expected "
+		  "unix:/path, local:/path, inet:PORT@HOST or "
+		  "inet6:PORT@HOST)" },
+		{ "LogLevel 1\nKeyFile /a\x01 b\n",
+		  "2: control character in line" },
+		{ "LogLevel 1\r\nKeyFile /a\rb\n",
+		  "2: control character in line" },
+	};
+	struct config c, before;
+	char err[2048], want[2048];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		write_conf(cfpath, t[i].text);
+		config_default(&c);
+		/* Something not at its default, to see it survive. */
+		c.verbose = 2;
+		c.nlists = 1;
+		memcpy(&before, &c, sizeof(c));
+		err[0] = '\0';
+		CHECK_INT(config_load(cfpath, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:%s", cfpath, t[i].msg);
+		CHECK_STR(err, want);
+		CHECK(memcmp(&c, &before, sizeof(c)) == 0);
+	}
+
+	/* Too long: 4097 bytes before the newline, on line 2. */
+	{
+		char text[4200];
+
+		strcpy(text, "# x\nDatabase /");
+		memset(text + strlen(text), 'a', 4097 - 10);
+		strcpy(text + 4 + 4097, "\nLogLevel 1\n");
+		CHECK_INT(strchr(text + 4, '\n') - (text + 4), 4097);
+		CHECK_INT(load(text, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:2: line too long (more than "
+		    "4096 bytes)", cfpath);
+		CHECK_STR(err, want);
+	}
+	/* A NUL byte in line 2. */
+	{
+		FILE *f = fopen(cfpath, "w");
+
+		CHECK(f != NULL);
+		if (f != NULL) {
+			fwrite("LogLevel 1\nLogLevel\0 2\n", 1, 23, f);
+			fclose(f);
+		}
+		config_default(&c);
+		CHECK_INT(config_load(cfpath, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:2: NUL byte in line",
+		    cfpath);
+		CHECK_STR(err, want);
+	}
+	/* More lists than fit. */
+	{
+		char text[CONFIG_MAX_LISTS * 40 + 64];
+		size_t n = 0;
+
+		for (int i = 0; i <= CONFIG_MAX_LISTS; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			    "List relay s%d /l/%d\n", i, i);
+		CHECK_INT(load(text, &c, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "%s:%d: too many List lines (at "
+		    "most %d)", cfpath, CONFIG_MAX_LISTS + 1, CONFIG_MAX_LISTS);
+		CHECK_STR(err, want);
+		/* One fewer is fine. */
+		*strrchr(text, 'L') = '\0';
+		CHECK_INT(load(text, &c, err, sizeof(err)), 0);
+		CHECK_INT(c.nlists, CONFIG_MAX_LISTS);
+		CHECK_STR(c.lists[CONFIG_MAX_LISTS - 1].source, "s63");
+	}
+	/* Longest source name, and one byte more. */
+	{
+		char text[256];
+
+		snprintf(text, sizeof(text), "List relay %.*s /x\n",
+		    LISTDB_SOURCE_NAME - 1, "0123456789012345678901234567890"
+		    "1234567890123456789012345678901234567890123456789");
+		CHECK_INT(load(text, &c, err, sizeof(err)), 0);
+		CHECK_INT(strlen(c.lists[0].source), LISTDB_SOURCE_NAME - 1);
+		snprintf(text, sizeof(text), "List relay %.*s /x\n",
+		    LISTDB_SOURCE_NAME, "0123456789012345678901234567890"
+		    "1234567890123456789012345678901234567890123456789");
+		CHECK_INT(load(text, &c, err, sizeof(err)), -1);
+		CHECK(strstr(err, ":1: bad source name for List") != NULL);
+	}
+}
+
+static void
+test_quoting(void)
+{
+	struct config c;
+	char err[1024];
+
+	CHECK_INT(load("TagHeader \"X-Q\"\n", &c, err, sizeof(err)), 0);
+	CHECK_STR(c.tag_header, "X-Q");
+	/* Inside quotes '#' is text; after them, a comment. */
+	CHECK_INT(load("RejectReply \"550 5.7.1 #1 reason\"   # why\n", &c,
+	    err, sizeof(err)), 0);
+	CHECK_STR(c.reject_reply, "550 5.7.1 #1 reason");
+	/* Unquoted, '#' starts a comment even in the middle. */
+	CHECK_INT(load("RejectReply 550 5.7.1 no#1 reason\n", &c, err,
+	    sizeof(err)), 0);
+	CHECK_STR(c.reject_reply, "550 5.7.1 no");
+	/* Spaces inside quotes are kept. */
+	CHECK_INT(load("TempfailReply \"  451 4.3.0 x  \"\n", &c, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "3-digit code") != NULL);
+	CHECK_INT(load("KeyFile \"/a b/ c \"\n", &c, err, sizeof(err)), 0);
+	CHECK_STR(c.keyfile, "/a b/ c ");
+	/* A quoted whole List value may hold a '#'. */
+	CHECK_INT(load("List \"relay r /l/#1.txt\"\n", &c, err, sizeof(err)),
+	    0);
+	CHECK_STR(c.lists[0].path, "/l/#1.txt");
+}
+
+static void
+test_paths(void)
+{
+	struct config c;
+	char dir[600], path[700], want[1400], cwd[PATH_MAX], err[2048];
+
+	snprintf(dir, sizeof(dir), "%s/etc", tmpdir);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/dm.conf", dir);
+	write_conf(path, "List disposable a lists/d.txt\n"
+	    "List allow b ../allow.txt\n"
+	    "List relay c /abs/r.txt\n"
+	    "Database db/lists.db\n"
+	    "KeyFile hash.key\n"
+	    "PidFile run/pid\n");
+	config_default(&c);
+	CHECK_INT(config_load(path, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.nlists, 3);
+	snprintf(want, sizeof(want), "%s/lists/d.txt", dir);
+	CHECK_STR(c.lists[0].path, want);
+	snprintf(want, sizeof(want), "%s/../allow.txt", dir);
+	CHECK_STR(c.lists[1].path, want);
+	CHECK_STR(c.lists[2].path, "/abs/r.txt");
+	snprintf(want, sizeof(want), "%s/db/lists.db", dir);
+	CHECK_STR(c.database, want);
+	snprintf(want, sizeof(want), "%s/hash.key", dir);
+	CHECK_STR(c.keyfile, want);
+	snprintf(want, sizeof(want), "%s/run/pid", dir);
+	CHECK_STR(c.pidfile, want);
+
+	/* A relative config path: resolved against the current directory
+	 * too, so that the result is absolute. */
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK_INT(chdir(tmpdir), 0);
+	config_default(&c);
+	CHECK_INT(config_load("etc/dm.conf", &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/etc/lists/d.txt", tmpdir);
+	CHECK_STR(c.lists[0].path, want);
+	CHECK_INT(chdir(dir), 0);
+	config_default(&c);
+	CHECK_INT(config_load("dm.conf", &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/lists/d.txt", dir);
+	CHECK_STR(c.lists[0].path, want);
+	CHECK_INT(chdir(cwd), 0);
+
+	/* The directory part is taken as written. */
+	config_default(&c);
+	snprintf(path, sizeof(path), "%s/./dm.conf", dir);
+	CHECK_INT(config_load(path, &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/./lists/d.txt", dir);
+	CHECK_STR(c.lists[0].path, want);
+
+	/* Loading replaces the lists rather than adding to them. */
+	CHECK_INT(config_load(path, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.nlists, 3);
+
+	snprintf(path, sizeof(path), "%s/dm.conf", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_split_reply(void)
+{
+	char code[4], xcode[16];
+	const char *text = NULL;
+
+	CHECK_INT(config_split_reply("550 5.7.1 Go away", code, xcode, &text),
+	    0);
+	CHECK_STR(code, "550");
+	CHECK_STR(xcode, "5.7.1");
+	CHECK_STR(text, "Go away");
+	CHECK_INT(config_split_reply("451 Try later", code, xcode, &text), 0);
+	CHECK_STR(code, "451");
+	CHECK_STR(xcode, "");
+	CHECK_STR(text, "Try later");
+	CHECK_INT(config_split_reply("421 4.3.2", code, xcode, &text), 0);
+	CHECK_STR(code, "421");
+	CHECK_STR(xcode, "4.3.2");
+	CHECK_STR(text, "");
+	CHECK_INT(config_split_reply("554", code, xcode, &text), 0);
+	CHECK_STR(code, "554");
+	CHECK_STR(xcode, "");
+	CHECK_STR(text, "");
+	CHECK_INT(config_split_reply("550 5.123.456 x", code, xcode, &text),
+	    0);
+	CHECK_STR(xcode, "5.123.456");
+	/* '%' is left for the daemon to double. */
+	CHECK_INT(config_split_reply("550 5.7.1 100% %s", code, xcode, &text),
+	    0);
+	CHECK_STR(text, "100% %s");
+	/* A text that starts with a number is text. */
+	CHECK_INT(config_split_reply("550 5 reasons", code, xcode, &text), 0);
+	CHECK_STR(xcode, "");
+	CHECK_STR(text, "5 reasons");
+	/* The defaults split. */
+	CHECK_INT(config_split_reply("451 4.7.1 Sender address temporarily "
+	    "rejected; try again later", code, xcode, &text), 0);
+	CHECK_STR(code, "451");
+	CHECK_STR(xcode, "4.7.1");
+
+	CHECK_INT(config_split_reply("", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("55", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("5500 x", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("250 ok", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("x50 ok", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 4.7.1 x", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 5.7.", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 5..1 x", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 5.7.1x", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 a\r\nb", code, xcode, &text), -1);
+	CHECK_INT(config_split_reply("550 a\nb", code, xcode, &text), -1);
+
+	/* Length as smfi_setreply sees it, '%' doubled: under 980. */
+	{
+		char r[1200];
+
+		memset(r, 'a', sizeof(r));
+		memcpy(r, "550 ", 4);
+		r[979] = '\0';		/* 979 characters */
+		CHECK_INT(config_split_reply(r, code, xcode, &text), 0);
+		r[979] = 'a';
+		r[980] = '\0';
+		CHECK_INT(config_split_reply(r, code, xcode, &text), -1);
+		memset(r + 4, '%', 490);
+		r[4 + 490] = '\0';	/* 4 + 2 * 490 = 984 */
+		CHECK_INT(config_split_reply(r, code, xcode, &text), -1);
+		r[4 + 487] = '\0';	/* 4 + 974 = 978 */
+		CHECK_INT(config_split_reply(r, code, xcode, &text), 0);
+		/* With an enhanced code: "550 5.7.1 " and 969 characters. */
+		memset(r, 'a', sizeof(r));
+		memcpy(r, "550 5.7.1 ", 10);
+		r[979] = '\0';
+		CHECK_INT(config_split_reply(r, code, xcode, &text), 0);
+		r[979] = 'a';
+		r[980] = '\0';
+		CHECK_INT(config_split_reply(r, code, xcode, &text), -1);
+	}
+}
+
+static void
+test_socket(void)
+{
+	static const char *const good[] = {
+		"unix:/run/dm.sock", "local:/var/spool/postfix/dm",
+		"UNIX:/x", "inet:8891@127.0.0.1", "inet:1@localhost",
+		"inet:65535@0.0.0.0", "inet:8891", "inet6:8891@::1",
+		"inet6:8891@[::1]",
+	};
+	static const char *const badv[] = {
+		"unix:", "unix:relative/path", "local:", "tcp:25@host",
+		"/run/dm.sock", "inet:", "inet:0@localhost",
+		"inet:65536@localhost", "inet:123456@h", "inet:port@host",
+		"inet:25@", "inet:25:host", "inet6:@::1", "inet:-1@h",
+		"unix:/run/x y",
+	};
+	struct config c;
+	char text[512], err[1024];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "Socket %s\n", good[i]);
+		CHECK_INT(load(text, &c, err, sizeof(err)), 0);
+		CHECK_STR(c.socket, good[i]);
+		CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	}
+	for (size_t i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+		snprintf(text, sizeof(text), "Socket \"%s\"\n", badv[i]);
+		if (load(text, &c, err, sizeof(err)) != -1)
+			fprintf(stderr, "accepted: %s\n", badv[i]);
+		CHECK(strstr(err, ":1: bad value for Socket: '") != NULL);
+	}
+	/* sun_path holds 107 bytes and the NUL. */
+	memset(text, 'a', sizeof(text));
+	memcpy(text, "Socket unix:/", 13);
+	text[13 + 106] = '\n';
+	text[13 + 107] = '\0';
+	CHECK_INT(load(text, &c, err, sizeof(err)), 0);
+	CHECK_INT(strlen(c.socket), 5 + 107);
+	text[13 + 106] = 'a';
+	text[13 + 107] = '\n';
+	text[13 + 108] = '\0';
+	CHECK_INT(load(text, &c, err, sizeof(err)), -1);
+	CHECK(strstr(err, "longer than 107 bytes") != NULL);
+}
+
+static void
+test_check(void)
+{
+	struct config c;
+	char err[1024];
+
+	config_default(&c);
+	strcpy(c.reject_reply, "451 4.7.1 wrong class");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "RejectReply: the code must be 5xx");
+
+	config_default(&c);
+	strcpy(c.tempfail_reply, "550 5.7.1 wrong class");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "TempfailReply: the code must be 4xx");
+
+	config_default(&c);
+	c.keyfile[0] = '\0';
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "KeyFile: HashMode hmac needs a key file");
+	c.hash_mode = HASH_SHA256;
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+
+	config_default(&c);
+	c.headers |= 1u << ROLE_ENVELOPE;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "HeaderFields:", 13) == 0);
+
+	config_default(&c);
+	c.policy.action[CAT_RELAY] = ACT_COUNT;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "ActionRelay:", 12) == 0);
+
+	config_default(&c);
+	strcpy(c.socket, "inet:0@h");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "Socket: the port must be 1 to 65535");
+
+	config_default(&c);
+	strcpy(c.tag_header, "From");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "TagHeader:", 10) == 0);
+
+	/* A list that is the database itself would be overwritten. */
+	CHECK_INT(load("Database /var/db/x\nList relay r /var/db/x\n", &c,
+	    err, sizeof(err)), 0);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "List: source 'r' reads the Database file /var/db/x");
+
+	config_default(&c);
+	c.policy.subaddr_sep = '@';
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	c.verbose = 3;
+	c.policy.subaddr_sep = '+';
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "LogLevel: expected 0, 1 or 2");
+}
+
+/* The shipped sample loads, passes the check, names every key, and leaves
+ * every key at its default except the shipped lists; the manual page
+ * describes every key. */
+static void
+test_sample(void)
+{
+	const char *src = getenv("DM_SRCDIR");
+	struct config c, d;
+	char path[1024], err[2048], *text;
+	size_t len;
+	FILE *f;
+
+	if (src == NULL || *src == '\0') {
+		fprintf(stderr, "DM_SRCDIR not set: sample file not tested\n");
+		CHECK(src != NULL);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/conf/disposable-milter.conf", src);
+	config_default(&c);
+	err[0] = '\0';
+	CHECK_INT(config_load(path, &c, err, sizeof(err)), 0);
+	if (err[0] != '\0')
+		fprintf(stderr, "%s\n", err);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+
+	/* The shipped lists, found beside the sample. */
+	CHECK_INT(c.nlists, 3);
+	for (size_t i = 0; i < c.nlists && i < 3; i++) {
+		static const enum category cat[] = {
+			CAT_DISPOSABLE, CAT_RELAY, CAT_ALLOWED
+		};
+		static const char *const file[] = {
+			"disposable.txt", "relay.txt", "allow.txt"
+		};
+		char want[1200];
+
+		CHECK_INT(c.lists[i].category, cat[i]);
+		snprintf(want, sizeof(want), "%s/conf/lists/%s", src, file[i]);
+		CHECK_STR(c.lists[i].path, want);
+		CHECK_INT(access(c.lists[i].path, R_OK), 0);
+	}
+	c.nlists = 0;
+	memset(c.lists, 0, sizeof(c.lists));
+	check_defaults(&c);
+	config_default(&d);
+	CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+
+	/* Every key appears, commented or not, at the start of a line. */
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	text = calloc(1, 65536);
+	len = fread(text + 1, 1, 65536 - 2, f);
+	fclose(f);
+	text[0] = '\n';
+	CHECK(len > 0);
+	for (size_t i = 0; i < NKEYNAMES; i++) {
+		char a[64], b[64];
+
+		snprintf(a, sizeof(a), "\n#%s ", keynames[i]);
+		snprintf(b, sizeof(b), "\n%s ", keynames[i]);
+		if (strstr(text, a) == NULL && strstr(text, b) == NULL) {
+			fprintf(stderr, "sample lacks %s\n", keynames[i]);
+			CHECK(0);
+		}
+	}
+
+	/* The manual page has an entry for every key. */
+	snprintf(path, sizeof(path), "%s/man/disposable-milter.conf.5", src);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		memset(text, 0, 65536);
+		text[0] = '\n';
+		len = fread(text + 1, 1, 65536 - 2, f);
+		fclose(f);
+		for (size_t i = 0; i < NKEYNAMES; i++) {
+			char a[64];
+
+			snprintf(a, sizeof(a), "\n.It Cm %s ", keynames[i]);
+			if (strstr(text, a) == NULL) {
+				fprintf(stderr, "manual lacks %s\n",
+				    keynames[i]);
+				CHECK(0);
+			}
+		}
+	}
+	free(text);
+}
+
+int
+main(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror(tmpdir);
+		return 99;
+	}
+	snprintf(cfpath, sizeof(cfpath), "%s/test.conf", tmpdir);
+
+	test_defaults();
+	test_full();
+	test_errors();
+	test_quoting();
+	test_paths();
+	test_split_reply();
+	test_socket();
+	test_check();
+	test_sample();
+
+	unlink(cfpath);
+	if (rmdir(tmpdir) == -1)
+		perror(tmpdir);
+	return T_DONE();
+}
