@@ -16,13 +16,17 @@
 #
 # Needs root (Postfix), postfix, smtp-sink and swaks; skips (77) without.
 
+# Functions run from the EXIT trap or dm_check look unreachable to it:
+# shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
 
 [ "$(id -u)" -eq 0 ] || dm_skip "needs root to run a private Postfix instance"
 POSTFIX=${POSTFIX:-$(command -v postfix || echo /usr/sbin/postfix)}
 SWAKS=${SWAKS:-$(command -v swaks)}
 [ -x "$POSTFIX" ] || dm_skip "postfix not installed (apt-get install postfix)"
-[ -n "$SWAKS" ] && [ -x "$SWAKS" ] || dm_skip "swaks not installed (apt-get install swaks)"
+if [ -z "$SWAKS" ] || [ ! -x "$SWAKS" ]; then
+	dm_skip "swaks not installed (apt-get install swaks)"
+fi
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || dm_skip "smtp-sink not found (it ships in the postfix package)"
 POSTCONF=$(dirname "$POSTFIX")/postconf
@@ -376,7 +380,7 @@ for log in "$LOG_ENF" "$LOG_TAG"; do
 done
 dm_check "clean: milter log line carries the Postfix queue id (${CLEAN_QID:-none})" \
     grep -q -E "qid=${CLEAN_QID:-none} action=accept category=clean .*hash=[0-9a-f]{64}" "$LOG_ENF"
-dm_check "milters stopped gracefully" \
+dm_check "milters stopped gracefully ('stopping' logged after SIGTERM)" \
     test "$(grep -c stopping "$LOG_ENF" "$LOG_TAG" | grep -c ':1$')" -eq 2
 WORDS=
 for a in $RAW; do

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # common.sh - shell helpers shared by the protocol and end-to-end tests.
 #
 # Sourced (". common.sh") by tests/protocol/run.sh and tests/e2e/*.sh,
@@ -135,6 +136,7 @@ dm_pick_port()
 	while [ $dm__n -lt 200 ]; do
 		if dm_port_free "$dm__p"; then
 			DM_PORTS_TAKEN="$DM_PORTS_TAKEN $dm__p"
+			# shellcheck disable=SC2034 # read by the caller
 			DM_PORT=$dm__p
 			return 0
 		fi
@@ -234,6 +236,7 @@ dm_stop_pid()
 		fi
 	fi
 	wait "$1" 2>/dev/null
+	# shellcheck disable=SC2034 # read by the caller
 	DM_STATUS=$?
 	dm_dead "$1"
 }

@@ -11,11 +11,15 @@
 # Then what the daemons logged: a decision line with a hash for every
 # message, and no raw address or local part anywhere in what they wrote.
 
+# Functions called through dm_check look unreachable to shellcheck;
+# PID_<config> are set through eval.
+# shellcheck disable=SC2317,SC2154
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
 
 MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
-[ -n "$MILTERTEST" ] && [ -x "$MILTERTEST" ] ||
-    dm_skip "miltertest not installed (apt-get install miltertest)"
+if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then
+	dm_skip "miltertest not installed (apt-get install miltertest)"
+fi
 dm_require_built
 HERE=$DM_SRCDIR/tests/protocol
 
@@ -221,7 +225,9 @@ dm_check "log: PR02 disposable after the reload" \
 # Every address and local part the scripts used, and the login name.
 WORDS=$(cat "$HERE"/*.lua | grep -o -E 'xqz[a-z0-9]+(@[A-Za-z0-9.-]+)?' |
     sort -u)
+# shellcheck disable=SC2086 # one word a line
 WORDS="$WORDS $(printf '%s\n' $WORDS | sed 's/@.*//' | sort -u)"
+# shellcheck disable=SC2086
 n=$(printf '%s\n' $WORDS | sort -u | wc -l)
 # shellcheck disable=SC2086
 dm_check "no raw address or local part ($n strings) in anything the daemons wrote" \
