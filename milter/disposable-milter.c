@@ -136,7 +136,7 @@ main(int argc, char *argv[])
 	int ch, foreground = 0, check_only = 0;
 	struct state *s;
 	char err[1024];
-	sigset_t set;
+	sigset_t set, all, old;
 	pthread_t tid;
 
 	while ((ch = getopt(argc, argv, "c:fnp:P:u:V")) != -1) {
@@ -200,11 +200,19 @@ main(int argc, char *argv[])
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatalx("cannot open socket %s", s->cfg.socket);
 
+	/* The reload thread must take no signal but SIGUSR1: libmilter
+	 * blocks SIGTERM/SIGHUP/SIGINT only inside smfi_main, and a SIGTERM
+	 * delivered to this thread would kill the process instead of
+	 * stopping it gracefully.  So it starts with every signal blocked,
+	 * and this thread keeps SIGUSR1 blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0 ||
 	    pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
+	sigaddset(&old, SIGUSR1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	log_info("starting %s %s on %s: database %s with %zu entries, "
 	    "mode %s", PACKAGE_NAME, PACKAGE_VERSION, s->cfg.socket,
