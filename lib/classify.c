@@ -45,7 +45,7 @@ classify_address(struct listdb *db, const struct hash_key *key,
     const struct policy *pol, const struct addr *a, enum role role,
     struct verdict *v, char *err, size_t errlen)
 {
-	char canon[HASH_CANON_MAX];
+	char canon[HASH_CANON_MAX], raw[ADDR_MAX_DOMAIN + 3];
 
 	memset(v, 0, sizeof(*v));
 	v->role = role;
@@ -58,11 +58,11 @@ classify_address(struct listdb *db, const struct hash_key *key,
 		 * lower-cased) so that its log line can be correlated. */
 		v->category = CAT_INVALID;
 		v->domain[0] = '\0';
-		snprintf(canon, sizeof(canon), "%s", a->domain);
-		for (char *p = canon; *p; p++)
+		snprintf(raw, sizeof(raw), "%s", a->domain);
+		for (char *p = raw; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p += 'a' - 'A';
-		if (hash_canonical(a->local, canon, pol->subaddr_sep,
+		if (hash_canonical(a->local, raw, pol->subaddr_sep,
 		    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
 			snprintf(err, errlen, "cannot hash address");
 			return -1;

@@ -57,6 +57,21 @@ make -j2 check-valgrind >valgrind.log 2>&1 ||
     { cat valgrind.log; cat valgrind-suite.log 2>/dev/null; echo "0 passed, 1 failed (valgrind)"; exit 1; }
 echo "valgrind: ok"
 
+# Everything once more built with AddressSanitizer and UBSan: the unit
+# tests and the daemon under the protocol and end-to-end tests.
+cd "$top"
+rm -rf _build-asan
+mkdir _build-asan
+cd _build-asan
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+../configure -q --enable-werror CFLAGS="-g -O1 -fno-omit-frame-pointer $san" \
+    LDFLAGS="$san"
+make -j2 >/dev/null
+make -j2 check >sanitize.log 2>&1 ||
+    { cat sanitize.log test-suite.log; echo "0 passed, 1 failed (sanitizers)"; exit 1; }
+echo "sanitizers: ok"
+cd "$top/_build"
+
 make -j2 distcheck DM_DATA="$DM_DATA" >distcheck.log 2>&1 ||
     { tail -50 distcheck.log; echo "distcheck failed"; exit 1; }
 echo "distcheck: ok"
