@@ -132,8 +132,8 @@ reload_thread(void *arg)
 int
 main(int argc, char *argv[])
 {
-	const char *pidfile = NULL, *user = NULL;
-	int ch, foreground = 0, check_only = 0;
+	const char *pidfile = NULL, *user = NULL, *argv_conf = conffile;
+	int ch, foreground = 0, check_only = 0, s_syslog;
 	struct state *s;
 	char err[1024];
 	sigset_t set, all, old;
@@ -141,7 +141,7 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt(argc, argv, "c:fnp:P:u:V")) != -1) {
 		switch (ch) {
-		case 'c': conffile = optarg; break;
+		case 'c': conffile = argv_conf = optarg; break;
 		case 'f': foreground = 1; break;
 		case 'n': check_only = 1; break;
 		case 'p': socket_opt = optarg; break;
@@ -157,6 +157,10 @@ main(int argc, char *argv[])
 		usage();
 
 	log_init("disposable-milter", LOG_MAIL, 1, 0);
+	/* The daemon works from "/": a relative -c must still name the same
+	 * file at every reload. */
+	if ((conffile = realpath(conffile, NULL)) == NULL)
+		fatal("%s", argv_conf);
 	if (domain_init(NULL, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if ((s = state_load(conffile, socket_opt, NULL, err,
@@ -182,10 +186,13 @@ main(int argc, char *argv[])
 		fatalx("bad socket %s", s->cfg.socket);
 	if (smfi_register(dm_filter) != MI_SUCCESS)
 		fatalx("smfi_register failed");
+	s_syslog = s->cfg.syslog;
 	state_install(s);
 	state_install(NULL);	/* close the database before the fork */
 
-	if (!foreground && daemon(0, 0) != 0)
+	/* With Syslog no, a daemon keeps the stderr it was started with
+	 * (redirect it to a file); with syslog, stdio goes to /dev/null. */
+	if (!foreground && daemon(0, !s_syslog) != 0)
 		fatal("daemon");
 	if (pidfile != NULL)
 		write_pidfile(pidfile);

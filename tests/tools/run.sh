@@ -132,4 +132,25 @@ dm_check "disposable-milter -V prints the version" \
 dm_check "an unknown option prints usage, exit 2" \
     sh -c "test $? -eq 2 && grep -q usage '$T/out'"
 
+# Daemon mode: the launcher returns, the pid file names the daemon, a
+# relative -c still works after the daemon moved to "/", SIGUSR1 reloads,
+# SIGTERM stops it and removes the pid file.  Syslog no: the daemon keeps
+# the stderr it was started with.
+(cd "$T" && "$DM_MILTER" -c t.conf -P "$T/d.pid" 2>>"$T/d.log")
+dm_check "daemon: launcher returns 0" test $? -eq 0
+dm_wait_for 50 test -s "$T/d.pid"
+pid=$(cat "$T/d.pid" 2>/dev/null)
+[ -n "$pid" ] && dm_atexit "kill -KILL $pid"
+dm_check "daemon: pid file names a running daemon" dm_alive "$pid"
+dm_wait_for 50 test -S "$T/s.sock"
+kill -USR1 "$pid" 2>/dev/null
+dm_wait_for 50 grep -q "reloaded:" "$T/d.log"
+dm_check "daemon: SIGUSR1 reloads with a relative -c" grep -q "reloaded:" "$T/d.log"
+dm_check "daemon: no reload error" sh -c "! grep -q 'reload failed' '$T/d.log'"
+kill -TERM "$pid" 2>/dev/null
+dm_wait_for 150 dm_dead "$pid"
+dm_check "daemon: SIGTERM stops it" dm_dead "$pid"
+dm_check "daemon: stopping logged, pid file removed" sh -c "
+    grep -q stopping '$T/d.log' && test ! -e '$T/d.pid'"
+
 dm_finish
