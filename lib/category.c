@@ -9,7 +9,8 @@
 #include "category.h"
 
 static const char *const cat_names[CAT_COUNT] = {
-	"clean", "disposable", "relay", "allowed", "invalid"
+	"clean", "disposable", "relay", "allowed", "invalid", "suspicious",
+	"unknown"
 };
 
 static const struct {

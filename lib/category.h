@@ -14,6 +14,8 @@ enum category {
 	CAT_RELAY,		/* an anonymous alias or relay service */
 	CAT_ALLOWED,		/* on the allowlist */
 	CAT_INVALID,		/* domain unusable (syntax, not normalisable) */
+	CAT_SUSPICIOUS,		/* on no list; weak infrastructure signals */
+	CAT_UNKNOWN,		/* on no list; DNS failed or ran out of time */
 	CAT_COUNT
 };
 

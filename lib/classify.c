@@ -37,6 +37,7 @@ policy_default(struct policy *p)
 		p->action[i] = ACT_ACCEPT;
 	p->action[CAT_DISPOSABLE] = ACT_REJECT;
 	p->action[CAT_RELAY] = ACT_TAG;
+	p->action[CAT_SUSPICIOUS] = ACT_TAG;
 	p->subaddr_sep = '+';
 }
 
@@ -87,9 +88,11 @@ static int
 category_rank(enum category c)
 {
 	switch (c) {
-	case CAT_DISPOSABLE:	return 4;
-	case CAT_RELAY:		return 3;
-	case CAT_INVALID:	return 2;
+	case CAT_DISPOSABLE:	return 6;
+	case CAT_RELAY:		return 5;
+	case CAT_SUSPICIOUS:	return 4;
+	case CAT_INVALID:	return 3;
+	case CAT_UNKNOWN:	return 2;
 	case CAT_CLEAN:		return 1;
 	default:		return 0;
 	}

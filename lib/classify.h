@@ -10,7 +10,7 @@
  * Sender, Reply-To, ...).  The decisive address is the one whose category
  * maps to the most severe action under the policy (reject > tempfail > tag
  * > accept); ties go to the more severe category (disposable > relay >
- * invalid > clean > allowed), then to the earlier role (envelope first).
+ * suspicious > invalid > unknown > clean > allowed), then to the earlier role (envelope first).
  *
  * Pure functions of their inputs and the database: thread-safe.
  */
@@ -41,7 +41,8 @@ struct policy {
 	char		subaddr_sep;		/* '+' by default, '\0' off */
 };
 
-/* Defaults: disposable -> reject, relay -> tag, others -> accept. */
+/* Defaults: disposable -> reject, relay -> tag, suspicious -> tag,
+ * others (unknown among them: a DNS problem never rejects) -> accept. */
 void	policy_default(struct policy *);
 
 struct verdict {

@@ -95,10 +95,12 @@ struct listdb_input {
 	const char	*path;
 	enum category	 category;
 	const char	*source;
+	int		 fingerprints;	/* 1: a fingerprint list (below) */
 };
 
 struct listdb_build_report {
-	size_t	per_category[CAT_COUNT];	/* distinct entries */
+	size_t	per_category[CAT_COUNT];	/* distinct domain entries */
+	size_t	fingerprints;			/* fingerprint entries */
 	size_t	errors, warnings;
 	size_t	nsources;
 	struct {
@@ -117,5 +119,65 @@ int	listdb_build(const char *dbpath, const struct listdb_input *in,
 	    size_t nin, int flags,
 	    void (*diag)(void *arg, int is_error, const char *line), void *arg,
 	    struct listdb_build_report *report);
+
+/*
+ * Infrastructure fingerprints.  A fingerprint list file (category
+ * disposable or relay, like a domain list) has one entry per line:
+ *
+ *	KIND VALUE STRENGTH
+ *
+ *   mx  in.example-temp.test   strong   an MX host name, exact
+ *   mx  *.mail-data.net        strong   any MX host below mail-data.net
+ *   ns  ns1.tempdns.test       weak     a name server, exact or "*." suffix
+ *   spf _spf.example-temp.test strong   a domain an SPF record includes or
+ *                                       redirects to, exact or "*." suffix
+ *   ip  192.0.2.0/24           strong   an address range (a bare address is
+ *   ip  2001:db8:5::/48        weak     /32 or /128): matched against MX
+ *                                       addresses, a domain's own A/AAAA
+ *                                       when it has no MX, and SPF ip4/ip6
+ *
+ * STRENGTH is "strong" (decides a verdict on its own) or "weak" (only adds
+ * to a score: shared infrastructure).  Refused with file:line: unknown
+ * kinds or strengths, host names that do not normalise, a "*." suffix
+ * that is a public suffix, ranges with host bits set, IPv4 ranges wider
+ * than /8 and IPv6 ranges wider than /16.  Duplicates are warnings.
+ *
+ * Stored in the named database "fp": key kind letter ('m', 'n', 's') +
+ * '=' or '*' + host for names, 'i' + family (4 or 6) + prefix length +
+ * network bytes for ranges; value u8 version, u8 category, u8 strong,
+ * u16 n, n u16 source ids.  "meta" records the prefix lengths in use, so
+ * an address lookup tries only those.
+ */
+enum fp_kind { FP_MX = 0, FP_NS, FP_SPF, FP_IP, FP_KIND_COUNT };
+
+const char	*fp_kind_name(enum fp_kind);	/* "mx", "ns", "spf", "ip" */
+
+struct fp_match {
+	int		found;
+	enum fp_kind	kind;
+	enum category	category;	/* CAT_DISPOSABLE or CAT_RELAY */
+	int		strong;
+	char		entry[DOMAIN_MAX + 3];	/* as listed: "*.mail-data.net",
+						   "192.0.2.0/24" */
+	size_t		nsources;
+	char		sources[LISTDB_MAX_SOURCES][LISTDB_SOURCE_NAME];
+};
+
+struct dns_addr;
+
+/* Look up a host name (normalised) among the fingerprints of kind FP_MX,
+ * FP_NS or FP_SPF: the exact entry, else the "*." entry of the nearest
+ * parent.  Returns 0 with m->found set or not, -1 on a database error. */
+int	listdb_fp_host(struct listdb *, enum fp_kind, const char *host,
+	    struct fp_match *m, char *err, size_t errlen);
+
+/* Look up an address range (prefix = 32 or 128 for one address) among the
+ * ip fingerprints: the most specific entry that contains the whole range.
+ * Returns 0 with m->found set or not, -1 on a database error. */
+int	listdb_fp_addr(struct listdb *, const struct dns_addr *, int prefix,
+	    struct fp_match *m, char *err, size_t errlen);
+
+/* Fingerprint entries in the database (for stats). */
+size_t	listdb_fp_entries(struct listdb *);
 
 #endif

@@ -88,12 +88,12 @@ cmd_build(int argc, char **argv)
 			fprintf(stderr, "disposable-ctl: too many lists\n");
 			return 2;
 		}
-		in[nin++] = (struct listdb_input){ path, c, src };
+		in[nin++] = (struct listdb_input){ path, c, src, 0 };
 	}
 	if (nin == 0)
 		for (size_t j = 0; j < cfg.nlists; j++)
 			in[nin++] = (struct listdb_input){ cfg.lists[j].path,
-			    cfg.lists[j].category, cfg.lists[j].source };
+			    cfg.lists[j].category, cfg.lists[j].source, 0 };
 	if (nin == 0) {
 		fprintf(stderr, "disposable-ctl: no lists: name them with "
 		    "List in the configuration or on the command line\n");

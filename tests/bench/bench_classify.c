@@ -53,7 +53,7 @@ main(int argc, char *argv[])
 	if (domain_init(NULL, err, sizeof(err)) != 0)
 		return fprintf(stderr, "%s\n", err), 1;
 
-	in = (struct listdb_input){ argv[1], CAT_DISPOSABLE, "bench" };
+	in = (struct listdb_input){ argv[1], CAT_DISPOSABLE, "bench", 0 };
 	t0 = now();
 	if (listdb_build(argv[2], &in, 1, LISTDB_BUILD_SKIP_BAD, NULL, NULL,
 	    &rep) != 0)

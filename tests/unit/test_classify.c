@@ -68,9 +68,9 @@ main(void)
 	char rpath[600], apath[600];
 	snprintf(rpath, sizeof(rpath), "%s/r.txt", dir);
 	snprintf(apath, sizeof(apath), "%s/a.txt", dir);
-	in[0] = (struct listdb_input){ buf, CAT_DISPOSABLE, "test-d" };
-	in[1] = (struct listdb_input){ rpath, CAT_RELAY, "test-r" };
-	in[2] = (struct listdb_input){ apath, CAT_ALLOWED, "test-a" };
+	in[0] = (struct listdb_input){ buf, CAT_DISPOSABLE, "test-d", 0 };
+	in[1] = (struct listdb_input){ rpath, CAT_RELAY, "test-r", 0 };
+	in[2] = (struct listdb_input){ apath, CAT_ALLOWED, "test-a", 0 };
 	CHECK_INT(listdb_build(path, in, 3, 0, NULL, NULL, &rep), 0);
 	CHECK_INT(listdb_open(path, &db, err, sizeof(err)), 0);
 	memset(k.key, 7, k.keylen);

@@ -1,0 +1,90 @@
+/*
+ * spf.h - SPF through libspf2, kept narrow and screened.
+ *
+ * Two uses.  spf_parse() reads one SPF record (for the infrastructure
+ * walk: which domains it includes or redirects to, which ip4/ip6 ranges
+ * it lists) with libspf2's record compiler.  spf_check_host() evaluates
+ * SPF for the connecting client's address and the envelope domain, with
+ * every DNS lookup going through dns.h (same servers, cache and session
+ * budget) by a DNS layer of our own under libspf2.
+ *
+ * Every record comes from a domain its sender controls, and Debian 12's
+ * libspf2 has no fix for CVE-2023-42118 (an integer underflow reached
+ * through macro strings while a record is compiled and expanded).  So no
+ * record reaches libspf2 unless spf_screen() passed it: records with any
+ * macro ("%{", "%%", "%_", "%-"), records longer than SPF_RECORD_MAX
+ * bytes, with more than SPF_MAX_TERMS terms, or with bytes outside
+ * printable ASCII are refused, and the refusal is reported (the caller
+ * counts and logs it as a signal).  Evaluation is bounded: at most 10
+ * DNS-querying terms (RFC 7208), depth SPF_MAX_DEPTH, and the session's
+ * deadline.  libspf2's error and warning handlers log instead of
+ * aborting.
+ *
+ * spf_init() once before threads start; everything else is thread-safe
+ * (one SPF_server_t per call).
+ */
+#ifndef DM_SPF_H
+#define DM_SPF_H
+
+#include <stddef.h>
+
+#include "dns.h"
+
+#define SPF_RECORD_MAX	1024	/* bytes of a record we accept */
+#define SPF_MAX_TERMS	48	/* terms of a record we accept */
+#define SPF_MAX_DEPTH	5	/* include/redirect nesting */
+
+int	spf_init(char *err, size_t errlen);
+
+/* 1 if txt is an SPF record ("v=spf1" then a space or the end). */
+int	spf_is_record(const char *txt);
+
+/* 0 if the record may be handed to libspf2, -1 if not; *why then says
+ * which rule refused it ("macro", "too long", "too many terms",
+ * "bad character"). */
+int	spf_screen(const char *record, const char **why);
+
+#define SPF_MAX_INCLUDES 16
+#define SPF_MAX_RANGES	 64
+
+struct spf_range {
+	struct dns_addr	addr;
+	int		prefix;
+};
+
+struct spf_terms {
+	size_t		ninclude;
+	char		include[SPF_MAX_INCLUDES][DNS_NAME_MAX]; /* lower case */
+	char		redirect[DNS_NAME_MAX];	/* "" if none */
+	size_t		nrange;
+	struct spf_range range[SPF_MAX_RANGES];
+	int		truncated;	/* more includes or ranges than kept */
+};
+
+/* Parse a record.  Returns 0 with *t filled, -1 if the screen refused it
+ * or libspf2 could not compile it (reason in err). */
+int	spf_parse(const char *record, struct spf_terms *t, char *err,
+	    size_t errlen);
+
+enum spf_result {
+	SPFR_NONE = 0,	/* no record */
+	SPFR_NEUTRAL,
+	SPFR_PASS,
+	SPFR_FAIL,
+	SPFR_SOFTFAIL,
+	SPFR_TEMPERROR,	/* DNS failed or the budget ran out */
+	SPFR_PERMERROR,
+	SPFR_SKIPPED,	/* a record on the way was refused by the screen */
+	SPFR_COUNT
+};
+
+const char *spf_result_name(enum spf_result);	/* "pass", "fail" ... */
+
+/* Evaluate SPF for client address client_ip ("192.0.2.1" or an IPv6
+ * address), HELO name helo (may be NULL) and sender domain (normalised).
+ * The local part is never handed to libspf2 ("postmaster" stands in).
+ * Returns the result; why (may be NULL) receives a short reason. */
+enum spf_result spf_check_host(struct dns_session *, const char *client_ip,
+	    const char *helo, const char *domain, char *why, size_t whylen);
+
+#endif
