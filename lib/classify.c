@@ -4,7 +4,9 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -74,6 +76,8 @@ classify_address(struct listdb *db, const struct hash_key *key,
 	if (listdb_lookup(db, v->domain, &v->match, err, errlen) != 0)
 		return -1;
 	v->category = v->match.category;
+	snprintf(v->why, sizeof(v->why), "%s", v->match.entry);
+	v->confidence = v->category == CAT_CLEAN ? "none" : "high";
 
 	if (hash_canonical(a->local, v->domain, pol->subaddr_sep,
 	    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
@@ -81,6 +85,55 @@ classify_address(struct listdb *db, const struct hash_key *key,
 		return -1;
 	}
 	return 0;
+}
+
+int
+classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
+    struct verdict *v, size_t n, char *err, size_t errlen)
+{
+	struct infra *inf;
+	struct infra_verdict iv;
+	size_t *owner;		/* verdict i uses inf[owner[i]] */
+	size_t ninf = 0;
+	int rc = 0;
+
+	if ((inf = calloc(n, sizeof(*inf))) == NULL ||
+	    (owner = calloc(n, sizeof(*owner))) == NULL) {
+		free(inf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* One gathering per distinct domain. */
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		owner[i] = SIZE_MAX;
+		if (v[i].category != CAT_CLEAN || v[i].domain[0] == '\0')
+			continue;
+		for (j = 0; j < ninf; j++)
+			if (strcmp(inf[j].domain, v[i].domain) == 0)
+				break;
+		if (j == ninf)
+			infra_start(sess, v[i].domain, want_spf, &inf[ninf++]);
+		owner[i] = j;
+	}
+	if (ninf > 0)
+		(void)dns_wait(sess);	/* a timeout shows in each infra */
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (owner[i] == SIZE_MAX)
+			continue;
+		if (infra_match(db, &inf[owner[i]], &iv, err, errlen) != 0) {
+			rc = -1;
+			break;
+		}
+		v[i].dns = 1;
+		v[i].category = iv.category;
+		v[i].confidence = iv.confidence;
+		snprintf(v[i].why, sizeof(v[i].why), "%s", iv.match);
+	}
+	free(owner);
+	free(inf);
+	return rc;
 }
 
 /* Severity of a category when actions tie: the more telling one wins. */
@@ -124,12 +177,10 @@ verdict_tag_value(const struct verdict *v, char *buf, size_t len)
 {
 	int n;
 
-	if (v->match.entry[0] != '\0')
-		n = snprintf(buf, len, "%s; role=%s; match=%s",
-		    category_name(v->category), role_name(v->role),
-		    v->match.entry);
-	else
-		n = snprintf(buf, len, "%s; role=%s",
-		    category_name(v->category), role_name(v->role));
+	n = snprintf(buf, len, "%s; role=%s%s%s%s%s",
+	    category_name(v->category), role_name(v->role),
+	    v->why[0] != '\0' ? "; match=" : "", v->why,
+	    v->spf_done ? "; spf=" : "",
+	    v->spf_done ? spf_result_name(v->spf) : "");
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }

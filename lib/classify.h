@@ -23,7 +23,9 @@
 #include "category.h"
 #include "domain.h"
 #include "hash.h"
+#include "infra.h"
 #include "listdb.h"
+#include "spf.h"
 
 enum action {
 	ACT_ACCEPT = 0,		/* let through, log only */
@@ -51,6 +53,13 @@ struct verdict {
 	char		domain[DOMAIN_MAX + 1];	/* normalised; "" if invalid */
 	char		hash[HASH_HEX_LEN + 1];	/* keyed hash of the address */
 	struct listdb_match match;		/* what the lists said */
+	char		why[INFRA_MATCH_MAX];	/* what decided: the list
+						   entry, or a fingerprint
+						   signal "mx:..."; "" none */
+	const char	*confidence;		/* "high", "low", "none" */
+	int		dns;			/* infrastructure was looked at */
+	int		spf_done;		/* spf holds a result */
+	enum spf_result	spf;			/* client SPF (envelope) */
 };
 
 /* Classify one address found in role.  Returns 0, or -1 on a database or
@@ -60,12 +69,23 @@ int	classify_address(struct listdb *, const struct hash_key *,
 	    const struct policy *, const struct addr *, enum role,
 	    struct verdict *, char *err, size_t errlen);
 
+/* Look past the lists: for each of the n verdicts the lists left clean,
+ * gather its domain's infrastructure on sess (all domains in parallel,
+ * one dns_wait) and match it against the fingerprints; a verdict then
+ * becomes disposable, relay, suspicious, unknown, or stays clean, with why
+ * naming the deciding signal.  Verdicts of other categories cause no DNS
+ * query at all (allowlisted domains never reach DNS).  want_spf 0 skips
+ * the SPF walk.  Returns 0, or -1 on a database error (err). */
+int	classify_infra(struct listdb *, struct dns_session *, int want_spf,
+	    struct verdict *v, size_t n, char *err, size_t errlen);
+
 /* Index of the decisive verdict among n (n > 0). */
 size_t	classify_decisive(const struct policy *, const struct verdict *,
 	    size_t n);
 
 /* The tag header value for a verdict: "disposable; role=reply-to;
- * match=mailinator.com".  Returns the length written (< len), or -1 if it
+ * match=mailinator.com", with "; spf=fail" when the client's SPF was
+ * evaluated.  Returns the length written (< len), or -1 if it
  * does not fit. */
 int	verdict_tag_value(const struct verdict *, char *buf, size_t len);
 

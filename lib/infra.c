@@ -1,0 +1,396 @@
+/*
+ * infra.c - gather a domain's infrastructure from DNS and hold it against
+ * the fingerprints (see infra.h).
+ *
+ * The walk is a set of callbacks on one DNS session: the MX answer starts
+ * the host address lookups (or the implicit-MX lookups), each SPF record
+ * found starts the TXT lookups of what it includes.  Every callback gets a
+ * small heap context naming the struct infra it fills; the struct counts
+ * what is pending only for assertions, completion is dns_wait()'s.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infra.h"
+
+struct step {
+	struct infra	*inf;
+	int		 depth;		/* SPF walk depth */
+};
+
+static void on_mx(void *, const struct dns_answer *);
+static void on_addr(void *, const struct dns_answer *);
+static void on_implicit(void *, const struct dns_answer *);
+static void on_ns(void *, const struct dns_answer *);
+static void on_txt(void *, const struct dns_answer *);
+
+/* A failed lookup (not a definite "no such data") leaves the picture
+ * incomplete: the verdict may then be "unknown" rather than "clean". */
+static void
+note_status(struct infra *inf, enum dns_status st)
+{
+	if (st == DNS_SERVFAIL || st == DNS_TIMEOUT || st == DNS_ERROR) {
+		inf->incomplete = 1;
+		if (st == DNS_TIMEOUT)
+			inf->timed_out = 1;
+	}
+}
+
+static int
+ask(struct infra *inf, const char *name, int type, dns_callback *cb,
+    int depth)
+{
+	struct step *s;
+
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		inf->incomplete = 1;
+		return -1;
+	}
+	s->inf = inf;
+	s->depth = depth;
+	inf->pending++;
+	if (dns_query(inf->sess, name, type, cb, s) != 0) {
+		inf->pending--;
+		inf->incomplete = 1;
+		free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_addrs(struct infra *inf, const struct dns_answer *a)
+{
+	for (size_t i = 0; i < a->n && inf->naddr < INFRA_MAX_ADDR; i++) {
+		size_t j;
+
+		for (j = 0; j < inf->naddr; j++)
+			if (memcmp(&inf->addr[j], &a->rr[i].addr,
+			    sizeof(struct dns_addr)) == 0)
+				break;
+		if (j == inf->naddr)
+			inf->addr[inf->naddr++] = a->rr[i].addr;
+	}
+}
+
+static void
+on_addr(void *arg, const struct dns_answer *a)
+{
+	struct step *s = arg;
+
+	s->inf->pending--;
+	/* An MX host without an address of one family is normal. */
+	if (a->status == DNS_OK)
+		add_addrs(s->inf, a);
+	else
+		note_status(s->inf, a->status);
+	free(s);
+}
+
+static void
+on_implicit(void *arg, const struct dns_answer *a)
+{
+	struct step *s = arg;
+
+	s->inf->pending--;
+	if (a->status == DNS_OK) {
+		s->inf->a_status = DNS_OK;
+		add_addrs(s->inf, a);
+	} else {
+		if (s->inf->a_status != DNS_OK)
+			s->inf->a_status = a->status;
+		note_status(s->inf, a->status);
+	}
+	free(s);
+}
+
+static int
+mx_pref_cmp(const void *x, const void *y)
+{
+	const struct dns_rr *a = x, *b = y;
+
+	return (int)a->pref - (int)b->pref;
+}
+
+static void
+on_mx(void *arg, const struct dns_answer *a)
+{
+	struct step *s = arg;
+	struct infra *inf = s->inf;
+	struct dns_rr rr[DNS_MAX_RR];
+
+	inf->pending--;
+	inf->mx_status = a->status;
+	free(s);
+	switch (a->status) {
+	case DNS_OK:
+		break;
+	case DNS_NXDOMAIN:
+		inf->nxdomain = 1;
+		return;
+	case DNS_NODATA:
+		/* No MX: the domain itself is the implicit MX. */
+		inf->implicit_mx = 1;
+		ask(inf, inf->domain, DNS_T_A, on_implicit, 0);
+		ask(inf, inf->domain, DNS_T_AAAA, on_implicit, 0);
+		return;
+	default:
+		note_status(inf, a->status);
+		return;
+	}
+	memcpy(rr, a->rr, a->n * sizeof(rr[0]));
+	qsort(rr, a->n, sizeof(rr[0]), mx_pref_cmp);
+	for (size_t i = 0; i < a->n; i++) {
+		if (rr[i].name[0] == '\0') {
+			/* "0 ." alone is a null MX; beside other hosts
+			 * RFC 7505 calls it an error: ignore it then. */
+			if (a->n == 1)
+				inf->null_mx = 1;
+			continue;
+		}
+		if (inf->nmx == INFRA_MAX_MX)
+			break;
+		snprintf(inf->mx[inf->nmx++], DNS_NAME_MAX, "%s", rr[i].name);
+		ask(inf, rr[i].name, DNS_T_A, on_addr, 0);
+		ask(inf, rr[i].name, DNS_T_AAAA, on_addr, 0);
+	}
+}
+
+static void
+on_ns(void *arg, const struct dns_answer *a)
+{
+	struct step *s = arg;
+	struct infra *inf = s->inf;
+
+	inf->pending--;
+	inf->ns_status = a->status;
+	free(s);
+	if (a->status != DNS_OK) {
+		if (a->status != DNS_NXDOMAIN)
+			note_status(inf, a->status);
+		return;
+	}
+	for (size_t i = 0; i < a->n && inf->nns < INFRA_MAX_NS; i++)
+		snprintf(inf->ns[inf->nns++], DNS_NAME_MAX, "%s", a->rr[i].name);
+}
+
+/* Follow one include/redirect target, once. */
+static void
+spf_follow(struct infra *inf, const char *target, int depth)
+{
+	for (size_t i = 0; i < inf->nspf; i++)
+		if (strcmp(inf->spf[i], target) == 0) {
+			inf->spf_loop = 1;
+			return;
+		}
+	if (strcmp(target, inf->domain) == 0) {
+		inf->spf_loop = 1;
+		return;
+	}
+	if (inf->nspf == INFRA_MAX_SPF_DOMAINS) {
+		inf->spf_limit = 1;
+		return;
+	}
+	snprintf(inf->spf[inf->nspf++], DNS_NAME_MAX, "%s", target);
+	if (depth >= SPF_MAX_DEPTH ||
+	    inf->spf_lookups >= INFRA_MAX_SPF_LOOKUPS) {
+		inf->spf_limit = 1;
+		return;
+	}
+	inf->spf_lookups++;
+	ask(inf, target, DNS_T_TXT, on_txt, depth + 1);
+}
+
+static void
+on_txt(void *arg, const struct dns_answer *a)
+{
+	struct step *s = arg;
+	struct infra *inf = s->inf;
+	int depth = s->depth, nrec = 0;
+	const char *rec = NULL;
+	struct spf_terms t;
+	char err[256];
+
+	inf->pending--;
+	free(s);
+	if (depth == 0)
+		inf->txt_status = a->status;
+	if (a->status != DNS_OK) {
+		if (a->status != DNS_NXDOMAIN && a->status != DNS_NODATA)
+			note_status(inf, a->status);
+		return;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (a->rr[i].txt != NULL && spf_is_record(a->rr[i].txt)) {
+			rec = a->rr[i].txt;
+			nrec++;
+		}
+	/* RFC 7208 4.5: more than one record is a permerror. */
+	if (nrec != 1)
+		return;
+	if (depth == 0)
+		inf->has_spf = 1;
+	if (spf_parse(rec, &t, err, sizeof(err)) != 0) {
+		const char *why;
+
+		if (spf_screen(rec, &why) != 0)
+			inf->spf_screened++;
+		return;
+	}
+	for (size_t i = 0; i < t.nrange && inf->nrange < SPF_MAX_RANGES; i++)
+		inf->range[inf->nrange++] = t.range[i];
+	for (size_t i = 0; i < t.ninclude; i++)
+		spf_follow(inf, t.include[i], depth);
+	if (t.redirect[0] != '\0')
+		spf_follow(inf, t.redirect, depth);
+}
+
+int
+infra_start(struct dns_session *sess, const char *domain, int want_spf,
+    struct infra *inf)
+{
+	int r = 0;
+
+	memset(inf, 0, sizeof(*inf));
+	inf->sess = sess;
+	inf->a_status = DNS_NODATA;
+	snprintf(inf->domain, sizeof(inf->domain), "%s", domain);
+	r |= ask(inf, domain, DNS_T_MX, on_mx, 0);
+	r |= ask(inf, domain, DNS_T_NS, on_ns, 0);
+	if (want_spf)
+		r |= ask(inf, domain, DNS_T_TXT, on_txt, 0);
+	return r;
+}
+
+/* Matching. */
+
+static void
+join_sources(char *buf, size_t len, const struct fp_match *m)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->nsources && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "",
+		    m->sources[i]);
+}
+
+static void
+add_signal(struct infra_verdict *v, const char *kind, const char *entry,
+    enum category cat, int strong, const char *sources)
+{
+	struct infra_signal *s;
+
+	for (size_t i = 0; i < v->nsignals; i++)
+		if (strncmp(v->signal[i].what, kind, strlen(kind)) == 0 &&
+		    v->signal[i].what[strlen(kind)] == ':' &&
+		    strcmp(v->signal[i].what + strlen(kind) + 1, entry) == 0)
+			return;		/* same fingerprint twice */
+	if (v->nsignals == INFRA_MAX_SIGNALS)
+		return;
+	s = &v->signal[v->nsignals++];
+	if (entry[0] != '\0')
+		snprintf(s->what, sizeof(s->what), "%s:%s", kind, entry);
+	else
+		snprintf(s->what, sizeof(s->what), "%s", kind);
+	s->category = cat;
+	s->strong = strong;
+	snprintf(s->sources, sizeof(s->sources), "%s", sources);
+}
+
+static void
+add_fp(struct infra_verdict *v, const char *kind, const struct fp_match *m)
+{
+	char src[LISTDB_SOURCE_NAME * 2];
+
+	join_sources(src, sizeof(src), m);
+	add_signal(v, kind, m->entry, m->category, m->strong, src);
+}
+
+int
+infra_match(struct listdb *db, const struct infra *inf,
+    struct infra_verdict *v, char *err, size_t errlen)
+{
+	struct fp_match m;
+	const struct infra_signal *first_weak = NULL;
+
+	memset(v, 0, sizeof(*v));
+	/* In the order a reader expects: MX first, then what backs it. */
+	for (size_t i = 0; i < inf->nmx; i++) {
+		struct listdb_match lm;
+
+		if (listdb_fp_host(db, FP_MX, inf->mx[i], &m, err,
+		    errlen) != 0)
+			return -1;
+		if (m.found)
+			add_fp(v, "mx", &m);
+		/* An MX host inside a listed domain: the domain shares
+		 * that provider's mail servers. */
+		if (listdb_lookup(db, inf->mx[i], &lm, err, errlen) != 0)
+			return -1;
+		if (lm.category == CAT_DISPOSABLE || lm.category == CAT_RELAY)
+			add_signal(v, "mx-domain", lm.entry, lm.category, 1,
+			    lm.nsources ? lm.sources[0] : "");
+	}
+	for (size_t i = 0; i < inf->naddr; i++) {
+		int prefix = inf->addr[i].family == AF_INET ? 32 : 128;
+
+		if (listdb_fp_addr(db, &inf->addr[i], prefix, &m, err,
+		    errlen) != 0)
+			return -1;
+		if (m.found)
+			add_fp(v, "ip", &m);
+	}
+	for (size_t i = 0; i < inf->nns; i++) {
+		if (listdb_fp_host(db, FP_NS, inf->ns[i], &m, err,
+		    errlen) != 0)
+			return -1;
+		if (m.found)
+			add_fp(v, "ns", &m);
+	}
+	for (size_t i = 0; i < inf->nspf; i++) {
+		if (listdb_fp_host(db, FP_SPF, inf->spf[i], &m, err,
+		    errlen) != 0)
+			return -1;
+		if (m.found)
+			add_fp(v, "spf", &m);
+	}
+	for (size_t i = 0; i < inf->nrange; i++) {
+		if (listdb_fp_addr(db, &inf->range[i].addr,
+		    inf->range[i].prefix, &m, err, errlen) != 0)
+			return -1;
+		if (m.found)
+			add_fp(v, "spf-ip", &m);
+	}
+	if (inf->null_mx)
+		add_signal(v, "nullmx", "", CAT_SUSPICIOUS, 0, "");
+
+	for (size_t i = 0; i < v->nsignals; i++) {
+		if (v->signal[i].strong) {
+			v->category = v->signal[i].category;
+			v->confidence = "high";
+			snprintf(v->match, sizeof(v->match), "%s",
+			    v->signal[i].what);
+			return 0;
+		}
+		if (first_weak == NULL)
+			first_weak = &v->signal[i];
+	}
+	if (first_weak != NULL) {
+		v->category = CAT_SUSPICIOUS;
+		v->confidence = "low";
+		snprintf(v->match, sizeof(v->match), "%s", first_weak->what);
+	} else if (inf->incomplete) {
+		v->category = CAT_UNKNOWN;
+		v->confidence = "none";
+		snprintf(v->match, sizeof(v->match), "dns:%s",
+		    inf->timed_out ? "timeout" : "servfail");
+	} else {
+		v->category = CAT_CLEAN;
+		v->confidence = "none";
+	}
+	return 0;
+}

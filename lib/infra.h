@@ -1,0 +1,103 @@
+/*
+ * infra.h - what a domain's mail infrastructure says about it.
+ *
+ * infra_start() queues, on a DNS session, every lookup needed to describe
+ * a domain: its MX hosts and their addresses (or, with no MX, the
+ * domain's own A/AAAA: RFC 5321 section 5.1; a null MX "0 ." is RFC 7505's
+ * "this domain receives no mail"), its name servers, and its SPF record
+ * with the records it includes or redirects to, walked to SPF_MAX_DEPTH
+ * with loop protection and at most INFRA_MAX_SPF_LOOKUPS lookups.  All of
+ * them run in parallel where they do not depend on each other; several
+ * domains can be started on one session and waited for together.  After
+ * dns_wait() on the session the struct holds the facts.
+ *
+ * infra_match() holds the facts against the fingerprints of the list
+ * database:
+ *   mx:ENTRY         an MX host is a fingerprinted host (exact or suffix)
+ *   mx-domain:ENTRY  an MX host belongs to a domain on the blocklist
+ *   ip:ENTRY         an MX address (or the implicit MX's) is in a range
+ *   ns:ENTRY         a name server is fingerprinted
+ *   spf:ENTRY        the SPF record includes/redirects to a fingerprint
+ *   spf-ip:ENTRY     an SPF ip4/ip6 range lies in a fingerprinted range
+ *   nullmx           (weak) the domain declares it receives no mail
+ * A strong signal decides: its category (disposable or relay).  Weak
+ * signals only: CAT_SUSPICIOUS.  No signal but a lookup that failed or ran
+ * out of time: CAT_UNKNOWN.  Otherwise CAT_CLEAN.  Facts come from the
+ * DNS cache, the verdict is made fresh each time: a list reload applies at
+ * once.
+ */
+#ifndef DM_INFRA_H
+#define DM_INFRA_H
+
+#include <stddef.h>
+
+#include "category.h"
+#include "dns.h"
+#include "listdb.h"
+#include "spf.h"
+
+#define INFRA_MAX_MX		8	/* MX hosts looked at */
+#define INFRA_MAX_ADDR		32	/* addresses kept */
+#define INFRA_MAX_NS		8
+#define INFRA_MAX_SPF_DOMAINS	16	/* include/redirect targets kept */
+#define INFRA_MAX_SPF_LOOKUPS	10	/* TXT lookups for the SPF walk */
+#define INFRA_MAX_SIGNALS	16
+#define INFRA_MATCH_MAX		(DOMAIN_MAX + 16)
+
+struct infra {
+	char		domain[DNS_NAME_MAX];
+	enum dns_status	mx_status, ns_status, txt_status, a_status;
+	int		null_mx;	/* RFC 7505 */
+	int		implicit_mx;	/* no MX: addr[] are the domain's own */
+	int		nxdomain;	/* the domain does not exist */
+	size_t		nmx;
+	char		mx[INFRA_MAX_MX][DNS_NAME_MAX];	/* by preference */
+	size_t		naddr;
+	struct dns_addr	addr[INFRA_MAX_ADDR];
+	size_t		nns;
+	char		ns[INFRA_MAX_NS][DNS_NAME_MAX];
+	int		has_spf;
+	size_t		nspf;		/* include/redirect targets, all levels */
+	char		spf[INFRA_MAX_SPF_DOMAINS][DNS_NAME_MAX];
+	size_t		nrange;
+	struct spf_range range[SPF_MAX_RANGES];
+	int		spf_screened;	/* records refused by spf_screen */
+	int		spf_loop;	/* an include/redirect loop was cut */
+	int		spf_limit;	/* the lookup limit cut the walk */
+	int		incomplete;	/* a lookup failed or timed out */
+	int		timed_out;	/* ... and a timeout was among them */
+	/* walk state, private */
+	int		pending;
+	int		spf_lookups;
+	struct dns_session *sess;
+};
+
+/* Queue the lookups for domain (normalised) on sess; want_spf 0 skips the
+ * SPF walk.  *inf must stay in place until dns_wait() returns.  Returns 0,
+ * or -1 if out of memory (inf->incomplete set). */
+int	infra_start(struct dns_session *sess, const char *domain,
+	    int want_spf, struct infra *inf);
+
+struct infra_signal {
+	char		what[INFRA_MATCH_MAX];	/* "mx:*.mail-data.net" */
+	enum category	category;	/* disposable, relay, or suspicious */
+	int		strong;
+	char		sources[LISTDB_SOURCE_NAME * 2];	/* "a,b" */
+};
+
+struct infra_verdict {
+	enum category	category;	/* clean, disposable, relay, suspicious,
+					   unknown */
+	const char	*confidence;	/* "high", "low" or "none" */
+	char		match[INFRA_MATCH_MAX];	/* the deciding signal, or
+						   "dns:timeout" ... */
+	size_t		nsignals;
+	struct infra_signal signal[INFRA_MAX_SIGNALS];
+};
+
+/* Hold the facts against the database.  Returns 0, or -1 on a database
+ * error (err). */
+int	infra_match(struct listdb *, const struct infra *,
+	    struct infra_verdict *, char *err, size_t errlen);
+
+#endif
