@@ -26,10 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "addr.h"
 #include "callbacks.h"
 #include "classify.h"
+#include "dns.h"
 #include "log.h"
 #include "state.h"
 
@@ -57,6 +59,8 @@ struct conn {
 	int		 have_v;	/* v is meaningful */
 	enum action	 act;
 	char		 error[256];	/* internal error, logged */
+	struct dns_session *dns;	/* this message's DNS budget */
+	long		 dns_ms;	/* time spent waiting for DNS */
 };
 
 static void
@@ -69,6 +73,7 @@ msg_reset(struct conn *c)
 	for (size_t i = 0; i < c->nhdr; i++)
 		addr_free(&c->hdr[i].a);
 	free(c->hdr);
+	dns_session_free(c->dns);
 	state_release(c->st);
 	nr_hdr = c->nr_hdr;
 	memset(c, 0, sizeof(*c));
@@ -81,6 +86,57 @@ qid(SMFICTX *ctx)
 	const char *q = smfi_getsymval(ctx, "i");
 
 	return q != NULL && *q != '\0' ? q : "NOQUEUE";
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Look past the lists for the verdicts they left clean, on this message's
+ * DNS session (created at first need: one budget per message). */
+static int
+look_past_lists(struct conn *c, struct verdict *v, size_t n)
+{
+	const struct config *cfg = &c->st->cfg;
+	long t0;
+	int r;
+
+	if (!cfg->dns_enabled)
+		return 0;
+	if (c->dns == NULL && (c->dns = dns_session_new(cfg->dns.budget_ms,
+	    c->error, sizeof(c->error))) == NULL)
+		return -1;
+	t0 = now_ms();
+	r = classify_infra(state_db(c->st), c->dns, 1, v, n, c->error,
+	    sizeof(c->error));
+	c->dns_ms += now_ms() - t0;
+	return r;
+}
+
+/* SPF of the client for the envelope domain: one more signal.  Skipped
+ * for domains the lists decided as allowed or that are not domains. */
+static void
+check_client_spf(SMFICTX *ctx, struct conn *c)
+{
+	const char *ip = smfi_getsymval(ctx, "{client_addr}");
+	const char *helo = smfi_getsymval(ctx, "s");
+	long t0;
+
+	if (!c->st->cfg.spf_enabled || ip == NULL || *ip == '\0' ||
+	    c->v.category == CAT_ALLOWED || c->v.domain[0] == '\0')
+		return;
+	if (c->dns == NULL && (c->dns = dns_session_new(
+	    c->st->cfg.dns.budget_ms, c->error, sizeof(c->error))) == NULL)
+		return;
+	t0 = now_ms();
+	c->v.spf = spf_check_host(c->dns, ip, helo, c->v.domain, NULL, 0);
+	c->v.spf_done = 1;
+	c->dns_ms += now_ms() - t0;
 }
 
 /* One line per message decision: queue id first, then key=value. */
@@ -102,6 +158,12 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 		}
 	if (c->truncated && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " truncated=1");
+	if (c->have_v && c->v.spf_done && n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - n, " spf=%s",
+		    spf_result_name(c->v.spf));
+	if (c->dns != NULL && n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - n, " dns_ms=%ld",
+		    c->dns_ms);
 	if (c->ntag > 0 && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " stripped=%d",
 		    cfg->strip_tag && cfg->mode == MODE_ENFORCE ? c->ntag : 0);
@@ -117,10 +179,12 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 		    action_name(done), extra);
 	else
 		log_info("qid=%s action=%s category=%s role=%s hash=%s "
-		    "domain=%s match=%s%s%s%s", qid(ctx), action_name(done),
-		    category_name(c->v.category), role_name(c->v.role),
-		    c->v.hash, c->v.domain[0] ? c->v.domain : "-",
-		    c->v.match.entry[0] ? c->v.match.entry : "-",
+		    "domain=%s match=%s confidence=%s%s%s%s", qid(ctx),
+		    action_name(done), category_name(c->v.category),
+		    role_name(c->v.role), c->v.hash,
+		    c->v.domain[0] ? c->v.domain : "-",
+		    c->v.why[0] ? c->v.why : "-",
+		    c->v.confidence ? c->v.confidence : "none",
 		    c->v.match.overridden ? " overrides=" : "",
 		    c->v.match.overridden ? c->v.match.block_entry : "", extra);
 }
@@ -219,7 +283,8 @@ dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	smfi_setpriv(ctx, c);
 	/* The queue id at every stage where a decision can be logged. */
-	smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM,
+	    "i {auth_authen} {client_addr} s");
 	smfi_setsymlist(ctx, SMFIM_EOH, "i");
 	smfi_setsymlist(ctx, SMFIM_EOM, "i");
 	return SMFIS_CONTINUE;
@@ -266,6 +331,9 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	    &c->st->cfg.policy, &c->env, ROLE_ENVELOPE, &c->v, c->error,
 	    sizeof(c->error)) != 0)
 		return SMFIS_CONTINUE;
+	if (look_past_lists(c, &c->v, 1) != 0)
+		return SMFIS_CONTINUE;
+	check_client_spf(ctx, c);
 	c->have_v = 1;
 	c->act = c->st->cfg.policy.action[c->v.category];
 	if (c->act == ACT_REJECT)
@@ -342,8 +410,6 @@ dm_eoh(SMFICTX *ctx)
 		snprintf(c->error, sizeof(c->error), "out of memory");
 		return fail_status(ctx, c);
 	}
-	if (c->have_v)
-		vs[n++] = c->v;
 	for (size_t i = 0; i < c->nhdr; i++) {
 		if (classify_address(state_db(c->st), &c->st->key,
 		    &c->st->cfg.policy, &c->hdr[i].a, c->hdr[i].role, &vs[n],
@@ -351,8 +417,22 @@ dm_eoh(SMFICTX *ctx)
 			free(vs);
 			return fail_status(ctx, c);
 		}
+		/* The envelope's domain was looked at already. */
+		if (c->have_v && vs[n].category == CAT_CLEAN &&
+		    strcmp(vs[n].domain, c->v.domain) == 0) {
+			vs[n].category = c->v.category;
+			vs[n].confidence = c->v.confidence;
+			vs[n].dns = c->v.dns;
+			memcpy(vs[n].why, c->v.why, sizeof(vs[n].why));
+		}
 		n++;
 	}
+	if (look_past_lists(c, vs, n) != 0) {
+		free(vs);
+		return fail_status(ctx, c);
+	}
+	if (c->have_v)
+		vs[n++] = c->v;
 	if (n > 0) {
 		best = classify_decisive(&c->st->cfg.policy, vs, n);
 		c->v = vs[best];

@@ -20,9 +20,12 @@
 #include "addr.h"
 #include "classify.h"
 #include "conf.h"
+#include "dns.h"
 #include "domain.h"
 #include "hash.h"
+#include "infra.h"
 #include "listdb.h"
+#include "spf.h"
 
 #ifndef DM_SYSCONFDIR
 #define DM_SYSCONFDIR "/etc"
@@ -37,8 +40,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: disposable-ctl [-c file] build [--skip-bad] [-o db] "
 	    "[category:source:path ...]\n"
-	    "       disposable-ctl [-c file] lookup domain-or-address ...\n"
-	    "       disposable-ctl [-c file] check [--hashed] [file]\n"
+	    "       disposable-ctl [-c file] lookup [--no-dns] "
+	    "domain-or-address ...\n"
+	    "       disposable-ctl [-c file] fingerprint domain ...\n"
+	    "       disposable-ctl [-c file] check [--hashed] [--no-dns] [file]\n"
 	    "       disposable-ctl [-c file] stats\n"
 	    "       disposable-ctl [-c file] genkey [path]\n");
 	exit(2);
@@ -127,6 +132,19 @@ open_db(struct listdb **db)
 	return 0;
 }
 
+static int
+init_dns(void)
+{
+	char err[1024];
+
+	if (dns_init(&cfg.dns, err, sizeof(err)) != 0 ||
+	    spf_init(err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 print_sources(const struct listdb_match *m)
 {
@@ -134,17 +152,160 @@ print_sources(const struct listdb_match *m)
 		printf("%s%s", i ? ", " : "", m->sources[i]);
 }
 
+/* Gather one domain's infrastructure on a session of its own. */
 static int
-cmd_lookup(int argc, char **argv)
+gather(const char *domain, struct infra *inf)
 {
-	struct listdb *db;
+	struct dns_session *sess;
+	char err[256];
+
+	if ((sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	infra_start(sess, domain, 1, inf);
+	(void)dns_wait(sess);
+	dns_session_free(sess);
+	return 0;
+}
+
+static const char *const dns_status_names[] = {
+	"ok", "no data", "NXDOMAIN", "SERVFAIL", "timeout", "error"
+};
+
+static void
+print_facts(const struct infra *inf)
+{
+	char a[64];
+
+	if (inf->nxdomain)
+		printf("  dns:         %s does not exist (NXDOMAIN)\n",
+		    inf->domain);
+	if (inf->null_mx)
+		printf("  mx:          null MX (RFC 7505: receives no mail)\n");
+	else if (inf->implicit_mx)
+		printf("  mx:          none; the domain's own address is its "
+		    "mail server\n");
+	else if (inf->mx_status != DNS_OK && !inf->nxdomain)
+		printf("  mx:          lookup failed (%s)\n",
+		    dns_status_names[inf->mx_status]);
+	for (size_t i = 0; i < inf->nmx; i++)
+		printf("  mx:          %s\n", inf->mx[i]);
+	for (size_t i = 0; i < inf->naddr; i++)
+		printf("  address:     %s\n",
+		    dns_addr_str(&inf->addr[i], a, sizeof(a)));
+	for (size_t i = 0; i < inf->nns; i++)
+		printf("  ns:          %s\n", inf->ns[i]);
+	if (inf->ns_status != DNS_OK && inf->ns_status != DNS_NXDOMAIN)
+		printf("  ns:          lookup failed or none (%s)\n",
+		    dns_status_names[inf->ns_status]);
+	if (!inf->has_spf)
+		printf("  spf:         no record\n");
+	for (size_t i = 0; i < inf->nspf; i++)
+		printf("  spf:         includes or redirects to %s\n",
+		    inf->spf[i]);
+	for (size_t i = 0; i < inf->nrange; i++)
+		printf("  spf range:   %s/%d\n",
+		    dns_addr_str(&inf->range[i].addr, a, sizeof(a)),
+		    inf->range[i].prefix);
+	if (inf->spf_screened)
+		printf("  spf:         %d record(s) with macros skipped "
+		    "(screened, never handed to libspf2)\n",
+		    inf->spf_screened);
+	if (inf->spf_loop)
+		printf("  spf:         include loop cut\n");
+	if (inf->spf_limit)
+		printf("  spf:         walk cut at its limits\n");
+	if (inf->incomplete)
+		printf("  dns:         incomplete: a lookup %s\n",
+		    inf->timed_out ? "timed out" : "failed");
+}
+
+static int
+cmd_fingerprint(int argc, char **argv)
+{
 	int rc = 0;
 
 	if (argc < 2)
 		usage();
-	if (open_db(&db) != 0)
+	if (init_dns() != 0)
 		return 1;
 	for (int i = 1; i < argc; i++) {
+		struct infra *inf;
+		char dom[DOMAIN_MAX + 1];
+
+		if (domain_normalise(argv[i], dom) != DOMAIN_OK) {
+			fprintf(stderr, "%s: not a valid domain name\n",
+			    argv[i]);
+			rc = 1;
+			continue;
+		}
+		if ((inf = calloc(1, sizeof(*inf))) == NULL ||
+		    gather(dom, inf) != 0) {
+			free(inf);
+			return 1;
+		}
+		printf("%s\n", dom);
+		print_facts(inf);
+		free(inf);
+	}
+	return rc;
+}
+
+/* The infrastructure part of lookup: each fact, and what it matched. */
+static int
+explain_infra(struct listdb *db, const char *dom)
+{
+	struct infra *inf;
+	struct infra_verdict *iv;
+	char err[256];
+	int rc = 0;
+
+	inf = calloc(1, sizeof(*inf));
+	iv = calloc(1, sizeof(*iv));
+	if (inf == NULL || iv == NULL || gather(dom, inf) != 0) {
+		free(inf);
+		free(iv);
+		return 1;
+	}
+	printf("  lists:       no entry for %s or its parents; its "
+	    "infrastructure:\n", dom);
+	print_facts(inf);
+	if (infra_match(db, inf, iv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < iv->nsignals; i++)
+			printf("  signal:      %s (%s, %s%s%s)\n",
+			    iv->signal[i].what,
+			    category_name(iv->signal[i].category),
+			    iv->signal[i].strong ? "strong" : "weak",
+			    iv->signal[i].sources[0] ? "; sources " : "",
+			    iv->signal[i].sources);
+		printf("  category:    %s (confidence %s%s%s)\n",
+		    category_name(iv->category), iv->confidence,
+		    iv->match[0] ? ", match " : "", iv->match);
+	}
+	free(inf);
+	free(iv);
+	return rc;
+}
+
+static int
+cmd_lookup(int argc, char **argv)
+{
+	struct listdb *db;
+	int rc = 0, use_dns = cfg.dns_enabled, first = 1;
+
+	if (first < argc && strcmp(argv[first], "--no-dns") == 0) {
+		use_dns = 0;
+		first++;
+	}
+	if (first >= argc)
+		usage();
+	if (open_db(&db) != 0 || (use_dns && init_dns() != 0))
+		return 1;
+	for (int i = first; i < argc; i++) {
 		struct listdb_match m;
 		struct addr a = { 0 };
 		char dom[DOMAIN_MAX + 1], err[256];
@@ -176,9 +337,11 @@ cmd_lookup(int argc, char **argv)
 		if (listdb_lookup(db, dom, &m, err, sizeof(err)) != 0) {
 			fprintf(stderr, "disposable-ctl: %s\n", err);
 			rc = 1;
-		} else if (m.category == CAT_CLEAN)
+		} else if (m.category == CAT_CLEAN && use_dns)
+			rc |= explain_infra(db, dom);
+		else if (m.category == CAT_CLEAN)
 			printf("  category:    clean (no entry for %s or its "
-			    "parents)\n", dom);
+			    "parents; DNS not asked)\n", dom);
 		else {
 			printf("  category:    %s\n", category_name(m.category));
 			printf("  match:       %s (%s)\n", m.entry,
@@ -199,22 +362,76 @@ cmd_lookup(int argc, char **argv)
 	return rc;
 }
 
+/* check reads addresses in batches: the domains of one batch the lists
+ * left clean are looked up in DNS together, in parallel. */
+#define CHECK_BATCH 64
+
+struct check_line {
+	char		*text;		/* as typed, for the admin's eyes */
+	int		 bad;		/* not an address */
+	struct verdict	 v;
+};
+
+static int
+check_flush(struct listdb *db, struct check_line *b, size_t n, int hashed,
+    int use_dns)
+{
+	struct verdict *vs;
+	struct dns_session *sess;
+	char err[1024];
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (use_dns) {
+		if ((vs = calloc(n, sizeof(*vs))) == NULL ||
+		    (sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+			free(vs);
+			fprintf(stderr, "disposable-ctl: out of memory\n");
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			vs[i] = b[i].v;
+		if (classify_infra(db, sess, 1, vs, n, err, sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			rc = -1;
+		} else
+			for (size_t i = 0; i < n; i++)
+				b[i].v = vs[i];
+		dns_session_free(sess);
+		free(vs);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].bad)
+			printf("%s\tinvalid\t-\n", hashed ? "-" : b[i].text);
+		else
+			printf("%s\t%s\t%s\n", hashed ? b[i].v.hash : b[i].text,
+			    category_name(b[i].v.category),
+			    b[i].v.why[0] ? b[i].v.why : "-");
+		free(b[i].text);
+	}
+	return rc;
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
 	struct listdb *db;
 	struct hash_key key = { .mode = HASH_SHA256 };
-	struct policy pol;
+	struct check_line batch[CHECK_BATCH];
 	const char *name = "stdin";
 	char *line = NULL, err[1024];
-	size_t cap = 0, lineno = 0, bad = 0;
-	ssize_t len;
+	size_t cap = 0, lineno = 0, bad = 0, n = 0;
 	FILE *f = stdin;
-	int hashed = 0, i = 1;
+	int hashed = 0, use_dns = cfg.dns_enabled, i = 1, rc = 0;
 
-	if (i < argc && strcmp(argv[i], "--hashed") == 0) {
-		hashed = 1;
-		i++;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		if (strcmp(argv[i], "--hashed") == 0)
+			hashed = 1;
+		else if (strcmp(argv[i], "--no-dns") == 0)
+			use_dns = 0;
+		else
+			usage();
 	}
 	if (i < argc) {
 		name = argv[i++];
@@ -233,12 +450,11 @@ cmd_check(int argc, char **argv)
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		return 1;
 	}
-	if (open_db(&db) != 0)
+	if (open_db(&db) != 0 || (use_dns && init_dns() != 0))
 		return 1;
-	pol = cfg.policy;
-	while ((len = getline(&line, &cap, f)) != -1) {
+	while (rc == 0 && getline(&line, &cap, f) != -1) {
+		struct check_line *cl = &batch[n];
 		struct addr a;
-		struct verdict v;
 		char *p = line, *e;
 
 		lineno++;
@@ -250,30 +466,38 @@ cmd_check(int argc, char **argv)
 			*--e = '\0';
 		if (*p == '\0' || *p == '#')
 			continue;
+		memset(cl, 0, sizeof(*cl));
+		if ((cl->text = strdup(p)) == NULL) {
+			rc = 1;
+			break;
+		}
 		if (addr_parse_envelope(p, &a) != ADDR_OK) {
 			fprintf(stderr, "%s:%zu: not a mail address\n", name,
 			    lineno);
-			printf("%s\tinvalid\t-\n", hashed ? "-" : p);
+			cl->bad = 1;
 			bad++;
-			continue;
-		}
-		if (classify_address(db, &key, &pol, &a, ROLE_ENVELOPE, &v,
-		    err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s:%zu: %s\n", name, lineno, err);
+		} else {
+			if (classify_address(db, &key, &cfg.policy, &a,
+			    ROLE_ENVELOPE, &cl->v, err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s:%zu: %s\n", name, lineno,
+				    err);
+				rc = 1;
+			}
 			addr_free(&a);
-			listdb_close(db);
-			return 1;
 		}
-		printf("%s\t%s\t%s\n", hashed ? v.hash : p,
-		    category_name(v.category),
-		    v.match.entry[0] ? v.match.entry : "-");
-		addr_free(&a);
+		if (++n == CHECK_BATCH || rc != 0) {
+			if (check_flush(db, batch, n, hashed, use_dns) != 0)
+				rc = 1;
+			n = 0;
+		}
 	}
+	if (check_flush(db, batch, n, hashed, use_dns) != 0)
+		rc = 1;
 	free(line);
 	if (f != stdin)
 		fclose(f);
 	listdb_close(db);
-	return bad ? 1 : 0;
+	return rc ? rc : bad ? 1 : 0;
 }
 
 static int
@@ -362,5 +586,7 @@ main(int argc, char *argv[])
 		return cmd_check(argc, argv);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats();
+	if (strcmp(cmd, "fingerprint") == 0)
+		return cmd_fingerprint(argc, argv);
 	usage();
 }

@@ -35,9 +35,11 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
+#include "dns.h"
 #include "domain.h"
 #include "listdb.h"
 #include "log.h"
+#include "spf.h"
 #include "state.h"
 
 #ifndef DM_SYSCONFDIR
@@ -120,6 +122,9 @@ reload_thread(void *arg)
 				log_warnx("reload: Socket change needs a "
 				    "restart");
 			log_setverbose(next->cfg.verbose);
+			if (dns_reconfigure(&next->cfg.dns, err,
+			    sizeof(err)) != 0)
+				log_warnx("reload: DNS settings kept: %s", err);
 			log_info("reloaded: database %s with %zu entries",
 			    next->cfg.database, listdb_entries(state_db(next)));
 			state_install(next);
@@ -165,6 +170,10 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if ((s = state_load(conffile, socket_opt, NULL, err,
 	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (dns_init(&s->cfg.dns, err, sizeof(err)) != 0)
+		fatalx("%s: %s", conffile, err);
+	if (spf_init(err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (check_only) {
 		printf("%s: configuration ok, database %s with %zu entries\n",

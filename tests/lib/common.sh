@@ -307,6 +307,16 @@ dm_write_conf()
 		echo "KeyFile $dm__k"
 		echo "HashMode hmac"
 		echo "HeaderFields From, Sender, Reply-To"
+		# No DNS unless a test asks for it (and points DNSServers at
+		# its own loopback server): a test never queries the outside.
+		case " $* " in
+		*" DNS "*) ;;
+		*) echo "DNS no" ;;
+		esac
+		case " $* " in
+		*" SPF "*) ;;
+		*) echo "SPF no" ;;
+		esac
 		echo "List disposable test-disposable $dm__l/disposable.txt"
 		echo "List relay test-relay $dm__l/relay.txt"
 		echo "List allow test-allow $dm__l/allow.txt"
