@@ -414,3 +414,46 @@ listdb_entries(struct listdb *db)
 {
 	return db != NULL ? db->entries : 0;
 }
+
+int
+listdb_foreach(struct listdb *db, listdb_foreach_fn *fn, void *arg,
+    char *err, size_t errlen)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char dom[DOMAIN_MAX + 1];
+	int r, rc = 0;
+
+	if ((r = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(r));
+		return -1;
+	}
+	if ((r = mdb_cursor_open(txn, db->ddom, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(r));
+		return -1;
+	}
+	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
+	    r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct hit h;
+		enum category c;
+
+		if (k.mv_size > DOMAIN_MAX || parse_entry(&v, &h) != 0)
+			continue;
+		memcpy(dom, k.mv_data, k.mv_size);
+		dom[k.mv_size] = '\0';
+		/* The same precedence as a lookup of the entry itself. */
+		c = (h.mask & (1u << CAT_ALLOWED)) ? CAT_ALLOWED :
+		    (h.mask & (1u << CAT_RELAY)) ? CAT_RELAY : CAT_DISPOSABLE;
+		if (fn(arg, dom, c) != 0)
+			break;
+	}
+	if (r != 0 && r != MDB_NOTFOUND) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(r));
+		rc = -1;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}

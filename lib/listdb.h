@@ -71,6 +71,13 @@ void	listdb_close(struct listdb *);
 int	listdb_lookup(struct listdb *, const char *ascii,
 	    struct listdb_match *m, char *err, size_t errlen);
 
+/* Call fn for every domain entry, in key order, with the category a
+ * lookup of that very name gives; fn returns non-zero to stop.  Returns 0,
+ * or -1 on a database error (err). */
+typedef int listdb_foreach_fn(void *arg, const char *domain, enum category);
+int	listdb_foreach(struct listdb *, listdb_foreach_fn *fn, void *arg,
+	    char *err, size_t errlen);
+
 /* Statistics: the number of sources, then each by index; and when the
  * file was built.  Return 0 or -1.  The source table belongs to the
  * struct listdb and lives until listdb_close(). */

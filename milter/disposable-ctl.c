@@ -25,6 +25,7 @@
 #include "hash.h"
 #include "infra.h"
 #include "listdb.h"
+#include "mine.h"
 #include "spf.h"
 
 #ifndef DM_SYSCONFDIR
@@ -43,6 +44,8 @@ usage(void)
 	    "       disposable-ctl [-c file] lookup [--no-dns] "
 	    "domain-or-address ...\n"
 	    "       disposable-ctl [-c file] fingerprint domain ...\n"
+	    "       disposable-ctl [-c file] mine [--min n] [--limit n] "
+	    "[--rate n] [--category c]\n"
 	    "       disposable-ctl [-c file] check [--hashed] [--no-dns] [file]\n"
 	    "       disposable-ctl [-c file] stats\n"
 	    "       disposable-ctl [-c file] genkey [path]\n");
@@ -288,6 +291,207 @@ explain_infra(struct listdb *db, const char *dom)
 	}
 	free(inf);
 	free(iv);
+	return rc;
+}
+
+/* mine: the domains to resolve, collected from the database. */
+struct mine_names {
+	char		**v;
+	size_t		  n, cap;
+	enum category	  want;		/* disposable or relay */
+	int		  allowed;	/* collect the allowlist instead */
+};
+
+static int
+mine_collect(void *arg, const char *domain, enum category c)
+{
+	struct mine_names *mn = arg;
+
+	if (mn->allowed ? c != CAT_ALLOWED : c != mn->want)
+		return 0;
+	if (mn->n == mn->cap) {
+		size_t ncap = mn->cap ? mn->cap * 2 : 1024;
+		char **nv = reallocarray(mn->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		mn->v = nv;
+		mn->cap = ncap;
+	}
+	if ((mn->v[mn->n] = strdup(domain)) == NULL)
+		return -1;
+	mn->n++;
+	return 0;
+}
+
+static void
+progress(size_t done, size_t total)
+{
+	int width = 40, fill = total ? (int)(done * width / total) : width;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu domains", fill,
+	    "########################################", width - fill, "",
+	    done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resolve names[first..] at rate domains a second, in parallel within
+ * each second, handing the facts to mine_add. */
+static int
+mine_resolve(struct mine *m, char **names, size_t n, int allowed,
+    double rate, size_t *done, size_t total, size_t *answered)
+{
+	size_t step = rate < 1 ? 1 : (size_t)rate;
+	struct infra *inf;
+
+	if ((inf = calloc(step, sizeof(*inf))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
+		double t0 = now_s(), left;
+		struct dns_session *sess;
+		char err[256];
+
+		if ((sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			free(inf);
+			return -1;
+		}
+		for (size_t j = 0; j < k; j++)
+			infra_start(sess, names[i + j], 0, &inf[j]);
+		(void)dns_wait(sess);
+		dns_session_free(sess);
+		for (size_t j = 0; j < k; j++) {
+			if (inf[j].mx_status == DNS_OK ||
+			    inf[j].ns_status == DNS_OK)
+				(*answered)++;
+			if (mine_add(m, &inf[j], allowed) != 0) {
+				free(inf);
+				return -1;
+			}
+		}
+		*done += k;
+		progress(*done, total);
+		/* The rate limit: one step a second at most. */
+		left = 1.0 / (rate / (double)step) - (now_s() - t0);
+		if (left > 0 && i + k < n) {
+			struct timespec ts = { (time_t)left,
+			    (long)((left - (time_t)left) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(inf);
+	return 0;
+}
+
+static int
+cmd_mine(int argc, char **argv)
+{
+	struct mine_names listed = { .want = CAT_DISPOSABLE };
+	struct mine_names allow = { .allowed = 1 };
+	struct mine_proposal *p = NULL;
+	struct listdb *db;
+	struct mine *m = NULL;
+	size_t min = 3, limit = 1000, np = 0, done = 0, answered = 0;
+	double rate = 20;
+	char err[1024];
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--min") == 0 && i + 1 < argc)
+			min = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--category") == 0 && i + 1 < argc) {
+			listed.want = category_byname(argv[++i]);
+			if (listed.want != CAT_DISPOSABLE &&
+			    listed.want != CAT_RELAY)
+				usage();
+		} else
+			usage();
+	}
+	if (min < 1 || limit < 1 || !(rate > 0))
+		usage();
+	if (open_db(&db) != 0)
+		return 1;
+	if (init_dns() != 0 ||
+	    listdb_foreach(db, mine_collect, &listed, err, sizeof(err)) != 0 ||
+	    listdb_foreach(db, mine_collect, &allow, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		goto out;
+	}
+	/* A sample spread over the whole (sorted) list, not its head. */
+	if (listed.n > limit) {
+		for (size_t i = 0; i < limit; i++) {
+			size_t from = i * listed.n / limit;
+			char *t = listed.v[i];
+
+			listed.v[i] = listed.v[from];
+			listed.v[from] = t;
+		}
+		for (size_t i = limit; i < listed.n; i++)
+			free(listed.v[i]);
+		listed.n = limit;
+	}
+	if ((m = mine_new()) == NULL)
+		goto out;
+	if (mine_resolve(m, listed.v, listed.n, 0, rate, &done,
+	    listed.n + allow.n, &answered) != 0 ||
+	    mine_resolve(m, allow.v, allow.n, 1, rate, &done,
+	    listed.n + allow.n, &answered) != 0 ||
+	    mine_result(m, min, &p, &np) != 0) {
+		fprintf(stderr, "disposable-ctl: out of memory\n");
+		goto out;
+	}
+	printf("# proposed by disposable-ctl mine: %zu %s domains and %zu "
+	    "allowlisted resolved (%zu answered);\n# shared by at least "
+	    "%zu listed domains and by no allowlisted one.\n"
+	    "# Review before use: weak unless you know the provider.\n",
+	    listed.n, category_name(listed.want), allow.n, answered, min);
+	for (size_t i = 0; i < np; i++) {
+		struct fp_match fm = { 0 };
+		struct dns_addr a;
+
+		if (p[i].kind == FP_IP) {
+			if (dns_addr_parse(p[i].value, &a) == 0 &&
+			    listdb_fp_addr(db, &a, a.family == AF_INET ? 32 :
+			    128, &fm, err, sizeof(err)) != 0)
+				fm.found = 0;
+		} else if (listdb_fp_host(db, p[i].kind, p[i].value, &fm, err,
+		    sizeof(err)) != 0)
+			fm.found = 0;
+		printf("%-3s %-40s %-6s # %zu listed domains%s%s\n",
+		    fp_kind_name(p[i].kind), p[i].value,
+		    p[i].kind == FP_NS ? "weak" : "strong", p[i].listed,
+		    fm.found ? "; already a fingerprint: " : "",
+		    fm.found ? fm.entry : "");
+	}
+	rc = 0;
+out:
+	free(p);
+	mine_free(m);
+	for (size_t i = 0; i < listed.n; i++)
+		free(listed.v[i]);
+	for (size_t i = 0; i < allow.n; i++)
+		free(allow.v[i]);
+	free(listed.v);
+	free(allow.v);
+	listdb_close(db);
 	return rc;
 }
 
@@ -588,5 +792,7 @@ main(int argc, char *argv[])
 		return cmd_stats();
 	if (strcmp(cmd, "fingerprint") == 0)
 		return cmd_fingerprint(argc, argv);
+	if (strcmp(cmd, "mine") == 0)
+		return cmd_mine(argc, argv);
 	usage();
 }

@@ -1,0 +1,154 @@
+/*
+ * mine.c - count the infrastructure listed domains share (see mine.h).
+ *
+ * Every fact is one (kind, value) item, listed or allowed; at the end the
+ * listed items are sorted and counted in runs, and a run whose value also
+ * occurs among the allowed items is dropped: infrastructure a legitimate
+ * provider uses must never become a fingerprint.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mine.h"
+
+struct item {
+	enum fp_kind	kind;
+	char		value[DNS_NAME_MAX];
+};
+
+struct vec {
+	struct item	*v;
+	size_t		 n, cap;
+};
+
+struct mine {
+	struct vec	listed, allowed;
+};
+
+struct mine *
+mine_new(void)
+{
+	return calloc(1, sizeof(struct mine));
+}
+
+void
+mine_free(struct mine *m)
+{
+	if (m == NULL)
+		return;
+	free(m->listed.v);
+	free(m->allowed.v);
+	free(m);
+}
+
+static int
+push(struct vec *vec, enum fp_kind kind, const char *value)
+{
+	if (vec->n == vec->cap) {
+		size_t ncap = vec->cap ? vec->cap * 2 : 256;
+		struct item *nv = reallocarray(vec->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		vec->v = nv;
+		vec->cap = ncap;
+	}
+	vec->v[vec->n].kind = kind;
+	strncpy(vec->v[vec->n].value, value, DNS_NAME_MAX - 1);
+	vec->v[vec->n].value[DNS_NAME_MAX - 1] = '\0';
+	vec->n++;
+	return 0;
+}
+
+int
+mine_add(struct mine *m, const struct infra *inf, int allowed)
+{
+	struct vec *vec = allowed ? &m->allowed : &m->listed;
+	char a[64];
+
+	/* An infra holds each host and address once: one item per domain. */
+	for (size_t i = 0; i < inf->nmx; i++)
+		if (push(vec, FP_MX, inf->mx[i]) != 0)
+			return -1;
+	/* The implicit MX's address is the domain's web host as often as
+	 * its mail server: too weak a fact to propose. */
+	if (!inf->implicit_mx)
+		for (size_t i = 0; i < inf->naddr; i++)
+			if (push(vec, FP_IP, dns_addr_str(&inf->addr[i], a,
+			    sizeof(a))) != 0)
+				return -1;
+	for (size_t i = 0; i < inf->nns; i++)
+		if (push(vec, FP_NS, inf->ns[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+item_cmp(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	return strcmp(a->value, b->value);
+}
+
+static int
+proposal_cmp(const void *x, const void *y)
+{
+	const struct mine_proposal *a = x, *b = y;
+
+	if (a->listed != b->listed)
+		return a->listed < b->listed ? 1 : -1;
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	return strcmp(a->value, b->value);
+}
+
+int
+mine_result(struct mine *m, size_t min_listed, struct mine_proposal **out,
+    size_t *n)
+{
+	struct mine_proposal *p = NULL;
+	size_t np = 0, cap = 0, i, j;
+
+	*out = NULL;
+	*n = 0;
+	if (m->listed.n > 0)
+		qsort(m->listed.v, m->listed.n, sizeof(struct item), item_cmp);
+	if (m->allowed.n > 0)
+		qsort(m->allowed.v, m->allowed.n, sizeof(struct item),
+		    item_cmp);
+	for (i = 0; i < m->listed.n; i = j) {
+		for (j = i + 1; j < m->listed.n &&
+		    item_cmp(&m->listed.v[i], &m->listed.v[j]) == 0; j++)
+			;
+		if (j - i < min_listed || (m->allowed.n > 0 &&
+		    bsearch(&m->listed.v[i], m->allowed.v, m->allowed.n,
+		    sizeof(struct item), item_cmp) != NULL))
+			continue;
+		if (np == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct mine_proposal *nq = reallocarray(p, ncap,
+			    sizeof(*nq));
+
+			if (nq == NULL) {
+				free(p);
+				return -1;
+			}
+			p = nq;
+			cap = ncap;
+		}
+		p[np].kind = m->listed.v[i].kind;
+		memcpy(p[np].value, m->listed.v[i].value, DNS_NAME_MAX);
+		p[np].listed = j - i;
+		np++;
+	}
+	if (np > 0)
+		qsort(p, np, sizeof(*p), proposal_cmp);
+	*out = p;
+	*n = np;
+	return 0;
+}
