@@ -1041,7 +1041,10 @@ listdb_build(const char *dbpath, const struct listdb_input *in, size_t nin,
 
 	for (i = 0; i < b.nitems; i++)
 		b.items[i].u.dom = b.arena + b.items[i].u.off;
-	qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
+	/* qsort(NULL, 0, ...) is undefined: a build of fingerprint lists
+	 * alone has no domain items at all. */
+	if (b.nitems > 0)
+		qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
 	merge(&b);
 	if (b.nfps > 0)
 		qsort(b.fps, b.nfps, sizeof(*b.fps), fp_cmp);
