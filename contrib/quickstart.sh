@@ -80,8 +80,9 @@ if [ ! -x "$CTL" ] || [ ! -x "$MILTER" ]; then
 fi
 
 # 3. Run directory and configuration.  The sample's own Socket, Syslog,
-# Database, KeyFile, List, PidFile and UserID lines are commented out and
-# ours appended: a key given twice is a configuration error.
+# Database, KeyFile, List, Fingerprints, PidFile and UserID lines are
+# commented out and ours appended: a key given twice is a configuration
+# error.
 mkdir -p "$RUN"
 chmod 0700 "$RUN"
 {
@@ -97,7 +98,7 @@ chmod 0700 "$RUN"
 			k = tolower(w[1])
 			if (k == "socket" || k == "syslog" || k == "database" ||
 			    k == "keyfile" || k == "list" || k == "pidfile" ||
-			    k == "userid")
+			    k == "userid" || k == "fingerprints")
 				print "# (quickstart) " $0
 			else
 				print
@@ -112,6 +113,8 @@ chmod 0700 "$RUN"
 	echo "List		disposable	seed-disposable	$SRC/conf/lists/disposable.txt"
 	echo "List		relay		seed-relay	$SRC/conf/lists/relay.txt"
 	echo "List		allowed		seed-allow	$SRC/conf/lists/allow.txt"
+	echo "Fingerprints	disposable	seed-fp		$SRC/conf/fingerprints/disposable.txt"
+	echo "Fingerprints	relay		seed-relay-fp	$SRC/conf/fingerprints/relay.txt"
 } > "$CONF.tmp"
 mv -f "$CONF.tmp" "$CONF"
 echo "$PROG: configuration in $CONF"

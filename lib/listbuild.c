@@ -23,15 +23,31 @@
  *	category; a domain listed as both disposable and relay counts in
  *	both.
  *
+ *	Fingerprint lists (listdb_input.fingerprints) are read into their
+ *	own array, each line turned into its binary key at once, then sorted
+ *	in LMDB's key order and appended to the "fp" table.  A fingerprint
+ *	listed by several sources is one record naming them all: relay wins
+ *	over disposable, as for domains, and weak wins over strong (a source
+ *	that knows the infrastructure to be shared is the one to believe,
+ *	since a strong fingerprint rejects mail on its own); the
+ *	disagreement is a warning.  A build without fingerprints writes no
+ *	"fp" table at all, exactly like a database from before they existed.
+ *
  * DIAGNOSTICS
  *	One line per problem through the caller's diag function: refusals
  *	(is_error 1) as "file:line: 'name' reason", warnings (is_error 0) for
- *	duplicates within a source and for names both allowed and blocked,
+ *	duplicates within a source, for names both allowed and blocked and
+ *	for fingerprints whose sources disagree,
  *	and errors naming the file for what cannot be read or written.  A
  *	line that looks like a mail address is reported without its text.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,12 +70,23 @@
 #define NSOURCES_MAX	256	/* the report's source[] */
 #define SHOW_MAX	80	/* bytes of an input token quoted in a diag */
 #define MAPSIZE_MIN	((size_t)64 << 20)
+#define FP_KEY_MAX	(2 + DOMAIN_MAX)	/* 'm' '*' host; 'i' '6' len 16 */
+#define FP_SHOW_MAX	(DOMAIN_MAX + 8)	/* "spf *.host" */
 
 struct item {
 	union {
 		size_t		 off;	/* into the arena while reading */
 		const char	*dom;	/* after the arena stops moving */
 	} u;
+	uint32_t	line;
+	uint16_t	src;
+};
+
+/* One fingerprint line, its key already in the database's form. */
+struct fpitem {
+	unsigned char	key[FP_KEY_MAX];
+	uint16_t	klen;
+	uint8_t		strong;
 	uint32_t	line;
 	uint16_t	src;
 };
@@ -75,6 +103,10 @@ struct build {
 	struct item	*items;
 	size_t		 nitems, icap;
 	size_t		 ndomains;	/* distinct, after the merge */
+	struct fpitem	*fps;
+	size_t		 nfps, fcap;	/* distinct after fp_merge() */
+	uint64_t	 prefixes[2][3];	/* bit L: an IPv4 / IPv6 range
+						   of length L is in use */
 	int		 fatal;		/* cannot write whatever the flags */
 	int		 refused;	/* bad lines seen */
 };
@@ -231,6 +263,216 @@ take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
 	return add_item(b, norm, src, lineno) == 0 ? 0 : -1;
 }
 
+/*
+ * Fingerprint lines: "KIND VALUE STRENGTH".
+ */
+
+static const char *const fp_kinds[FP_KIND_COUNT] = { "mx", "ns", "spf", "ip" };
+static const char fp_letter[FP_KIND_COUNT] = { 'm', 'n', 's', 'i' };
+
+/*
+ * A host name as a fingerprint: normalised like a domain, except that
+ * labels may hold '_' (SPF includes live under "_spf." and the like).
+ * Such names are ASCII: they are checked by normalising a copy with each
+ * '_' replaced by a letter, and kept in lower case as written.
+ */
+static int
+fp_normalise_host(const char *in, char *out)
+{
+	char probe[DOMAIN_MAX + 2];
+	size_t len, i;
+	int rc;
+
+	if (strchr(in, '_') == NULL)
+		return domain_normalise(in, out);
+	out[0] = '\0';
+	if ((len = strlen(in)) > DOMAIN_MAX + 1)
+		return DOMAIN_EINVALID;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x80)
+			return DOMAIN_EINVALID;
+		probe[i] = c == '_' ? 'x' : (char)c;
+	}
+	probe[len] = '\0';
+	if ((rc = domain_normalise(probe, out)) != DOMAIN_OK)
+		return rc;
+	/* The probe normalised to itself in lower case, without a
+	 * trailing dot: the original is that, with its '_' back. */
+	len = strlen(out);
+	for (i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[len] = '\0';
+	return DOMAIN_OK;
+}
+
+/* The key of a host fingerprint; 1 if refused (said), -1 out of memory. */
+static int
+fp_host_key(struct build *b, const char *path, uint32_t lineno,
+    enum fp_kind kind, const char *val, struct fpitem *it)
+{
+	char norm[DOMAIN_MAX + 1], sh[SHOW_MAX + 8];
+	const char *host = val;
+	int suffix = 0;
+
+	if (strncmp(val, "*.", 2) == 0) {
+		suffix = 1;
+		host = val + 2;
+	}
+	if (strchr(host, '*') != NULL) {
+		say(b, 1, "%s:%u: '%s': a wildcard is only allowed as a "
+		    "leading \"*.\"", path, lineno, show(val, sh, sizeof(sh)));
+		return 1;
+	}
+	switch (fp_normalise_host(host, norm)) {
+	case DOMAIN_OK:
+		break;
+	case DOMAIN_ELITERAL:
+		say(b, 1, "%s:%u: '%s' is an address: list it as ip", path,
+		    lineno, show(val, sh, sizeof(sh)));
+		return 1;
+	case DOMAIN_ENOMEM:
+		return -1;
+	default:
+		say(b, 1, "%s:%u: '%s' is not a valid host name", path,
+		    lineno, show(val, sh, sizeof(sh)));
+		return 1;
+	}
+	/* "*.co.uk" would match every domain hosted under co.uk. */
+	if (suffix && (domain_is_public_suffix(norm) ||
+	    domain_registrable(norm) == NULL)) {
+		say(b, 1, "%s:%u: '*.%s' is a public suffix", path, lineno,
+		    norm);
+		return 1;
+	}
+	it->key[0] = (unsigned char)fp_letter[kind];
+	it->key[1] = suffix ? '*' : '=';
+	memcpy(it->key + 2, norm, strlen(norm));
+	it->klen = (uint16_t)(2 + strlen(norm));
+	return 0;
+}
+
+/* The key of a range "ADDRESS[/LEN]"; 1 if refused (said). */
+static int
+fp_range_key(struct build *b, const char *path, uint32_t lineno,
+    const char *val, struct fpitem *it)
+{
+	char addr[INET6_ADDRSTRLEN + 1], sh[SHOW_MAX + 8];
+	const char *slash = strchr(val, '/'), *p;
+	unsigned char net[16];
+	int v6 = strchr(val, ':') != NULL, max = v6 ? 128 : 32;
+	int min = v6 ? 16 : 8, len = max, nbytes = v6 ? 16 : 4, i;
+	size_t alen = slash != NULL ? (size_t)(slash - val) : strlen(val);
+
+	if (alen == 0 || alen >= sizeof(addr))
+		goto garbage;
+	memcpy(addr, val, alen);
+	addr[alen] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, net) != 1)
+		goto garbage;
+	if (slash != NULL) {
+		len = 0;
+		for (p = slash + 1; *p >= '0' && *p <= '9' && len <= max; p++)
+			len = len * 10 + (*p - '0');
+		if (p == slash + 1 || *p != '\0' || len > max || p - slash > 4)
+			goto garbage;
+	}
+	if (len < min) {
+		say(b, 1, "%s:%u: '%s' is wider than /%d", path, lineno,
+		    show(val, sh, sizeof(sh)), min);
+		return 1;
+	}
+	for (i = len; i < 8 * nbytes; i++)
+		if (net[i / 8] & (0x80 >> (i % 8))) {
+			say(b, 1, "%s:%u: '%s' has host bits set", path,
+			    lineno, show(val, sh, sizeof(sh)));
+			return 1;
+		}
+	it->key[0] = 'i';
+	it->key[1] = v6 ? '6' : '4';
+	it->key[2] = (unsigned char)len;
+	memcpy(it->key + 3, net, (size_t)nbytes);
+	it->klen = (uint16_t)(3 + nbytes);
+	b->prefixes[v6][len / 64] |= (uint64_t)1 << (len % 64);
+	return 0;
+garbage:
+	say(b, 1, "%s:%u: '%s' is not an address or ADDRESS/LENGTH", path,
+	    lineno, show(val, sh, sizeof(sh)));
+	return 1;
+}
+
+static int
+add_fp(struct build *b, const struct fpitem *it)
+{
+	if (b->nfps == b->fcap) {
+		size_t ncap = b->fcap ? b->fcap * 2 : 256;
+		struct fpitem *n;
+
+		if (ncap > SIZE_MAX / sizeof(*n) ||
+		    (n = realloc(b->fps, ncap * sizeof(*n))) == NULL)
+			return -1;
+		b->fps = n;
+		b->fcap = ncap;
+	}
+	b->fps[b->nfps++] = *it;
+	return 0;
+}
+
+/* One trimmed, non-empty fingerprint line; 0 added, 1 refused, -1 out
+ * of memory. */
+static int
+take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
+{
+	const char *path = b->in[src].path;
+	char *tok[4], *p = line, sh[SHOW_MAX + 8];
+	struct fpitem it;
+	int ntok = 0, kind, rc;
+
+	if (strchr(line, '@') != NULL) {
+		say(b, 1, "%s:%u: a mail address in the line (not shown)",
+		    path, lineno);
+		return 1;
+	}
+	while (*p != '\0' && ntok < 4) {
+		tok[ntok++] = p;
+		while (*p != '\0' && !is_space((unsigned char)*p))
+			p++;
+		while (is_space((unsigned char)*p))
+			*p++ = '\0';
+	}
+	if (ntok != 3) {
+		say(b, 1, "%s:%u: expected KIND VALUE STRENGTH", path, lineno);
+		return 1;
+	}
+	for (kind = 0; kind < FP_KIND_COUNT; kind++)
+		if (strcasecmp(tok[0], fp_kinds[kind]) == 0)
+			break;
+	if (kind == FP_KIND_COUNT) {
+		say(b, 1, "%s:%u: unknown kind '%s' (expected mx, ns, spf or "
+		    "ip)", path, lineno, show(tok[0], sh, sizeof(sh)));
+		return 1;
+	}
+	memset(&it, 0, sizeof(it));
+	if (strcasecmp(tok[2], "strong") == 0)
+		it.strong = 1;
+	else if (strcasecmp(tok[2], "weak") != 0) {
+		say(b, 1, "%s:%u: unknown strength '%s' (expected strong or "
+		    "weak)", path, lineno, show(tok[2], sh, sizeof(sh)));
+		return 1;
+	}
+	if (kind == FP_IP)
+		rc = fp_range_key(b, path, lineno, tok[1], &it);
+	else
+		rc = fp_host_key(b, path, lineno, (enum fp_kind)kind, tok[1],
+		    &it);
+	if (rc != 0)
+		return rc;
+	it.line = lineno;
+	it.src = src;
+	return add_fp(b, &it) == 0 ? 0 : -1;
+}
+
 static int
 read_list(struct build *b, uint16_t src)
 {
@@ -265,7 +507,10 @@ read_list(struct build *b, uint16_t src)
 		*e = '\0';
 		if (*s == '\0')
 			continue;
-		if ((rc = take_token(b, src, lineno, s)) < 0)
+		rc = b->in[src].fingerprints ?
+		    take_fp_line(b, src, lineno, s) :
+		    take_token(b, src, lineno, s);
+		if (rc < 0)
 			break;
 		if (rc > 0)
 			b->refused = 1;
@@ -388,6 +633,185 @@ put_text(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
 	return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/* A fingerprint key as written in a list: "mx *.host", "ip 192.0.2.0/24". */
+static const char *
+fp_show(const struct fpitem *it, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int k;
+
+	for (k = 0; k < FP_KIND_COUNT; k++)
+		if (fp_letter[k] == it->key[0])
+			break;
+	if (k == FP_IP) {
+		inet_ntop(it->key[1] == '6' ? AF_INET6 : AF_INET, it->key + 3,
+		    a, sizeof(a));
+		snprintf(buf, len, "ip %s/%u", a, it->key[2]);
+	} else
+		snprintf(buf, len, "%s %s%.*s", k < FP_KIND_COUNT ?
+		    fp_kinds[k] : "?", it->key[1] == '*' ? "*." : "",
+		    (int)(it->klen - 2), (const char *)it->key + 2);
+	return buf;
+}
+
+/* LMDB's default order (bytes, then the shorter first), which
+ * MDB_APPEND needs; then by source and line. */
+static int
+fp_cmp(const void *va, const void *vb)
+{
+	const struct fpitem *a = va, *b = vb;
+	int c;
+
+	if ((c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen :
+	    b->klen)) != 0)
+		return c;
+	if (a->klen != b->klen)
+		return a->klen < b->klen ? -1 : 1;
+	if (a->src != b->src)
+		return a->src < b->src ? -1 : 1;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static int
+fp_same(const struct fpitem *a, const struct fpitem *b)
+{
+	return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
+}
+
+/*
+ * The verdict of a run of sources listing one fingerprint.  Relay wins
+ * over disposable, as for domains.  Weak wins over strong: a source that
+ * knows the infrastructure to be shared is the one to believe, since a
+ * strong fingerprint rejects mail on its own.
+ */
+static void
+fp_resolve(const struct build *b, const struct fpitem *run, size_t n,
+    enum category *cat, int *strong)
+{
+	size_t i;
+
+	*cat = CAT_DISPOSABLE;
+	*strong = 1;
+	for (i = 0; i < n; i++) {
+		if (b->in[run[i].src].category == CAT_RELAY)
+			*cat = CAT_RELAY;
+		if (!run[i].strong)
+			*strong = 0;
+	}
+}
+
+/* Drop duplicates within a source (warning), count per source, and warn
+ * when sources disagree on the category or the strength. */
+static void
+fp_merge(struct build *b)
+{
+	struct listdb_build_report *r = b->rep;
+	char sh[FP_SHOW_MAX];
+	size_t i, j, out = 0, start;
+
+	for (i = 0; i < b->nfps; i = j) {
+		enum category cat;
+		int strong, mixcat = 0, mixstr = 0;
+
+		start = out;
+		for (j = i; j < b->nfps && fp_same(&b->fps[j], &b->fps[i]);
+		    j++) {
+			const struct fpitem *it = &b->fps[j];
+
+			if (j > i && it->src == b->fps[j - 1].src) {
+				say(b, 0, "%s:%u: '%s' is a duplicate of "
+				    "line %u", b->in[it->src].path, it->line,
+				    fp_show(it, sh, sizeof(sh)),
+				    b->fps[j - 1].line);
+				continue;
+			}
+			if (out > start) {
+				if (b->in[it->src].category !=
+				    b->in[b->fps[start].src].category)
+					mixcat = 1;
+				if (it->strong != b->fps[start].strong)
+					mixstr = 1;
+			}
+			b->fps[out++] = *it;
+			r->source[it->src].entries++;
+		}
+		r->fingerprints++;
+		if (mixcat || mixstr) {
+			const struct fpitem *f = &b->fps[start];
+
+			fp_resolve(b, f, out - start, &cat, &strong);
+			say(b, 0, "%s:%u: '%s' is listed with another %s by "
+			    "another source; it counts as %s %s",
+			    b->in[f->src].path, f->line,
+			    fp_show(f, sh, sizeof(sh)),
+			    mixcat ? (mixstr ? "category and strength" :
+			    "category") : "strength",
+			    strong ? "strong" : "weak", category_name(cat));
+		}
+	}
+	b->nfps = out;
+}
+
+/* "32,24,20": the prefix lengths in use, most specific first. */
+static void
+fp_prefix_text(const uint64_t bits[3], char *buf, size_t len)
+{
+	size_t off = 0;
+	int l;
+
+	buf[0] = '\0';
+	for (l = 128; l >= 0 && off < len; l--)
+		if (bits[l / 64] & ((uint64_t)1 << (l % 64)))
+			off += (size_t)snprintf(buf + off, len - off, "%s%d",
+			    off ? "," : "", l);
+}
+
+static int
+write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
+{
+	unsigned char val[5 + 2 * NSOURCES_MAX];
+	char text[600];
+	MDB_dbi dfp;
+	MDB_val k, v;
+	size_t i, j, n;
+	int rc, strong;
+	enum category cat;
+
+	snprintf(text, sizeof(text), "%zu", b->nfps == 0 ? 0 :
+	    b->rep->fingerprints);
+	if ((rc = put_text(txn, dmeta, "fp_entries", text)) != 0)
+		return rc;
+	/* A database without fingerprints has no "fp" table at all, as
+	 * one built before fingerprints existed. */
+	if (b->nfps == 0)
+		return 0;
+	fp_prefix_text(b->prefixes[0], text, sizeof(text));
+	if ((rc = put_text(txn, dmeta, "fp_prefix4", text)) != 0)
+		return rc;
+	fp_prefix_text(b->prefixes[1], text, sizeof(text));
+	if ((rc = put_text(txn, dmeta, "fp_prefix6", text)) != 0)
+		return rc;
+	if ((rc = mdb_dbi_open(txn, "fp", MDB_CREATE, &dfp)) != 0)
+		return rc;
+	for (i = 0; i < b->nfps; i = j) {
+		for (j = i, n = 0; j < b->nfps && fp_same(&b->fps[j],
+		    &b->fps[i]); j++)
+			put_u16(val + 5 + 2 * n++, b->fps[j].src);
+		fp_resolve(b, &b->fps[i], j - i, &cat, &strong);
+		val[0] = LISTDB_VERSION;
+		val[1] = (unsigned char)cat;
+		val[2] = (unsigned char)strong;
+		put_u16(val + 3, (unsigned)n);
+		k.mv_data = b->fps[i].key;
+		k.mv_size = b->fps[i].klen;
+		v.mv_data = val;
+		v.mv_size = 5 + 2 * n;
+		if ((rc = mdb_put(txn, dfp, &k, &v, MDB_APPEND)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 write_tables(struct build *b, MDB_txn *txn)
 {
@@ -454,7 +878,9 @@ write_tables(struct build *b, MDB_txn *txn)
 	if ((rc = put_text(txn, dmeta, "built", num)) != 0)
 		return rc;
 	snprintf(num, sizeof(num), "%zu", b->ndomains);
-	return put_text(txn, dmeta, "entries", num);
+	if ((rc = put_text(txn, dmeta, "entries", num)) != 0)
+		return rc;
+	return write_fps(b, txn, dmeta);
 }
 
 /* Make the rename itself durable; a failure here loses nothing but the
@@ -496,7 +922,7 @@ write_db(struct build *b, const char *dbpath)
 
 	/* Twice a generous 256 bytes per entry covers the B-tree's page
 	 * slack; the file only grows to what is used. */
-	mapsize = b->ndomains * 512 + b->alen * 2;
+	mapsize = b->ndomains * 512 + b->alen * 2 + b->nfps * 1024;
 	if (mapsize < MAPSIZE_MIN)
 		mapsize = MAPSIZE_MIN;
 	mapsize = (mapsize + (1 << 20) - 1) & ~(size_t)((1 << 20) - 1);
@@ -558,6 +984,12 @@ check_inputs(struct build *b)
 			    LISTDB_SOURCE_NAME - 1);
 			return -1;
 		}
+		if (in->fingerprints && in->category != CAT_DISPOSABLE &&
+		    in->category != CAT_RELAY) {
+			say(b, 1, "%s: fingerprints are disposable or relay, "
+			    "not %s", in->path, category_name(in->category));
+			return -1;
+		}
 		if (in->category != CAT_DISPOSABLE &&
 		    in->category != CAT_RELAY && in->category != CAT_ALLOWED) {
 			say(b, 1, "%s: category %s cannot be listed",
@@ -609,11 +1041,18 @@ listdb_build(const char *dbpath, const struct listdb_input *in, size_t nin,
 
 	for (i = 0; i < b.nitems; i++)
 		b.items[i].u.dom = b.arena + b.items[i].u.off;
-	qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
+	/* qsort(NULL, 0, ...) is undefined: a build of fingerprint lists
+	 * alone has no domain items at all. */
+	if (b.nitems > 0)
+		qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
 	merge(&b);
+	if (b.nfps > 0)
+		qsort(b.fps, b.nfps, sizeof(*b.fps), fp_cmp);
+	fp_merge(&b);
 	rc = write_db(&b, dbpath);
 out:
 	free(b.items);
 	free(b.arena);
+	free(b.fps);
 	return rc;
 }

@@ -3,7 +3,8 @@
  *
  * NAME
  *	listdb_open, listdb_close, listdb_lookup, listdb_sources,
- *	listdb_built, listdb_entries
+ *	listdb_built, listdb_entries, fp_kind_name, listdb_fp_host,
+ *	listdb_fp_addr, listdb_fp_entries
  *
  * DESCRIPTION
  *	The file is opened MDB_RDONLY|MDB_NOLOCK|MDB_NOSUBDIR|MDB_NOTLS: it
@@ -21,12 +22,24 @@
  *	listdb_sources() hands out the table owned by the struct listdb; it
  *	lives until listdb_close().
  *
+ *	An address lookup does not scan: the prefix lengths in use per
+ *	family are read from "meta" at open, and a query masks its address
+ *	to each of them (longest first, none longer than the query's own
+ *	prefix) and looks that key up, so a lookup costs at most one get per
+ *	length in use, a handful in practice.  A database without an "fp"
+ *	table (built without fingerprints, or before they existed) opens
+ *	and never matches one.
+ *
  * DIAGNOSTICS
  *	listdb_open() and listdb_lookup() put the reason, naming the file,
  *	in err.  A value that does not parse is reported as corrupt rather
  *	than read past its end.
  */
 #include "config.h"
+
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -39,6 +52,7 @@
 #include <lmdb.h>
 
 #include "category.h"
+#include "dns.h"
 #include "domain.h"
 #include "listdb.h"
 
@@ -47,7 +61,12 @@
 
 struct listdb {
 	MDB_env		*env;
-	MDB_dbi		 ddom, dsrc, dmeta;
+	MDB_dbi		 ddom, dsrc, dmeta, dfp;
+	int		 has_fp;	/* built with fingerprints */
+	size_t		 fp_entries;
+	unsigned char	 prefix4[33], prefix6[129];	/* in use, longest
+							   first */
+	size_t		 nprefix4, nprefix6;
 	char		 path[512];	/* for diagnostics */
 	struct listdb_source_info *src;
 	uint16_t	*srcid;		/* the id of src[i] */
@@ -188,6 +207,35 @@ load_sources(struct listdb *db, MDB_txn *txn, char *err, size_t errlen)
 	return 0;
 }
 
+/* "32,24,20" from meta into a list, most specific first; a missing or
+ * unreadable value means no ranges of that family. */
+static void
+load_prefixes(MDB_txn *txn, MDB_dbi dbi, const char *key, int max,
+    unsigned char *out, size_t *n)
+{
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, v;
+	const char *p, *end;
+	int len, prev = max + 1;
+
+	*n = 0;
+	if (mdb_get(txn, dbi, &k, &v) != 0)
+		return;
+	for (p = v.mv_data, end = p + v.mv_size; p < end; p++) {
+		const char *digits = p;
+
+		for (len = 0; p < end && *p >= '0' && *p <= '9' &&
+		    len <= max; p++)
+			len = len * 10 + (*p - '0');
+		/* Out of order or out of range: corrupt; keep what was
+		 * good rather than guess. */
+		if (p == digits || len >= prev || len > max ||
+		    (p < end && *p != ','))
+			return;
+		out[(*n)++] = (unsigned char)len;
+		prev = len;
+	}
+}
+
 int
 listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 {
@@ -228,6 +276,18 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	db->entries = n < 0 ? 0 : (size_t)n;
 	if (load_sources(db, txn, err, errlen) != 0)
 		goto fail;
+	/* A database built without fingerprints has no "fp" table: it
+	 * opens, and no fingerprint ever matches. */
+	if ((rc = mdb_dbi_open(txn, "fp", 0, &db->dfp)) == 0) {
+		db->has_fp = 1;
+		n = meta_number(txn, db->dmeta, "fp_entries");
+		db->fp_entries = n < 0 ? 0 : (size_t)n;
+		load_prefixes(txn, db->dmeta, "fp_prefix4", 32, db->prefix4,
+		    &db->nprefix4);
+		load_prefixes(txn, db->dmeta, "fp_prefix6", 128, db->prefix6,
+		    &db->nprefix6);
+	} else if (rc != MDB_NOTFOUND)
+		goto lmdb_fail;
 	/* Committing, not aborting, keeps the table handles for later
 	 * transactions. */
 	rc = mdb_txn_commit(txn);
@@ -413,6 +473,197 @@ size_t
 listdb_entries(struct listdb *db)
 {
 	return db != NULL ? db->entries : 0;
+}
+
+/*
+ * Fingerprints.
+ */
+
+static const char *const fp_names[FP_KIND_COUNT] = { "mx", "ns", "spf", "ip" };
+static const char fp_letters[FP_KIND_COUNT] = { 'm', 'n', 's', 'i' };
+
+const char *
+fp_kind_name(enum fp_kind k)
+{
+	return (unsigned)k < FP_KIND_COUNT ? fp_names[k] : "?";
+}
+
+/* Parse an "fp" value into m (sources by name); -1 if it does not. */
+static int
+parse_fp(const struct listdb *db, const MDB_val *v, struct fp_match *m)
+{
+	const unsigned char *p = v->mv_data;
+	const struct listdb_source_info *s;
+	size_t n, i;
+
+	if (v->mv_size < 5 || p[0] != LISTDB_VERSION ||
+	    (p[1] != CAT_DISPOSABLE && p[1] != CAT_RELAY) || p[2] > 1)
+		return -1;
+	n = get_u16(p + 3);
+	if (v->mv_size != 5 + 2 * n)
+		return -1;
+	m->found = 1;
+	m->category = (enum category)p[1];
+	m->strong = p[2];
+	m->nsources = 0;
+	for (i = 0; i < n && m->nsources < LISTDB_MAX_SOURCES; i++) {
+		unsigned id = get_u16(p + 5 + 2 * i);
+
+		if ((s = source_by_id(db, id)) != NULL)
+			memcpy(m->sources[m->nsources++], s->name,
+			    LISTDB_SOURCE_NAME);
+		else
+			snprintf(m->sources[m->nsources++],
+			    LISTDB_SOURCE_NAME, "#%u", id);
+	}
+	return 0;
+}
+
+/* Look up one key; 1 found (m filled), 0 not, -1 error (err set). */
+static int
+fp_get(struct listdb *db, MDB_txn *txn, const unsigned char *key,
+    size_t klen, struct fp_match *m, char *err, size_t errlen)
+{
+	MDB_val k = { klen, (void *)(uintptr_t)key }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, db->dfp, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	if (parse_fp(db, &v, m) != 0) {
+		memset(m, 0, sizeof(*m));
+		seterr(err, errlen, "%s: corrupt fingerprint", db->path);
+		return -1;
+	}
+	return 1;
+}
+
+int
+listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	unsigned char key[2 + DOMAIN_MAX];
+	const char *d;
+	size_t len;
+	MDB_txn *txn;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if (db == NULL || host == NULL || (kind != FP_MX && kind != FP_NS &&
+	    kind != FP_SPF)) {
+		seterr(err, errlen, "listdb_fp_host: no database, no name or "
+		    "not a host kind");
+		return -1;
+	}
+	m->kind = kind;
+	if (!db->has_fp || (len = strlen(host)) == 0 || len > DOMAIN_MAX)
+		return 0;
+	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	key[0] = (unsigned char)fp_letters[kind];
+	key[1] = '=';
+	memcpy(key + 2, host, len);
+	rc = fp_get(db, txn, key, 2 + len, m, err, errlen);
+	if (rc == 1)
+		snprintf(m->entry, sizeof(m->entry), "%s", host);
+	/* A suffix entry matches the names below it, not itself; nearest
+	 * parent first.  No suffix entry is a public suffix, so walking
+	 * past the registrable domain finds nothing and costs a lookup or
+	 * two. */
+	key[1] = '*';
+	for (d = domain_parent(host); rc == 0 && d != NULL;
+	    d = domain_parent(d)) {
+		len = strlen(d);
+		memcpy(key + 2, d, len);
+		if ((rc = fp_get(db, txn, key, 2 + len, m, err, errlen)) == 1)
+			snprintf(m->entry, sizeof(m->entry), "*.%s", d);
+	}
+	mdb_txn_abort(txn);
+	m->kind = kind;
+	return rc < 0 ? -1 : 0;
+}
+
+int
+listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	unsigned char key[3 + 16], net[16], *lens;
+	char text[INET6_ADDRSTRLEN];
+	size_t nlens, nbytes, i;
+	int v6, max, rc = 0;
+	MDB_txn *txn;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = FP_IP;
+	if (db == NULL || a == NULL || (a->family != AF_INET &&
+	    a->family != AF_INET6)) {
+		seterr(err, errlen, "listdb_fp_addr: no database or no "
+		    "address");
+		return -1;
+	}
+	v6 = a->family == AF_INET6;
+	max = v6 ? 128 : 32;
+	nbytes = v6 ? 16 : 4;
+	if (prefix < 0 || prefix > max) {
+		seterr(err, errlen, "listdb_fp_addr: prefix /%d out of range",
+		    prefix);
+		return -1;
+	}
+	memcpy(net, v6 ? (const void *)&a->u.v6 : (const void *)&a->u.v4,
+	    nbytes);
+	/* An IPv4-mapped IPv6 address is the IPv4 address. */
+	if (v6 && prefix >= 96 && IN6_IS_ADDR_V4MAPPED(&a->u.v6)) {
+		memmove(net, net + 12, 4);
+		v6 = 0;
+		max = 32;
+		nbytes = 4;
+		prefix -= 96;
+	}
+	lens = v6 ? db->prefix6 : db->prefix4;
+	nlens = v6 ? db->nprefix6 : db->nprefix4;
+	if (!db->has_fp || nlens == 0)
+		return 0;
+	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	key[0] = 'i';
+	key[1] = v6 ? '6' : '4';
+	/* Most specific first; a range only fits in one at least as wide. */
+	for (i = 0, rc = 0; i < nlens && rc == 0; i++) {
+		int len = lens[i];
+
+		if (len > prefix)
+			continue;
+		key[2] = (unsigned char)len;
+		for (size_t b = 0; b < nbytes; b++) {
+			int bits = len - 8 * (int)b;
+
+			key[3 + b] = bits >= 8 ? net[b] : bits <= 0 ? 0 :
+			    net[b] & (unsigned char)(0xff << (8 - bits));
+		}
+		if ((rc = fp_get(db, txn, key, 3 + nbytes, m, err,
+		    errlen)) == 1) {
+			inet_ntop(v6 ? AF_INET6 : AF_INET, key + 3, text,
+			    sizeof(text));
+			snprintf(m->entry, sizeof(m->entry), "%s/%d", text,
+			    len);
+		}
+	}
+	mdb_txn_abort(txn);
+	m->kind = FP_IP;
+	return rc < 0 ? -1 : 0;
+}
+
+size_t
+listdb_fp_entries(struct listdb *db)
+{
+	return db != NULL ? db->fp_entries : 0;
 }
 
 int

@@ -150,10 +150,14 @@ int	listdb_build(const char *dbpath, const struct listdb_input *in,
  * than /8 and IPv6 ranges wider than /16.  Duplicates are warnings.
  *
  * Stored in the named database "fp": key kind letter ('m', 'n', 's') +
- * '=' or '*' + host for names, 'i' + family (4 or 6) + prefix length +
- * network bytes for ranges; value u8 version, u8 category, u8 strong,
- * u16 n, n u16 source ids.  "meta" records the prefix lengths in use, so
- * an address lookup tries only those.
+ * '=' or '*' + host for names, 'i' + family ('4' or '6') + prefix length
+ * (one byte) + the 4 or 16 network bytes for ranges; value u8 version,
+ * u8 category, u8 strong, u16 n, n u16 source ids.  "meta" records the
+ * prefix lengths in use, so an address lookup tries only those
+ * ("fp_prefix4", "fp_prefix6": "32,24,20", longest first), and the
+ * number of entries ("fp_entries").  A database built without
+ * fingerprints has no "fp" table; it opens and never matches one.
+ * Host names may hold '_' (SPF includes such as "_spf.example.test").
  */
 enum fp_kind { FP_MX = 0, FP_NS, FP_SPF, FP_IP, FP_KIND_COUNT };
 

@@ -9,10 +9,14 @@
  * can be repeated on the finished structure (which a program may also
  * have filled itself) and checks what involves several keys.
  *
- * Relative paths (PidFile, Database, KeyFile, List) are taken relative to
- * the directory of the configuration file: the daemon may change its
- * working directory, and a configuration shipped with its lists should not
- * depend on where it is started from.
+ * Relative paths (PidFile, Database, KeyFile, List, Fingerprints) are
+ * taken relative to the directory of the configuration file: the daemon
+ * may change its working directory, and a configuration shipped with its
+ * lists should not depend on where it is started from.
+ *
+ * DNS defaults are written here rather than taken from
+ * dns_config_default(): disposable-ctl and the tests link this file, and
+ * need not link the resolver to read a configuration.
  *
  * Diagnostics: "path:line: reason" from config_load(), "Key: reason" from
  * config_check().  A value is quoted back in a diagnostic at most 200
@@ -20,7 +24,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +54,28 @@
 			"try again later"
 #define DEF_HEADERS	(1u << ROLE_FROM | 1u << ROLE_SENDER | \
 			1u << ROLE_REPLY_TO)
+
+/* The DNS defaults, as documented in dns.h (dns_config_default). */
+#define DEF_DNS_TIMEOUT	1500
+#define DEF_DNS_TRIES	2
+#define DEF_DNS_BUDGET	8000
+#define DEF_DNS_CACHE	20000
+#define DEF_DNS_MINTTL	60
+#define DEF_DNS_MAXTTL	86400
+#define DEF_DNS_NEGTTL	300
+
+/* Ranges of the DNS numbers.  The budget stays well under Postfix's 30 s
+ * milter_command_timeout, or the MTA gives up on the milter first. */
+#define DNS_TIMEOUT_MIN	100
+#define DNS_TIMEOUT_MAX	30000
+#define DNS_TRIES_MIN	1
+#define DNS_TRIES_MAX	5
+#define DNS_BUDGET_MIN	100
+#define DNS_BUDGET_MAX	25000
+#define DNS_CACHE_MAX	10000000
+#define DNS_TTL_MAX	604800		/* a week */
+
+#define EXPECT_SERVERS	"ADDRESS[:PORT] or [IPV6]:PORT, comma-separated"
 
 #define EXPECT_ACTION	"reject, tempfail, tag or accept"
 #define EXPECT_BOOL	"yes or no"
@@ -358,6 +387,126 @@ check_user(const char *u)
 	return 0;
 }
 
+/* A port "1".."65535"; -1 otherwise. */
+static int
+check_port(const char *p)
+{
+	unsigned long port = 0;
+	size_t digits = 0;
+
+	for (; is_digit((unsigned char)*p); p++)
+		if (++digits <= 5)
+			port = port * 10 + (unsigned long)(*p - '0');
+	return *p == '\0' && digits >= 1 && digits <= 5 && port >= 1 &&
+	    port <= 65535 ? 0 : -1;
+}
+
+/* One name server: an IPv4 address with an optional ":PORT", an IPv6
+ * address, or "[IPv6]" with an optional ":PORT".  Host names are refused:
+ * the resolver's own address cannot depend on a lookup. */
+static int
+check_server(const char *s, size_t len, char *why, size_t n)
+{
+	char host[INET6_ADDRSTRLEN + 8], port[8] = "";
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *colon, *end = s + len;
+	int v6;
+
+	if (len == 0 || len >= sizeof(host) + sizeof(port)) {
+		snprintf(why, n, "an empty or overlong server");
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL || (size_t)(close - s - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		if (close + 1 < end) {
+			if (close[1] != ':' || (size_t)(end - close - 2) >=
+			    sizeof(port))
+				goto bad;
+			memcpy(port, close + 2, (size_t)(end - close - 2));
+			port[end - close - 2] = '\0';
+			if (check_port(port) != 0)
+				goto badport;
+		}
+		v6 = 1;
+	} else {
+		colon = memchr(s, ':', len);
+		/* Two colons or more: a bare IPv6 address, no port. */
+		v6 = colon != NULL && memchr(colon + 1, ':',
+		    (size_t)(end - colon - 1)) != NULL;
+		if (v6 || colon == NULL) {
+			if (len >= sizeof(host))
+				goto bad;
+			memcpy(host, s, len);
+			host[len] = '\0';
+		} else {
+			if ((size_t)(colon - s) >= sizeof(host) ||
+			    (size_t)(end - colon - 1) >= sizeof(port))
+				goto bad;
+			memcpy(host, s, (size_t)(colon - s));
+			host[colon - s] = '\0';
+			memcpy(port, colon + 1, (size_t)(end - colon - 1));
+			port[end - colon - 1] = '\0';
+			if (check_port(port) != 0)
+				goto badport;
+		}
+	}
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, buf) != 1)
+		goto bad;
+	return 0;
+badport:
+	snprintf(why, n, "'%.*s': the port must be 1 to 65535", (int)len, s);
+	return -1;
+bad:
+	snprintf(why, n, "'%.*s' is not ADDRESS[:PORT] or [IPV6]:PORT",
+	    (int)(len > 100 ? 100 : len), s);
+	return -1;
+}
+
+/* A comma-separated list of servers into out ("a,b", no spaces); out may
+ * be NULL to check only.  The empty list means resolv.conf. */
+static int
+check_servers(const char *v, char *out, size_t outlen, char *why, size_t n)
+{
+	char buf[sizeof(((struct dns_config *)0)->servers)];
+	size_t off = 0, len;
+	const char *p = v, *e;
+
+	buf[0] = '\0';
+	while (*p != '\0') {
+		while (is_space((unsigned char)*p) || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ',' &&
+		    !is_space((unsigned char)*e); e++)
+			;
+		len = (size_t)(e - p);
+		if (check_server(p, len, why, n) != 0)
+			return -1;
+		if (off + len + 2 > sizeof(buf)) {
+			snprintf(why, n, "too long (at most %zu bytes)",
+			    sizeof(buf) - 1);
+			return -1;
+		}
+		if (off > 0)
+			buf[off++] = ',';
+		memcpy(buf + off, p, len);
+		off += len;
+		buf[off] = '\0';
+		p = e;
+	}
+	if (out != NULL && copy(out, outlen, buf) != 0) {
+		snprintf(why, n, "too long");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Per-key parsers: the value is trimmed, unquoted and not empty.
  */
@@ -373,6 +522,25 @@ parse_bool(struct load *L, const char *v, int *out)
 		*out = 0;
 	else
 		return bad(L, EXPECT_BOOL);
+	return 0;
+}
+
+/* A decimal number in [min, max]. */
+static int
+parse_number(struct load *L, const char *v, long min, long max, long *out)
+{
+	char expect[96];
+	long long n = 0;
+	const char *p;
+
+	for (p = v; is_digit((unsigned char)*p) && n <= max; p++)
+		n = n * 10 + (*p - '0');
+	if (p == v || *p != '\0' || n < min || n > max) {
+		snprintf(expect, sizeof(expect), "a number from %ld to %ld",
+		    min, max);
+		return bad(L, expect);
+	}
+	*out = (long)n;
 	return 0;
 }
 
@@ -487,7 +655,8 @@ p_list(struct load *L, char *v)
 	struct config *c = L->c;
 	struct config_list *l;
 	char *cat, *src, *path, *p = v;
-	int k;
+	const char *key = L->key->name;
+	int k, fp = L->key->arg;
 
 	cat = p;
 	while (*p != '\0' && !is_space((unsigned char)*p))
@@ -501,34 +670,40 @@ p_list(struct load *L, char *v)
 		*p++ = '\0';
 	path = p;
 	if (*src == '\0' || *path == '\0') {
-		lerr(L, "List: expected CATEGORY SOURCE PATH");
+		lerr(L, "%s: expected CATEGORY SOURCE PATH", key);
 		return -1;
 	}
 	k = category_byname(cat);
-	if (k != CAT_DISPOSABLE && k != CAT_RELAY && k != CAT_ALLOWED) {
-		lerr(L, "bad category for List: '%.200s' (expected "
-		    "disposable, relay or allow)", cat);
+	if (k != CAT_DISPOSABLE && k != CAT_RELAY &&
+	    (k != CAT_ALLOWED || fp)) {
+		lerr(L, "bad category for %s: '%.200s' (expected "
+		    "%s)", key, cat, fp ? "disposable or relay" :
+		    "disposable, relay or allow");
 		return -1;
 	}
 	if (check_source(src) != 0) {
-		lerr(L, "bad source name for List: '%.200s' (expected 1 to "
-		    "%d of A-Z a-z 0-9 . _ -)", src, LISTDB_SOURCE_NAME - 1);
+		lerr(L, "bad source name for %s: '%.200s' (expected 1 to "
+		    "%d of A-Z a-z 0-9 . _ -)", key, src,
+		    LISTDB_SOURCE_NAME - 1);
 		return -1;
 	}
+	/* List and Fingerprints share the database's source table. */
 	for (size_t i = 0; i < c->nlists; i++)
 		if (strcmp(c->lists[i].source, src) == 0) {
-			lerr(L, "List: source '%s' already given on line %u",
-			    src, L->list_line[i]);
+			lerr(L, "%s: source '%s' already given on line %u",
+			    key, src, L->list_line[i]);
 			return -1;
 		}
 	if (c->nlists >= CONFIG_MAX_LISTS) {
-		lerr(L, "too many List lines (at most %d)", CONFIG_MAX_LISTS);
+		lerr(L, "too many List and Fingerprints lines (at most %d)",
+		    CONFIG_MAX_LISTS);
 		return -1;
 	}
 	l = &c->lists[c->nlists];
 	if (parse_path(L, path, l->path) != 0)
 		return -1;
 	l->category = (enum category)k;
+	l->fingerprints = fp;
 	memcpy(l->source, src, strlen(src) + 1);
 	L->list_line[c->nlists++] = L->line;
 	return 0;
@@ -661,6 +836,84 @@ p_onerror(struct load *L, char *v)
 	return 0;
 }
 
+static int
+p_dns(struct load *L, char *v)
+{
+	return parse_bool(L, v, &L->c->dns_enabled);
+}
+
+static int
+p_spf(struct load *L, char *v)
+{
+	return parse_bool(L, v, &L->c->spf_enabled);
+}
+
+static int
+p_dnsservers(struct load *L, char *v)
+{
+	char why[256];
+
+	if (check_servers(v, L->c->dns.servers, sizeof(L->c->dns.servers),
+	    why, sizeof(why)) != 0) {
+		lerr(L, "bad value for DNSServers: %s (expected "
+		    EXPECT_SERVERS ")", why);
+		return -1;
+	}
+	/* Only leaving the key out means resolv.conf. */
+	if (L->c->dns.servers[0] == '\0') {
+		lerr(L, "bad value for DNSServers: no server (expected "
+		    EXPECT_SERVERS ")");
+		return -1;
+	}
+	return 0;
+}
+
+enum dnsnum { DN_TIMEOUT, DN_TRIES, DN_BUDGET, DN_CACHE, DN_MINTTL,
+	DN_MAXTTL, DN_NEGTTL };
+
+static int
+p_dnsnumber(struct load *L, char *v)
+{
+	struct dns_config *d = &L->c->dns;
+	long n;
+
+	switch (L->key->arg) {
+	case DN_TIMEOUT:
+		if (parse_number(L, v, DNS_TIMEOUT_MIN, DNS_TIMEOUT_MAX,
+		    &n) != 0)
+			return -1;
+		d->timeout_ms = (int)n;
+		break;
+	case DN_TRIES:
+		if (parse_number(L, v, DNS_TRIES_MIN, DNS_TRIES_MAX, &n) != 0)
+			return -1;
+		d->tries = (int)n;
+		break;
+	case DN_BUDGET:
+		if (parse_number(L, v, DNS_BUDGET_MIN, DNS_BUDGET_MAX,
+		    &n) != 0)
+			return -1;
+		d->budget_ms = (int)n;
+		break;
+	case DN_CACHE:
+		if (parse_number(L, v, 0, DNS_CACHE_MAX, &n) != 0)
+			return -1;
+		d->cache_size = (size_t)n;
+		break;
+	default:
+		if (parse_number(L, v, 0, DNS_TTL_MAX, &n) != 0)
+			return -1;
+		if (L->key->arg == DN_MINTTL)
+			d->min_ttl = (int)n;
+		else if (L->key->arg == DN_MAXTTL)
+			d->max_ttl = (int)n;
+		else
+			d->neg_ttl = (int)n;
+		break;
+	}
+	return 0;
+}
+
 static const struct keydef keys[] = {
 	{ "Socket",		p_socket,	0, 0 },
 	{ "PidFile",		p_pidfile,	0, 0 },
@@ -670,6 +923,7 @@ static const struct keydef keys[] = {
 	{ "LogLevel",		p_loglevel,	0, 0 },
 	{ "Database",		p_database,	0, 0 },
 	{ "List",		p_list,		0, 1 },
+	{ "Fingerprints",	p_list,		1, 1 },
 	{ "KeyFile",		p_keyfile,	0, 0 },
 	{ "HashMode",		p_hashmode,	0, 0 },
 	{ "SubaddressSeparator", p_separator,	0, 0 },
@@ -679,6 +933,8 @@ static const struct keydef keys[] = {
 	{ "ActionInvalid",	p_action,	CAT_INVALID, 0 },
 	{ "ActionClean",	p_action,	CAT_CLEAN, 0 },
 	{ "ActionAllowed",	p_action,	CAT_ALLOWED, 0 },
+	{ "ActionSuspicious",	p_action,	CAT_SUSPICIOUS, 0 },
+	{ "ActionUnknown",	p_action,	CAT_UNKNOWN, 0 },
 	{ "RejectReply",	p_reply,	'5', 0 },
 	{ "TempfailReply",	p_reply,	'4', 0 },
 	{ "TagHeader",		p_tagheader,	0, 0 },
@@ -686,6 +942,16 @@ static const struct keydef keys[] = {
 	{ "Mode",		p_mode,		0, 0 },
 	{ "SkipAuthenticated",	p_skipauth,	0, 0 },
 	{ "OnError",		p_onerror,	0, 0 },
+	{ "DNS",		p_dns,		0, 0 },
+	{ "DNSServers",		p_dnsservers,	0, 0 },
+	{ "DNSTimeout",		p_dnsnumber,	DN_TIMEOUT, 0 },
+	{ "DNSTries",		p_dnsnumber,	DN_TRIES, 0 },
+	{ "DNSBudget",		p_dnsnumber,	DN_BUDGET, 0 },
+	{ "DNSCacheSize",	p_dnsnumber,	DN_CACHE, 0 },
+	{ "DNSMinTTL",		p_dnsnumber,	DN_MINTTL, 0 },
+	{ "DNSMaxTTL",		p_dnsnumber,	DN_MAXTTL, 0 },
+	{ "DNSNegativeTTL",	p_dnsnumber,	DN_NEGTTL, 0 },
+	{ "SPF",		p_spf,		0, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -709,6 +975,18 @@ config_default(struct config *c)
 	c->mode = MODE_ENFORCE;
 	c->skip_auth = 1;
 	c->on_error = ONERROR_ACCEPT;
+	c->dns_enabled = 1;
+	c->spf_enabled = 1;
+	/* dns_config_default() would do, but disposable-ctl and the tests
+	 * link this file without dns.c; the values are dns.h's. */
+	c->dns.servers[0] = '\0';
+	c->dns.timeout_ms = DEF_DNS_TIMEOUT;
+	c->dns.tries = DEF_DNS_TRIES;
+	c->dns.budget_ms = DEF_DNS_BUDGET;
+	c->dns.cache_size = DEF_DNS_CACHE;
+	c->dns.min_ttl = DEF_DNS_MINTTL;
+	c->dns.max_ttl = DEF_DNS_MAXTTL;
+	c->dns.neg_ttl = DEF_DNS_NEGTTL;
 }
 
 /* One line, without its newline.  Returns 0, or -1 with err. */
@@ -854,6 +1132,58 @@ out:
 	return rc;
 }
 
+static int
+check_range(const char *key, long v, long min, long max, char *err,
+    size_t errlen)
+{
+	if (v >= min && v <= max)
+		return 0;
+	snprintf(err, errlen, "%s: expected a number from %ld to %ld", key,
+	    min, max);
+	return -1;
+}
+
+static int
+check_dns(const struct config *c, char *err, size_t errlen)
+{
+	const struct dns_config *d = &c->dns;
+	char why[256];
+
+	if ((c->dns_enabled != 0 && c->dns_enabled != 1) ||
+	    (c->spf_enabled != 0 && c->spf_enabled != 1)) {
+		snprintf(err, errlen, "%s: expected yes or no",
+		    c->dns_enabled != 0 && c->dns_enabled != 1 ? "DNS" :
+		    "SPF");
+		return -1;
+	}
+	if (memchr(d->servers, '\0', sizeof(d->servers)) == NULL ||
+	    check_servers(d->servers, NULL, 0, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "DNSServers: %s", why);
+		return -1;
+	}
+	if (check_range("DNSTimeout", d->timeout_ms, DNS_TIMEOUT_MIN,
+	    DNS_TIMEOUT_MAX, err, errlen) != 0 ||
+	    check_range("DNSTries", d->tries, DNS_TRIES_MIN, DNS_TRIES_MAX,
+	    err, errlen) != 0 ||
+	    check_range("DNSBudget", d->budget_ms, DNS_BUDGET_MIN,
+	    DNS_BUDGET_MAX, err, errlen) != 0 ||
+	    check_range("DNSCacheSize", d->cache_size > DNS_CACHE_MAX ? -1 :
+	    (long)d->cache_size, 0, DNS_CACHE_MAX, err, errlen) != 0 ||
+	    check_range("DNSMinTTL", d->min_ttl, 0, DNS_TTL_MAX, err,
+	    errlen) != 0 ||
+	    check_range("DNSMaxTTL", d->max_ttl, 0, DNS_TTL_MAX, err,
+	    errlen) != 0 ||
+	    check_range("DNSNegativeTTL", d->neg_ttl, 0, DNS_TTL_MAX, err,
+	    errlen) != 0)
+		return -1;
+	if (d->min_ttl > d->max_ttl) {
+		snprintf(err, errlen, "DNSMinTTL: %d is more than DNSMaxTTL "
+		    "%d", d->min_ttl, d->max_ttl);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_check(const struct config *c, char *err, size_t errlen)
 {
@@ -884,9 +1214,10 @@ config_check(const struct config *c, char *err, size_t errlen)
 		const struct config_list *l = &c->lists[i];
 
 		if (l->category != CAT_DISPOSABLE && l->category != CAT_RELAY &&
-		    l->category != CAT_ALLOWED) {
+		    (l->category != CAT_ALLOWED || l->fingerprints)) {
 			snprintf(err, errlen, "List %zu: category must be "
-			    "disposable, relay or allow", i + 1);
+			    "disposable, relay%s", i + 1, l->fingerprints ?
+			    " (fingerprints)" : " or allow");
 			return -1;
 		}
 		if (check_source(l->source) != 0 || l->path[0] == '\0') {
@@ -957,7 +1288,7 @@ config_check(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "OnError: expected accept or tempfail");
 		return -1;
 	}
-	return 0;
+	return check_dns(c, err, errlen);
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "category.h"
 #include "classify.h"
+#include "dns.h"
 #include "hash.h"
 #include "listdb.h"
 
@@ -30,6 +31,9 @@ struct config_list {
 	enum category	category;		/* disposable, relay or allowed */
 	char		source[LISTDB_SOURCE_NAME];
 	char		path[CONFIG_PATH_MAX];
+	int		fingerprints;		/* 1: from Fingerprints, a
+						   fingerprint list (disposable
+						   or relay only) */
 };
 
 struct config {
@@ -41,7 +45,8 @@ struct config {
 	int	verbose;			/* LogLevel 0..2 */
 
 	char	database[CONFIG_PATH_MAX];	/* Database */
-	struct config_list lists[CONFIG_MAX_LISTS];	/* List CAT SOURCE PATH */
+	struct config_list lists[CONFIG_MAX_LISTS];	/* List CAT SOURCE PATH,
+						   Fingerprints CAT SOURCE PATH */
 	size_t	nlists;
 
 	char	keyfile[CONFIG_PATH_MAX];	/* KeyFile */
@@ -57,6 +62,13 @@ struct config {
 	enum config_mode mode;			/* Mode enforce|observe */
 	int	skip_auth;			/* SkipAuthenticated yes|no */
 	enum config_onerror on_error;		/* OnError accept|tempfail */
+
+	int	dns_enabled;			/* DNS yes|no */
+	int	spf_enabled;			/* SPF yes|no */
+	struct dns_config dns;			/* DNSServers, DNSTimeout,
+						   DNSTries, DNSBudget,
+						   DNSCacheSize, DNSMinTTL,
+						   DNSMaxTTL, DNSNegativeTTL */
 };
 
 /* Fill *c with the defaults. */

@@ -40,7 +40,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: disposable-ctl [-c file] build [--skip-bad] [-o db] "
-	    "[category:source:path ...]\n"
+	    "[[fp:]category:source:path ...]\n"
 	    "       disposable-ctl [-c file] lookup [--no-dns] "
 	    "domain-or-address ...\n"
 	    "       disposable-ctl [-c file] fingerprint domain ...\n"
@@ -77,31 +77,38 @@ cmd_build(int argc, char **argv)
 			usage();
 	}
 	for (; i < argc; i++) {
-		/* category:source:path */
+		/* [fp:]category:source:path */
 		char *cat = argv[i], *src, *path;
-		int c;
+		int c, fp = 0;
 
+		if (strncmp(cat, "fp:", 3) == 0) {
+			fp = 1;
+			cat += 3;
+		}
 		if ((src = strchr(cat, ':')) == NULL ||
 		    (path = strchr(src + 1, ':')) == NULL)
 			usage();
 		*src++ = '\0';
 		*path++ = '\0';
 		c = category_byname(cat);
-		if (c != CAT_DISPOSABLE && c != CAT_RELAY && c != CAT_ALLOWED) {
+		if (c != CAT_DISPOSABLE && c != CAT_RELAY &&
+		    (c != CAT_ALLOWED || fp)) {
 			fprintf(stderr, "disposable-ctl: bad category '%s' "
-			    "(disposable, relay or allow)\n", cat);
+			    "(%s)\n", cat, fp ? "disposable or relay" :
+			    "disposable, relay or allow");
 			return 2;
 		}
 		if (nin == sizeof(in) / sizeof(in[0])) {
 			fprintf(stderr, "disposable-ctl: too many lists\n");
 			return 2;
 		}
-		in[nin++] = (struct listdb_input){ path, c, src, 0 };
+		in[nin++] = (struct listdb_input){ path, c, src, fp };
 	}
 	if (nin == 0)
 		for (size_t j = 0; j < cfg.nlists; j++)
 			in[nin++] = (struct listdb_input){ cfg.lists[j].path,
-			    cfg.lists[j].category, cfg.lists[j].source, 0 };
+			    cfg.lists[j].category, cfg.lists[j].source,
+			    cfg.lists[j].fingerprints };
 	if (nin == 0) {
 		fprintf(stderr, "disposable-ctl: no lists: name them with "
 		    "List in the configuration or on the command line\n");
@@ -112,10 +119,11 @@ cmd_build(int argc, char **argv)
 		    out, rep.errors);
 		return 1;
 	}
-	printf("%s: %zu disposable, %zu relay, %zu allowed (%zu warnings, "
-	    "%zu entries skipped)\n", out, rep.per_category[CAT_DISPOSABLE],
-	    rep.per_category[CAT_RELAY], rep.per_category[CAT_ALLOWED],
-	    rep.warnings, rep.errors);
+	printf("%s: %zu disposable, %zu relay, %zu allowed, %zu "
+	    "fingerprints (%zu warnings, %zu entries skipped)\n", out,
+	    rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
+	    rep.per_category[CAT_ALLOWED], rep.fingerprints, rep.warnings,
+	    rep.errors);
 	for (size_t j = 0; j < rep.nsources; j++)
 		printf("  source %-24s %-10s %zu\n", rep.source[j].name,
 		    category_name(rep.source[j].category),
@@ -719,8 +727,9 @@ cmd_stats(void)
 	built = listdb_built(db);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&built, &tm));
-	printf("database: %s\nbuilt:    %s\nentries:  %zu\n", cfg.database,
-	    when, listdb_entries(db));
+	printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
+	    "fingerprints: %zu\n", cfg.database, when, listdb_entries(db),
+	    listdb_fp_entries(db));
 	if (listdb_sources(db, &src, &n) == 0) {
 		for (size_t i = 0; i < n; i++)
 			printf("  source %-24s %-10s %8u  %s\n", src[i].name,

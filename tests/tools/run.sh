@@ -51,6 +51,22 @@ ctl build --skip-bad -o "$T/skip.db" "disposable:bad:$T/bad.txt" \
     >"$T/out" 2>&1
 dm_check "build --skip-bad writes the good entries" \
     grep -q "2 disposable, 0 relay, 0 allowed.*4 entries skipped" "$T/out"
+# Fingerprint lists on the command line: fp:CATEGORY:SOURCE:PATH.
+printf 'mx *.fp-mx.test strong\nip 192.0.2.0/24 weak\n' >"$T/fp.txt"
+ctl build -o "$T/fp.db" "disposable:d:$T/lists/disposable.txt" \
+    "fp:relay:fp-relay:$T/fp.txt" >"$T/out" 2>&1
+dm_check "build fp: counts the fingerprints" \
+    grep -q "2 disposable, 0 relay, 0 allowed, 2 fingerprints" "$T/out"
+dm_check "build fp: counts them per source" \
+    grep -Eq "source fp-relay +relay +2" "$T/out"
+printf 'mx *.com strong\n' >"$T/fp-bad.txt"
+if ctl build -o "$T/fp-bad.db" "fp:relay:r:$T/fp-bad.txt" >"$T/out" 2>&1
+then dm_notok "build fp: a public suffix is refused"
+else dm_check "build fp: a public suffix is refused with file:line" \
+    grep -q "$T/fp-bad.txt:1: '\*.com' is a public suffix" "$T/out"; fi
+if ctl build -o "$T/fp-bad.db" "fp:allow:a:$T/fp.txt" >"$T/out" 2>&1
+then dm_notok "build fp: allow is not a fingerprint category"
+else dm_ok "build fp: allow is not a fingerprint category"; fi
 if ctl build "disposable:missing:$T/nonexistent.txt" >"$T/out" 2>&1; then
 	dm_notok "build with a missing list fails"
 else

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "domain.h"
+#include "listdb.h"
 #include "t.h"
 
 static const char *const keynames[] = {
@@ -23,6 +25,9 @@ static const char *const keynames[] = {
 	"HeaderFields", "ActionDisposable", "ActionRelay", "ActionInvalid",
 	"ActionClean", "ActionAllowed", "RejectReply", "TempfailReply",
 	"TagHeader", "StripTagHeader", "Mode", "SkipAuthenticated", "OnError",
+	"Fingerprints", "ActionSuspicious", "ActionUnknown", "DNS",
+	"DNSServers", "DNSTimeout", "DNSTries", "DNSBudget", "DNSCacheSize",
+	"DNSMinTTL", "DNSMaxTTL", "DNSNegativeTTL", "SPF",
 };
 #define NKEYNAMES (sizeof(keynames) / sizeof(keynames[0]))
 
@@ -80,6 +85,18 @@ check_defaults(const struct config *c)
 	CHECK_INT(c->mode, MODE_ENFORCE);
 	CHECK_INT(c->skip_auth, 1);
 	CHECK_INT(c->on_error, ONERROR_ACCEPT);
+	CHECK_INT(c->policy.action[CAT_SUSPICIOUS], ACT_TAG);
+	CHECK_INT(c->policy.action[CAT_UNKNOWN], ACT_ACCEPT);
+	CHECK_INT(c->dns_enabled, 1);
+	CHECK_INT(c->spf_enabled, 1);
+	CHECK_STR(c->dns.servers, "");
+	CHECK_INT(c->dns.timeout_ms, 1500);
+	CHECK_INT(c->dns.tries, 2);
+	CHECK_INT(c->dns.budget_ms, 8000);
+	CHECK_INT(c->dns.cache_size, 20000);
+	CHECK_INT(c->dns.min_ttl, 60);
+	CHECK_INT(c->dns.max_ttl, 86400);
+	CHECK_INT(c->dns.neg_ttl, 300);
 }
 
 static void
@@ -134,6 +151,20 @@ test_full(void)
 	    "StripTagHeader false\n"
 	    "Mode observe\n"
 	    "SkipAuthenticated 0\n"
+	    "Fingerprints disposable fp /lists/fp.txt\n"
+	    "fingerprints RELAY fp-relay rel/fp.txt\n"
+	    "ActionSuspicious reject\n"
+	    "ActionUnknown tempfail\n"
+	    "DNS no\n"
+	    "DNSServers 127.0.0.1:5353, [::1]:53,192.0.2.1 ,2001:db8::1\n"
+	    "DNSTimeout 100\n"
+	    "DNSTries 5\n"
+	    "DNSBudget 25000\n"
+	    "DNSCacheSize 0\n"
+	    "DNSMinTTL 0\n"
+	    "DNSMaxTTL 604800\n"
+	    "DNSNegativeTTL 30\n"
+	    "SPF no\n"
 	    "OnError tempfail\r\n",
 	    &c, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
@@ -144,8 +175,9 @@ test_full(void)
 	CHECK_INT(c.syslog_facility, LOG_LOCAL3);
 	CHECK_INT(c.verbose, 2);
 	CHECK_STR(c.database, "/tmp/x.db");
-	CHECK_INT(c.nlists, 3);
+	CHECK_INT(c.nlists, 5);
 	CHECK_INT(c.lists[0].category, CAT_DISPOSABLE);
+	CHECK_INT(c.lists[0].fingerprints, 0);
 	CHECK_STR(c.lists[0].source, "main");
 	CHECK_STR(c.lists[0].path, "/lists/d.txt");
 	CHECK_INT(c.lists[1].category, CAT_RELAY);
@@ -154,6 +186,29 @@ test_full(void)
 	CHECK_INT(c.lists[2].category, CAT_ALLOWED);
 	CHECK_STR(c.lists[2].source, "ok.list");
 	CHECK_STR(c.lists[2].path, "/lists/with space.txt");
+	CHECK_INT(c.lists[2].fingerprints, 0);
+	CHECK_INT(c.lists[3].category, CAT_DISPOSABLE);
+	CHECK_INT(c.lists[3].fingerprints, 1);
+	CHECK_STR(c.lists[3].source, "fp");
+	CHECK_STR(c.lists[3].path, "/lists/fp.txt");
+	CHECK_INT(c.lists[4].category, CAT_RELAY);
+	CHECK_INT(c.lists[4].fingerprints, 1);
+	CHECK_STR(c.lists[4].source, "fp-relay");
+	snprintf(want, sizeof(want), "%s/rel/fp.txt", tmpdir);
+	CHECK_STR(c.lists[4].path, want);
+	CHECK_INT(c.policy.action[CAT_SUSPICIOUS], ACT_REJECT);
+	CHECK_INT(c.policy.action[CAT_UNKNOWN], ACT_TEMPFAIL);
+	CHECK_INT(c.dns_enabled, 0);
+	CHECK_INT(c.spf_enabled, 0);
+	CHECK_STR(c.dns.servers, "127.0.0.1:5353,[::1]:53,192.0.2.1,"
+	    "2001:db8::1");
+	CHECK_INT(c.dns.timeout_ms, 100);
+	CHECK_INT(c.dns.tries, 5);
+	CHECK_INT(c.dns.budget_ms, 25000);
+	CHECK_INT(c.dns.cache_size, 0);
+	CHECK_INT(c.dns.min_ttl, 0);
+	CHECK_INT(c.dns.max_ttl, 604800);
+	CHECK_INT(c.dns.neg_ttl, 30);
 	CHECK_STR(c.keyfile, "/etc/k");
 	CHECK_INT(c.hash_mode, HASH_SHA256);
 	CHECK_INT(c.policy.subaddr_sep, '-');
@@ -341,6 +396,73 @@ test_errors(void)
 		  "2: control character in line" },
 		{ "LogLevel 1\r\nKeyFile /a\rb\n",
 		  "2: control character in line" },
+		{ "Fingerprints allow a /x\n", "1: bad category for "
+		  "Fingerprints: 'allow' (expected disposable or relay)" },
+		{ "Fingerprints clean a /x\n", "1: bad category for "
+		  "Fingerprints: 'clean' (expected disposable or relay)" },
+		{ "Fingerprints relay\n",
+		  "1: Fingerprints: expected CATEGORY SOURCE PATH" },
+		{ "Fingerprints relay a:b /x\n", "1: bad source name for "
+		  "Fingerprints: 'a:b' (expected 1 to 63 of A-Z a-z 0-9 . _ "
+		  "-)" },
+		{ "List relay a /x\nFingerprints relay a /y\n",
+		  "2: Fingerprints: source 'a' already given on line 1" },
+		{ "ActionSuspicious drop\n", "1: bad value for "
+		  "ActionSuspicious: 'drop' (expected reject, tempfail, tag or "
+		  "accept)" },
+		{ "ActionUnknown x\n", "1: bad value for ActionUnknown: 'x' "
+		  "(expected reject, tempfail, tag or accept)" },
+		{ "DNS maybe\n",
+		  "1: bad value for DNS: 'maybe' (expected yes or no)" },
+		{ "SPF 2\n", "1: bad value for SPF: '2' (expected yes or no)" },
+		{ "DNS yes\ndns no\n", "2: DNS given twice (first on line 1)" },
+		{ "DNSServers ns1.example.net\n", "1: bad value for "
+		  "DNSServers: 'ns1.example.net' is not ADDRESS[:PORT] or "
+		  "[IPV6]:PORT (expected ADDRESS[:PORT] or [IPV6]:PORT, "
+		  "comma-separated)" },
+		{ "DNSServers 127.0.0.1:0\n", "1: bad value for DNSServers: "
+		  "'127.0.0.1:0': the port must be 1 to 65535 (expected "
+		  "ADDRESS[:PORT] or [IPV6]:PORT, comma-separated)" },
+		{ "DNSServers 127.0.0.1, 127.0.0.2:65536\n", "1: bad value "
+		  "for DNSServers: '127.0.0.2:65536': the port must be 1 to "
+		  "65535 (expected ADDRESS[:PORT] or [IPV6]:PORT, "
+		  "comma-separated)" },
+		{ "DNSServers [::1]53\n", "1: bad value for DNSServers: "
+		  "'[::1]53' is not ADDRESS[:PORT] or [IPV6]:PORT (expected "
+		  "ADDRESS[:PORT] or [IPV6]:PORT, comma-separated)" },
+		{ "DNSServers [127.0.0.1]:53\n", "1: bad value for "
+		  "DNSServers: '[127.0.0.1]:53' is not ADDRESS[:PORT] or "
+		  "[IPV6]:PORT (expected ADDRESS[:PORT] or [IPV6]:PORT, "
+		  "comma-separated)" },
+		{ "DNSServers 256.0.0.1\n", "1: bad value for DNSServers: "
+		  "'256.0.0.1' is not ADDRESS[:PORT] or [IPV6]:PORT (expected "
+		  "ADDRESS[:PORT] or [IPV6]:PORT, comma-separated)" },
+		{ "DNSServers \", ,\"\n", "1: bad value for DNSServers: no "
+		  "server (expected ADDRESS[:PORT] or [IPV6]:PORT, "
+		  "comma-separated)" },
+		{ "DNSTimeout 99\n", "1: bad value for DNSTimeout: '99' "
+		  "(expected a number from 100 to 30000)" },
+		{ "DNSTimeout 30001\n", "1: bad value for DNSTimeout: "
+		  "'30001' (expected a number from 100 to 30000)" },
+		{ "DNSTimeout 1.5s\n", "1: bad value for DNSTimeout: '1.5s' "
+		  "(expected a number from 100 to 30000)" },
+		{ "DNSTries 0\n", "1: bad value for DNSTries: '0' (expected "
+		  "a number from 1 to 5)" },
+		{ "DNSTries 6\n", "1: bad value for DNSTries: '6' (expected "
+		  "a number from 1 to 5)" },
+		{ "DNSBudget 25001\n", "1: bad value for DNSBudget: '25001' "
+		  "(expected a number from 100 to 25000)" },
+		{ "DNSBudget 99999999999999999999999\n", "1: bad value for "
+		  "DNSBudget: '99999999999999999999999' (expected a number "
+		  "from 100 to 25000)" },
+		{ "DNSCacheSize -1\n", "1: bad value for DNSCacheSize: '-1' "
+		  "(expected a number from 0 to 10000000)" },
+		{ "DNSMinTTL 604801\n", "1: bad value for DNSMinTTL: "
+		  "'604801' (expected a number from 0 to 604800)" },
+		{ "DNSMaxTTL x\n", "1: bad value for DNSMaxTTL: 'x' "
+		  "(expected a number from 0 to 604800)" },
+		{ "DNSNegativeTTL \"\"\n",
+		  "1: missing value for DNSNegativeTTL" },
 	};
 	struct config c, before;
 	char err[2048], want[2048];
@@ -396,8 +518,9 @@ test_errors(void)
 			n += (size_t)snprintf(text + n, sizeof(text) - n,
 			    "List relay s%d /l/%d\n", i, i);
 		CHECK_INT(load(text, &c, err, sizeof(err)), -1);
-		snprintf(want, sizeof(want), "%s:%d: too many List lines (at "
-		    "most %d)", cfpath, CONFIG_MAX_LISTS + 1, CONFIG_MAX_LISTS);
+		snprintf(want, sizeof(want), "%s:%d: too many List and "
+		    "Fingerprints lines (at most %d)", cfpath,
+		    CONFIG_MAX_LISTS + 1, CONFIG_MAX_LISTS);
 		CHECK_STR(err, want);
 		/* One fewer is fine. */
 		*strrchr(text, 'L') = '\0';
@@ -678,6 +801,59 @@ test_check(void)
 	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
 	CHECK(strncmp(err, "TagHeader:", 10) == 0);
 
+	/* DNS settings a program filled itself. */
+	config_default(&c);
+	c.dns.min_ttl = 600;
+	c.dns.max_ttl = 599;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSMinTTL: 600 is more than DNSMaxTTL 599");
+	CHECK_INT(load("DNSMinTTL 3600\nDNSMaxTTL 60\n", &c, err,
+	    sizeof(err)), 0);
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSMinTTL: 3600 is more than DNSMaxTTL 60");
+	CHECK_INT(load("DNSMinTTL 60\nDNSMaxTTL 60\n", &c, err,
+	    sizeof(err)), 0);
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	config_default(&c);
+	c.dns.budget_ms = 30000;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSBudget: expected a number from 100 to 25000");
+	config_default(&c);
+	c.dns.tries = 0;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSTries: expected a number from 1 to 5");
+	config_default(&c);
+	c.dns.timeout_ms = 50;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSTimeout: expected a number from 100 to 30000");
+	config_default(&c);
+	strcpy(c.dns.servers, "127.0.0.1:99999");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNSServers: '127.0.0.1:99999': the port must be 1 "
+	    "to 65535");
+	strcpy(c.dns.servers, "[2001:db8::53]:5353,10.0.0.1");
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+	config_default(&c);
+	c.dns_enabled = 2;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "DNS: expected yes or no");
+	config_default(&c);
+	c.policy.action[CAT_UNKNOWN] = ACT_COUNT;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK(strncmp(err, "ActionUnknown:", 14) == 0);
+	/* A fingerprint list cannot be an allowlist. */
+	config_default(&c);
+	c.nlists = 1;
+	c.lists[0].category = CAT_ALLOWED;
+	c.lists[0].fingerprints = 1;
+	strcpy(c.lists[0].source, "fp");
+	strcpy(c.lists[0].path, "/x");
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "List 1: category must be disposable, relay "
+	    "(fingerprints)");
+	c.lists[0].category = CAT_RELAY;
+	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
+
 	/* A list that is the database itself would be overwritten. */
 	CHECK_INT(load("Database /var/db/x\nList relay r /var/db/x\n", &c,
 	    err, sizeof(err)), 0);
@@ -691,6 +867,43 @@ test_check(void)
 	c.policy.subaddr_sep = '+';
 	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
 	CHECK_STR(err, "LogLevel: expected 0, 1 or 2");
+}
+
+static void
+build_diag(void *arg, int is_error, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s %s\n", is_error ? "E" : "W", line);
+}
+
+/* What disposable-ctl build does with the sample: no error, no warning,
+ * and every shipped fingerprint list holds entries. */
+static void
+build_sample(const struct config *c)
+{
+	struct listdb_input in[CONFIG_MAX_LISTS];
+	struct listdb_build_report rep;
+	char db[600], err[256];
+
+	if (domain_init(NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: sample build not tested\n", err);
+		CHECK(0);
+		return;
+	}
+	for (size_t i = 0; i < c->nlists; i++)
+		in[i] = (struct listdb_input){ c->lists[i].path,
+		    c->lists[i].category, c->lists[i].source,
+		    c->lists[i].fingerprints };
+	snprintf(db, sizeof(db), "%s/sample.db", tmpdir);
+	CHECK_INT(listdb_build(db, in, c->nlists, 0, build_diag, NULL, &rep),
+	    0);
+	CHECK_INT(rep.errors, 0);
+	CHECK_INT(rep.warnings, 0);
+	CHECK(rep.fingerprints > 0);
+	for (size_t i = 0; i < rep.nsources; i++)
+		CHECK(rep.source[i].entries > 0);
+	unlink(db);
+	domain_fini();
 }
 
 /* The shipped sample loads, passes the check, names every key, and leaves
@@ -718,22 +931,27 @@ test_sample(void)
 		fprintf(stderr, "%s\n", err);
 	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
 
-	/* The shipped lists, found beside the sample. */
-	CHECK_INT(c.nlists, 3);
-	for (size_t i = 0; i < c.nlists && i < 3; i++) {
+	/* The shipped lists and fingerprints, found beside the sample. */
+	CHECK_INT(c.nlists, 5);
+	for (size_t i = 0; i < c.nlists && i < 5; i++) {
 		static const enum category cat[] = {
-			CAT_DISPOSABLE, CAT_RELAY, CAT_ALLOWED
+			CAT_DISPOSABLE, CAT_RELAY, CAT_ALLOWED,
+			CAT_DISPOSABLE, CAT_RELAY
 		};
 		static const char *const file[] = {
-			"disposable.txt", "relay.txt", "allow.txt"
+			"lists/disposable.txt", "lists/relay.txt",
+			"lists/allow.txt", "fingerprints/disposable.txt",
+			"fingerprints/relay.txt"
 		};
 		char want[1200];
 
 		CHECK_INT(c.lists[i].category, cat[i]);
-		snprintf(want, sizeof(want), "%s/conf/lists/%s", src, file[i]);
+		CHECK_INT(c.lists[i].fingerprints, i >= 3);
+		snprintf(want, sizeof(want), "%s/conf/%s", src, file[i]);
 		CHECK_STR(c.lists[i].path, want);
 		CHECK_INT(access(c.lists[i].path, R_OK), 0);
 	}
+	build_sample(&c);
 	c.nlists = 0;
 	memset(c.lists, 0, sizeof(c.lists));
 	check_defaults(&c);

@@ -128,7 +128,7 @@ look(struct listdb *db, const char *name)
 static void
 test_lookup(void)
 {
-	struct listdb_input in[3];
+	struct listdb_input in[3] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb_source_info *si;
 	struct listdb *db;
@@ -290,7 +290,7 @@ test_lookup(void)
 static void
 test_refusals(void)
 {
-	struct listdb_input in[2];
+	struct listdb_input in[2] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb *db;
 	struct stat st0, st1;
@@ -396,7 +396,7 @@ test_refusals(void)
 static void
 test_rename(void)
 {
-	struct listdb_input in;
+	struct listdb_input in = { 0 };
 	struct listdb *old, *new;
 	const char *dbp = path_in("swap.db");
 	char err[256];
@@ -479,7 +479,7 @@ test_threads(void)
 static int
 test_public_list(void)
 {
-	struct listdb_input in;
+	struct listdb_input in = { 0 };
 	struct listdb_build_report rep;
 	struct listdb *db;
 	const char *data = getenv("DM_DATA"), *dbp = path_in("public.db");
