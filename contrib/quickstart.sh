@@ -68,7 +68,7 @@ if [ "$SKIP_APT" -eq 0 ]; then
 	apt-get update
 	apt-get install -y build-essential autoconf automake pkg-config \
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
-	    publicsuffix
+	    libc-ares-dev publicsuffix
 fi
 
 # 2. Build.
