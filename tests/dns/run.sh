@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/dns/run.sh - lib/dns.c against a real DNS server: starts unbound
 # on loopback with tests/dns/zone.conf (plus two long TXT records made
-# here) and a server that never answers, runs tests/dns/test_dns, then
+# here, and tests/dns/chain.zone as an authoritative zone) and a server that never answers, runs tests/dns/test_dns, then
 # checks in the server's own log that cached answers sent no query.
 # The program runs once more under valgrind when valgrind is installed.
 . "$DM_SRCDIR/tests/lib/common.sh"
@@ -22,6 +22,15 @@ txt("longtxt.dns.test.", [c * 250 for c in "abcd"])   # 1000 bytes
 txt("big.dns.test.", ["x" * 250] * 17)                # 4250: over DNS_TXT_MAX
 txt("big.dns.test.", ["ok"])
 PY
+# An authoritative zone answers with the whole CNAME chain.
+cat >>"$zone" <<EOF
+local-zone: "chain.test." transparent
+auth-zone:
+	name: "chain.test."
+	zonefile: "$DM_SRCDIR/tests/dns/chain.zone"
+	for-downstream: yes
+	for-upstream: no
+EOF
 
 dm_dns_start "$zone" || { dm_notok "unbound starts"; dm_finish; }
 dm_ok "unbound answers on $DM_DNS_SERVER"

@@ -352,6 +352,28 @@ test_cname(void)
 	lookup("f0.dns.test", DNS_T_A, &r);	/* 9 links */
 	CHECK_INT(r.status, DNS_ERROR);
 	CHECK_INT(r.n, 0);
+
+	/* An authoritative server sends the whole chain in one answer: one
+	 * query; the cache keeps it for the shortest TTL, a link's 100 s. */
+	uint64_t before = sent();
+	lookup("c1.chain.test", DNS_T_A, &r);
+	CHECK_INT(r.status, DNS_OK);
+	CHECK_STR(r.cname, "target.chain.test");
+	CHECK_INT(r.n, 1);
+	CHECK_STR(r.addr[0], "192.0.2.77");
+	CHECK_INT(r.ttl[0], 300);
+	CHECK_INT(sent() - before, 1);
+	lookup("c1.chain.test", DNS_T_A, &r);
+	CHECK_INT(r.from_cache, 1);
+	CHECK(r.ttl[0] <= 100 && r.ttl[0] >= 98);
+	/* Only the CNAME, no SOA (unbound 1.17 sends none here): the
+	 * target is asked, and has no MX. */
+	before = sent();
+	lookup("nodata.chain.test", DNS_T_MX, &r);
+	CHECK_INT(r.status, DNS_NODATA);
+	CHECK_STR(r.cname, "target.chain.test");
+	CHECK_INT(r.n, 0);
+	CHECK_INT(sent() - before, 2);
 	res_clear(&r);
 }
 

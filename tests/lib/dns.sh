@@ -10,8 +10,20 @@
 #	serving ZONEFILE: unbound.conf "server:" lines, usually
 #	    local-data: "mx.test. 300 IN MX 10 mail.mx.test."
 #	    local-zone: "sub.test." static
+#	    local-data: 'txt.test. 300 IN TXT "v=spf1" " -all"'
+#	(single quotes outside, so the TXT strings keep their quotes).
 #	Everything not defined there is NXDOMAIN (local-zone "." static):
-#	no query ever leaves the machine.  Two zones are always there:
+#	no query ever leaves the machine.  local-data answers carry no
+#	CNAME chain (a client follows each link); for answers with the
+#	whole chain, serve a zone file authoritatively:
+#	    local-zone: "chain.test." transparent
+#	    auth-zone:
+#		name: "chain.test."
+#		zonefile: "/absolute/path/chain.zone"
+#		for-downstream: yes
+#		for-upstream: no
+#	(other clauses may follow server: lines; the file may end in one).
+#	Two zones are always there:
 #	    servfail.test.   every name answers SERVFAIL at once
 #	    blackhole.test.  every query is dropped: no answer, ever
 #	Sets DM_DNS_PORT, DM_DNS_SERVER (127.0.0.1:PORT) and DM_DNS_LOG;
