@@ -67,8 +67,8 @@ if [ "$SKIP_APT" -eq 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
 	apt-get install -y build-essential autoconf automake pkg-config \
-	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev libspf2-dev \
-	    publicsuffix
+	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
+	    libspf2-dev libc-ares-dev publicsuffix
 fi
 
 # 2. Build.

@@ -24,8 +24,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	apt-get update -qq
 	apt-get install -y -q --no-install-recommends \
 	    build-essential autoconf automake pkg-config \
-	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev libspf2-dev \
-	    publicsuffix miltertest postfix swaks lmdb-utils valgrind \
+	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
+	    libspf2-dev libc-ares-dev publicsuffix miltertest postfix swaks \
+	    lmdb-utils valgrind unbound python3 \
 	    >/dev/null
 fi
 
