@@ -469,7 +469,7 @@ cmd_mine(int argc, char **argv)
 	printf("# proposed by disposable-ctl mine: %zu %s domains and %zu "
 	    "allowlisted resolved (%zu answered);\n# shared by at least "
 	    "%zu listed domains and by no allowlisted one.\n"
-	    "# Review before use: weak unless you know the provider.\n",
+	    "# Review each line before adding it to a fingerprint file.\n",
 	    listed.n, category_name(listed.want), allow.n, answered, min);
 	for (size_t i = 0; i < np; i++) {
 		struct fp_match fm = { 0 };

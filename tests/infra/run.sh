@@ -14,7 +14,8 @@ dm_require_built
 T=$DM_TMP
 S=$DM_SRCDIR/tests/infra
 
-dm_dns_start "$S/zone.conf" || { dm_notok "DNS server starts"; dm_finish; }
+cat "$S/zone.conf" "$S/mine.zone" >"$T/zone.conf"
+dm_dns_start "$T/zone.conf" || { dm_notok "DNS server starts"; dm_finish; }
 
 conf()	# conf FILE SERVER [extra lines]: lists, fingerprints, DNS at SERVER
 {
@@ -139,5 +140,35 @@ dm_check "TTL: within the TTL, one query" \
     "$DM_CTL" -c "$T/ttl.conf" check >/dev/null 2>&1
 dm_check "TTL: after the TTL, asked again" \
     test "$(dm_dns_queries short-ttl.test MX)" -eq $((s0 + 3))
+
+# mine: what the listed domains share and no allowlisted one uses.
+printf 'mine-a.test\nmine-b.test\nmine-c.test\nmine-d.test\nmine-e.test\n' \
+    >"$T/mine-list"
+printf 'mine-good.test\n' >"$T/mine-allow"
+conf "$T/mine.conf" "$DM_DNS_SERVER" "DNSTimeout 500" "DNSTries 1"
+sed -i "s|^Database .*|Database $T/mine.db|" "$T/mine.conf"
+"$DM_CTL" -c "$T/mine.conf" build -o "$T/mine.db" \
+    "disposable:mine:$T/mine-list" "allow:mine-allow:$T/mine-allow" \
+    "fp:disposable:test-fp:$S/fingerprints-disposable.txt" >/dev/null 2>&1
+"$DM_CTL" -c "$T/mine.conf" mine --min 3 --rate 100 >"$T/out" 2>"$T/err"
+dm_check "mine exits 0" test $? -eq 0
+dm_check "mine proposes the shared MX host with its count" \
+    grep -Eq '^mx +mx.mine-shared.test +strong +# 4 listed domains$' "$T/out"
+dm_check "mine proposes the shared MX address" \
+    grep -Eq '^ip +192.0.2.123 +strong +# 4 listed domains$' "$T/out"
+dm_check "mine: nothing an allowlisted domain uses" \
+    sh -c "! grep -q 'ns.mine-dns.test' '$T/out'"
+dm_check "mine: nothing below the threshold" \
+    sh -c "! grep -q 'mine-lone' '$T/out'"
+dm_check "mine: no progress bar when stderr is not a terminal" \
+    sh -c "! grep -q '#####' '$T/err'"
+sed 's/^/# /' "$T/out"
+# On a terminal (script(1) gives it one), a progress bar.
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$DM_CTL' -c '$T/mine.conf' mine --min 3 --rate 100 >/dev/null" \
+	    /dev/null >"$T/tty" 2>&1
+	dm_check "mine: a progress bar on a terminal" \
+	    grep -q '\] 6/6 domains' "$T/tty"
+fi
 
 dm_finish
