@@ -34,10 +34,34 @@ struct hash_key {
 	size_t		keylen;
 };
 
-/* Read a key file.  Returns 0, or -1 with a reason (naming the file and
+/* Read a key file (its newest key).  Returns 0, or -1 with a reason (naming the file and
  * line) in err: unreadable, readable by group/others, no key, short key. */
 int	hash_key_load(const char *path, struct hash_key *k, char *err,
 	    size_t errlen);
+
+/*
+ * Key rotation.  A key file may hold several keys, one per line as
+ * "ID HEX" with ID 0..255 (a line of bare HEX is key 0, the form genkey
+ * wrote first); the last key line is the newest.  New hashes use the
+ * newest key; a lookup of one person's records tries every key; records
+ * made under a retired key simply age out.
+ */
+#define HASH_MAX_KEYS 16
+
+struct hash_keyring {
+	size_t		n;			/* keys; k[n - 1] newest */
+	unsigned char	id[HASH_MAX_KEYS];
+	struct hash_key	k[HASH_MAX_KEYS];
+};
+
+/* Read every key of a key file (same checks as hash_key_load; duplicate
+ * ids are refused with file:line).  Returns 0 or -1 with err. */
+int	hash_keyring_load(const char *path, struct hash_keyring *r,
+	    char *err, size_t errlen);
+
+/* Append a new random key with id = highest + 1 to an existing key file
+ * (keeping its mode 0600).  Returns 0 or -1 with err. */
+int	hash_key_rotate(const char *path, char *err, size_t errlen);
 
 /* Create a new key file with a fresh random key, mode 0600, refusing to
  * overwrite an existing file.  Returns 0 or -1 with err. */

@@ -1,0 +1,56 @@
+/*
+ * metrics.h - the figures an admin watches.
+ *
+ * Counters are process-wide atomics, bumped from any thread.  The daemon's
+ * housekeeping thread renders them every MetricsInterval seconds in the
+ * Prometheus text exposition format (for node_exporter's textfile
+ * collector), writes the file atomically (temporary file in the same
+ * directory, then rename), and logs a one-line summary.
+ *
+ * Exposed (all names prefixed disposable_milter_):
+ *   messages_total{action,category,role}   decisions (role of the
+ *                                           decisive address)
+ *   errors_total                            internal errors (OnError)
+ *   dns_queries_total, dns_cache_hits_total, dns_timeouts_total,
+ *   dns_failures_total
+ *   records_written_total, records_dropped_total{reason="queue"|"map"},
+ *   records_purged_total
+ *   listdb_age_seconds, listdb_entries{kind="domain"|"fingerprint"}
+ *   up (1), start_time_seconds
+ * No address, hash or domain ever appears in a label.
+ */
+#ifndef DM_METRICS_H
+#define DM_METRICS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "classify.h"
+#include "dns.h"
+#include "recwriter.h"
+
+void	metrics_count_message(enum action, enum category, enum role);
+void	metrics_count_error(void);
+void	metrics_reset(void);		/* tests */
+
+/* What the counters alone do not know, gathered by the caller. */
+struct metrics_extra {
+	time_t			now, started;
+	struct dns_stats	dns;
+	int			have_records;
+	struct recwriter_stats	rec;
+	time_t			db_built;
+	size_t			db_entries, db_fingerprints;
+};
+
+/* The whole exposition, malloc'd (NULL if out of memory). */
+char	*metrics_render(const struct metrics_extra *);
+
+/* Write text to path atomically.  Returns 0, or -1 with err. */
+int	metrics_write_file(const char *path, const char *text, char *err,
+	    size_t errlen);
+
+/* One line for the log: "messages=120 reject=3 tag=9 ... dns_queries=..". */
+void	metrics_summary(const struct metrics_extra *, char *buf, size_t len);
+
+#endif

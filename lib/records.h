@@ -1,0 +1,119 @@
+/*
+ * records.h - what the milter learns, kept without identifying anyone
+ * longer than needed.
+ *
+ * A writable LMDB environment of its own (one file, MDB_NOSUBDIR, with its
+ * lock file beside it), separate from the immutable list database.
+ *
+ *   "rec"  one record per hashed sender: key = key id (u8) + the 32-byte
+ *          keyed hash of the canonical address; value = first seen, last
+ *          seen (u64 seconds), messages (u32), the categories and roles
+ *          it was seen with (bit masks 1 << CAT_*, 1 << ROLE_*), and its
+ *          domain.  Never the address or its local part.  The domain is
+ *          kept because the aggregates and recheck need it: a domain names
+ *          a provider, not a person (documented in PRIVACY.md).
+ *   "age"  index: last seen (u64 big-endian) + rec key -> empty, so that
+ *          retention purges the oldest first without a scan.
+ *   "dom"  per-domain aggregates, kept without expiry: messages, distinct
+ *          hashed senders (records created), counts per category and per
+ *          action, first and last seen.  No individual data.
+ *   "meta" "version".
+ *
+ * Writes happen only through records_write_batch (one transaction per
+ * batch: a crash loses at most the batch being written; LMDB itself
+ * survives kill -9, see records_open); the daemon feeds it from a single
+ * writer thread (recwriter.h).  Readers (disposable-ctl) may run while the
+ * daemon writes.  Time is passed in, never read here: tests inject it.
+ */
+#ifndef DM_RECORDS_H
+#define DM_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "category.h"
+#include "classify.h"
+#include "domain.h"
+
+#define RECORDS_HASH_LEN 32
+
+struct records;
+
+/* One classified address of one message. */
+struct record_event {
+	time_t		when;
+	uint8_t		key_id;
+	unsigned char	hash[RECORDS_HASH_LEN];
+	char		domain[DOMAIN_MAX + 1];	/* "" for invalid domains */
+	enum category	category;
+	enum role	role;
+	enum action	action;		/* the message's action */
+	int		first_of_domain; /* count the message once per domain */
+};
+
+struct record {
+	uint8_t		key_id;
+	unsigned char	hash[RECORDS_HASH_LEN];
+	time_t		first_seen, last_seen;
+	uint32_t	messages;
+	unsigned	categories;	/* 1 << CAT_* */
+	unsigned	roles;		/* 1 << ROLE_* */
+	char		domain[DOMAIN_MAX + 1];
+};
+
+struct domain_aggregate {
+	char		domain[DOMAIN_MAX + 1];
+	time_t		first_seen, last_seen;
+	uint64_t	messages;
+	uint64_t	senders;		/* records created */
+	uint64_t	per_category[CAT_COUNT];
+	uint64_t	per_action[ACT_COUNT];
+};
+
+/* Open (creating if needed) the store at path with a map of mapsize
+ * bytes; a stale reader left by a killed process is cleared.  Returns 0,
+ * or -1 with err. */
+int	records_open(const char *path, size_t mapsize, int readonly,
+	    struct records **out, char *err, size_t errlen);
+void	records_close(struct records *);
+
+/* Apply n events in one transaction.  Returns 0, RECORDS_EFULL when the
+ * map is full (nothing written), or -1 (err). */
+#define RECORDS_EFULL 1
+int	records_write_batch(struct records *, const struct record_event *,
+	    size_t n, char *err, size_t errlen);
+
+/* Delete records whose last sighting is before cutoff, at most max in
+ * one transaction.  *purged receives the count.  Returns 0, or -1 (err).
+ * Call again while *purged == max. */
+int	records_purge(struct records *, time_t cutoff, size_t max,
+	    size_t *purged, char *err, size_t errlen);
+
+/* The record of one (key id, hash); 0 found, 1 not found, -1 error. */
+int	records_get(struct records *, uint8_t key_id,
+	    const unsigned char hash[RECORDS_HASH_LEN], struct record *,
+	    char *err, size_t errlen);
+
+/* Delete the record of one (key id, hash) and its index entry; 0
+ * deleted, 1 not found, -1 error.  Aggregates are not changed (they hold
+ * no individual data). */
+int	records_forget(struct records *, uint8_t key_id,
+	    const unsigned char hash[RECORDS_HASH_LEN], char *err,
+	    size_t errlen);
+
+/* Visit every record (fn returns non-zero to stop); every aggregate. */
+typedef int records_record_fn(void *arg, const struct record *);
+typedef int records_domain_fn(void *arg, const struct domain_aggregate *);
+int	records_foreach(struct records *, records_record_fn *, void *arg,
+	    char *err, size_t errlen);
+int	records_foreach_domain(struct records *, records_domain_fn *,
+	    void *arg, char *err, size_t errlen);
+
+/* Counts for stats and metrics. */
+int	records_count(struct records *, size_t *records, size_t *domains);
+
+/* Hex <-> binary for hashes (64 hex digits); 0 or -1. */
+int	records_hash_from_hex(const char *hex, unsigned char *out);
+
+#endif

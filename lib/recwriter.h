@@ -1,0 +1,70 @@
+/*
+ * recwriter.h - the single writer thread between the milter callbacks and
+ * the records store.
+ *
+ * recwriter_push() is called from callbacks: it copies the event into a
+ * bounded queue under a mutex held for a copy only, and never waits: when
+ * the queue is full the event is dropped and counted, and mail goes on.
+ * The writer thread commits queued events in batches (every interval_ms,
+ * or as soon as batch events are queued), purges records older than the
+ * retention in small transactions between batches (purge_batch records
+ * each, every purge_interval seconds), and when the map is full keeps
+ * running, drops the batch, counts it and warns at most once per
+ * warn_interval seconds.
+ *
+ * The clock is a function pointer so that tests can move time.
+ */
+#ifndef DM_RECWRITER_H
+#define DM_RECWRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "records.h"
+
+struct recwriter_config {
+	size_t	queue;		/* events (default 10000) */
+	size_t	batch;		/* events per transaction (default 500) */
+	int	interval_ms;	/* longest wait before a commit (default 1000) */
+	int	retention_days;	/* default 30; 0 = keep */
+	int	purge_interval;	/* seconds between purge runs (default 3600) */
+	size_t	purge_batch;	/* records per purge transaction (1000) */
+	int	warn_interval;	/* seconds between map-full warnings (300) */
+	time_t	(*clock)(void);	/* NULL: time() */
+};
+
+struct recwriter_stats {
+	uint64_t	written;	/* events committed */
+	uint64_t	dropped_full;	/* queue full */
+	uint64_t	dropped_map;	/* map full */
+	uint64_t	purged;		/* records deleted by retention */
+	uint64_t	batches;
+	uint64_t	errors;
+};
+
+struct recwriter;
+
+void	recwriter_config_default(struct recwriter_config *);
+
+/* Start the writer thread on an open store (which it then owns until
+ * recwriter_stop).  Returns NULL with err on failure. */
+struct recwriter *recwriter_start(struct records *,
+	    const struct recwriter_config *, char *err, size_t errlen);
+
+/* Queue one event; returns 0, or -1 if it was dropped (queue full). */
+int	recwriter_push(struct recwriter *, const struct record_event *);
+
+/* Commit what is queued now and wait until it is written (tests, and a
+ * graceful stop). */
+void	recwriter_flush(struct recwriter *);
+
+/* Run a purge now (tests; disposable-ctl purge uses records_purge). */
+void	recwriter_purge_now(struct recwriter *);
+
+void	recwriter_get_stats(struct recwriter *, struct recwriter_stats *);
+
+/* Flush, stop the thread, close the store. */
+void	recwriter_stop(struct recwriter *);
+
+#endif
