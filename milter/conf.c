@@ -914,6 +914,49 @@ p_dnsnumber(struct load *L, char *v)
 	return 0;
 }
 
+enum { RN_MAPSIZE, RN_QUEUE, RN_BATCH, RN_INTERVAL, RN_RETENTION,
+    RN_METRICS };
+
+static int
+p_records(struct load *L, char *v)
+{
+	return parse_path(L, v, L->c->records);
+}
+
+static int
+p_metricsfile(struct load *L, char *v)
+{
+	return parse_path(L, v, L->c->metrics_file);
+}
+
+/* Numbers of the records store and the metrics file. */
+static int
+p_recnumber(struct load *L, char *v)
+{
+	static const long range[][2] = {
+		[RN_MAPSIZE] = { 1, 1048576 },		/* MiB: up to 1 TiB */
+		[RN_QUEUE] = { 16, 10000000 },
+		[RN_BATCH] = { 1, 100000 },
+		[RN_INTERVAL] = { 10, 60000 },		/* ms */
+		[RN_RETENTION] = { 0, 3650 },		/* days; 0 = keep */
+		[RN_METRICS] = { 1, 86400 },		/* s */
+	};
+	int k = L->key->arg;
+	long n;
+
+	if (parse_number(L, v, range[k][0], range[k][1], &n) != 0)
+		return -1;
+	switch (k) {
+	case RN_MAPSIZE:	L->c->records_mapsize = (size_t)n; break;
+	case RN_QUEUE:		L->c->records_queue = (size_t)n; break;
+	case RN_BATCH:		L->c->records_batch = (size_t)n; break;
+	case RN_INTERVAL:	L->c->records_interval_ms = (int)n; break;
+	case RN_RETENTION:	L->c->retention_days = (int)n; break;
+	default:		L->c->metrics_interval = (int)n; break;
+	}
+	return 0;
+}
+
 static const struct keydef keys[] = {
 	{ "Socket",		p_socket,	0, 0 },
 	{ "PidFile",		p_pidfile,	0, 0 },
@@ -952,8 +995,22 @@ static const struct keydef keys[] = {
 	{ "DNSMaxTTL",		p_dnsnumber,	DN_MAXTTL, 0 },
 	{ "DNSNegativeTTL",	p_dnsnumber,	DN_NEGTTL, 0 },
 	{ "SPF",		p_spf,		0, 0 },
+	{ "Records",		p_records,	0, 0 },
+	{ "RecordsMapSize",	p_recnumber,	RN_MAPSIZE, 0 },
+	{ "RecordsQueue",	p_recnumber,	RN_QUEUE, 0 },
+	{ "RecordsBatch",	p_recnumber,	RN_BATCH, 0 },
+	{ "RecordsInterval",	p_recnumber,	RN_INTERVAL, 0 },
+	{ "RetentionDays",	p_recnumber,	RN_RETENTION, 0 },
+	{ "MetricsFile",	p_metricsfile,	0, 0 },
+	{ "MetricsInterval",	p_recnumber,	RN_METRICS, 0 },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *
+config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
 
 void
 config_default(struct config *c)
@@ -977,6 +1034,12 @@ config_default(struct config *c)
 	c->on_error = ONERROR_ACCEPT;
 	c->dns_enabled = 1;
 	c->spf_enabled = 1;
+	c->records_mapsize = 256;
+	c->records_queue = 10000;
+	c->records_batch = 500;
+	c->records_interval_ms = 1000;
+	c->retention_days = 30;
+	c->metrics_interval = 60;
 	/* dns_config_default() would do, but disposable-ctl and the tests
 	 * link this file without dns.c; the values are dns.h's. */
 	c->dns.servers[0] = '\0';

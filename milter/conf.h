@@ -63,6 +63,14 @@ struct config {
 	int	skip_auth;			/* SkipAuthenticated yes|no */
 	enum config_onerror on_error;		/* OnError accept|tempfail */
 
+	char	records[CONFIG_PATH_MAX];	/* Records ("" = off) */
+	size_t	records_mapsize;		/* RecordsMapSize (MiB) */
+	size_t	records_queue;			/* RecordsQueue */
+	size_t	records_batch;			/* RecordsBatch */
+	int	records_interval_ms;		/* RecordsInterval */
+	int	retention_days;			/* RetentionDays */
+	char	metrics_file[CONFIG_PATH_MAX];	/* MetricsFile ("" = off) */
+	int	metrics_interval;		/* MetricsInterval (s) */
 	int	dns_enabled;			/* DNS yes|no */
 	int	spf_enabled;			/* SPF yes|no */
 	struct dns_config dns;			/* DNSServers, DNSTimeout,
@@ -82,6 +90,10 @@ int	config_load(const char *path, struct config *c, char *err,
 /* Check what cannot be checked line by line (e.g. a reply whose code does
  * not match its class).  Returns 0 or -1 with err. */
 int	config_check(const struct config *c, char *err, size_t errlen);
+
+/* The name of the i-th known key, NULL past the last (for the tests that
+ * hold the sample file and the manual page to every key). */
+const char *config_key_name(size_t i);
 
 /* A reply string split for smfi_setreply: "550 5.7.1 text" -> code "550",
  * xcode "5.7.1" (may be empty), text.  Returns 0 or -1 if malformed. */
