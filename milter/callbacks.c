@@ -33,6 +33,9 @@
 #include "classify.h"
 #include "dns.h"
 #include "log.h"
+#include "metrics.h"
+#include "records.h"
+#include "recwriter.h"
 #include "state.h"
 
 #define MAX_HEADER_ADDRS 256	/* addresses kept per message */
@@ -61,7 +64,18 @@ struct conn {
 	char		 error[256];	/* internal error, logged */
 	struct dns_session *dns;	/* this message's DNS budget */
 	long		 dns_ms;	/* time spent waiting for DNS */
+	struct verdict	*all;		/* every address's verdict, for the
+					   records store */
+	size_t		 nall;
 };
+
+static struct recwriter *recorder;
+
+void
+callbacks_set_recorder(struct recwriter *w)
+{
+	recorder = w;
+}
 
 static void
 msg_reset(struct conn *c)
@@ -73,6 +87,7 @@ msg_reset(struct conn *c)
 	for (size_t i = 0; i < c->nhdr; i++)
 		addr_free(&c->hdr[i].a);
 	free(c->hdr);
+	free(c->all);
 	dns_session_free(c->dns);
 	state_release(c->st);
 	nr_hdr = c->nr_hdr;
@@ -139,7 +154,40 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 	c->dns_ms += now_ms() - t0;
 }
 
-/* One line per message decision: queue id first, then key=value. */
+/* Hand every classified address of the message to the records store:
+ * hashes and domains only.  Never waits: a full queue drops and counts. */
+static void
+record_message(struct conn *c, enum action done)
+{
+	const struct verdict *v = c->all;
+	size_t n = c->nall;
+	struct record_event ev;
+	time_t now = time(NULL);
+
+	if (v == NULL && c->have_v) {
+		v = &c->v;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.when = now;
+		ev.key_id = c->st->key_id;
+		if (records_hash_from_hex(v[i].hash, ev.hash) != 0)
+			continue;
+		memcpy(ev.domain, v[i].domain, sizeof(ev.domain));
+		ev.category = v[i].category;
+		ev.role = v[i].role;
+		ev.action = done;
+		ev.first_of_domain = 1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(v[j].domain, v[i].domain) == 0)
+				ev.first_of_domain = 0;
+		(void)recwriter_push(recorder, &ev);
+	}
+}
+
+/* One line per message decision: queue id first, then key=value.  The
+ * metrics and the records store see the same decision. */
 static void
 log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 {
@@ -171,6 +219,13 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 		snprintf(extra + n, sizeof(extra) - n, " error=\"%s\"",
 		    c->error);
 
+	if (c->error[0] != '\0')
+		metrics_count_error();
+	if (c->have_v && !c->skip) {
+		metrics_count_message(done, c->v.category, c->v.role);
+		if (recorder != NULL)
+			record_message(c, done);
+	}
 	if (c->skip)
 		log_info("qid=%s action=%s skip=authenticated%s", qid(ctx),
 		    action_name(done), extra);
@@ -439,7 +494,8 @@ dm_eoh(SMFICTX *ctx)
 		c->have_v = 1;
 		c->act = c->st->cfg.policy.action[c->v.category];
 	}
-	free(vs);
+	c->all = vs;		/* freed with the message */
+	c->nall = n;
 	c->decided = 1;
 	return finish_early(ctx, c);
 }

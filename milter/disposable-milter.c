@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -39,6 +40,9 @@
 #include "domain.h"
 #include "listdb.h"
 #include "log.h"
+#include "metrics.h"
+#include "records.h"
+#include "recwriter.h"
 #include "spf.h"
 #include "state.h"
 
@@ -49,6 +53,8 @@
 
 static const char *conffile = DEFAULT_CONF;
 static const char *socket_opt;
+static struct recwriter *recorder;	/* NULL: no records store */
+static time_t started;
 
 static void __attribute__((noreturn))
 usage(void)
@@ -98,19 +104,64 @@ write_pidfile(const char *path)
 		fatal("%s", path);
 }
 
+/* The metrics file and the summary line: every MetricsInterval. */
+static void
+housekeeping(void)
+{
+	struct metrics_extra x;
+	struct state *s = state_acquire();
+	char line[1024], err[1024], *text;
+
+	if (s == NULL)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.now = time(NULL);
+	x.started = started;
+	dns_get_stats(&x.dns);
+	if (recorder != NULL) {
+		x.have_records = 1;
+		recwriter_get_stats(recorder, &x.rec);
+	}
+	x.db_built = listdb_built(state_db(s));
+	x.db_entries = listdb_entries(state_db(s));
+	x.db_fingerprints = listdb_fp_entries(state_db(s));
+	metrics_summary(&x, line, sizeof(line));
+	log_info("stats: %s", line);
+	if (s->cfg.metrics_file[0] != '\0') {
+		if ((text = metrics_render(&x)) == NULL)
+			log_warnx("metrics: out of memory");
+		else if (metrics_write_file(s->cfg.metrics_file, text, err,
+		    sizeof(err)) != 0)
+			log_warnx("metrics: %s", err);
+		free(text);
+	}
+	state_release(s);
+}
+
 /* Reload on SIGUSR1: load a complete new state beside the running one and
- * swap it in; on any error keep running on the old one. */
+ * swap it in; on any error keep running on the old one.  Between signals,
+ * the housekeeping of every MetricsInterval. */
 static void *
 reload_thread(void *arg)
 {
 	sigset_t *set = arg;
 	char err[1024];
-	int sig;
+	time_t next_stats = time(NULL);
 
 	for (;;) {
 		struct state *cur, *next;
+		struct timespec wait = { 1, 0 };
+		int interval;
 
-		if (sigwait(set, &sig) != 0 || sig != SIGUSR1)
+		if ((cur = state_acquire()) != NULL) {
+			interval = cur->cfg.metrics_interval;
+			state_release(cur);
+			if (time(NULL) >= next_stats) {
+				housekeeping();
+				next_stats = time(NULL) + interval;
+			}
+		}
+		if (sigtimedwait(set, NULL, &wait) != SIGUSR1)
 			continue;
 		cur = state_acquire();
 		next = state_load(conffile, socket_opt, cur, err, sizeof(err));
@@ -120,6 +171,10 @@ reload_thread(void *arg)
 			if (cur != NULL && strcmp(cur->cfg.socket,
 			    next->cfg.socket) != 0)
 				log_warnx("reload: Socket change needs a "
+				    "restart");
+			if (cur != NULL && strcmp(cur->cfg.records,
+			    next->cfg.records) != 0)
+				log_warnx("reload: Records change needs a "
 				    "restart");
 			log_setverbose(next->cfg.verbose);
 			if (dns_reconfigure(&next->cfg.dns, err,
@@ -216,16 +271,35 @@ main(int argc, char *argv[])
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatalx("cannot open socket %s", s->cfg.socket);
 
-	/* The reload thread must take no signal but SIGUSR1: libmilter
-	 * blocks SIGTERM/SIGHUP/SIGINT only inside smfi_main, and a SIGTERM
-	 * delivered to this thread would kill the process instead of
-	 * stopping it gracefully.  So it starts with every signal blocked,
-	 * and this thread keeps SIGUSR1 blocked. */
+	/* Our threads must take no signal: libmilter blocks SIGTERM, SIGHUP
+	 * and SIGINT only inside smfi_main, and a SIGTERM delivered to one
+	 * of them would kill the process instead of stopping it gracefully.
+	 * So they start with every signal blocked; the reload thread waits
+	 * for SIGUSR1, which this thread (and libmilter's) keep blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigfillset(&all);
-	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0 ||
-	    pthread_create(&tid, NULL, reload_thread, &set) != 0)
+	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
+		fatalx("cannot block signals");
+	started = time(NULL);
+	if (s->cfg.records[0] != '\0') {
+		struct records *rs;
+		struct recwriter_config rc;
+
+		if (records_open(s->cfg.records, s->cfg.records_mapsize << 20,
+		    0, &rs, err, sizeof(err)) != 0)
+			fatalx("%s", err);
+		recwriter_config_default(&rc);
+		rc.queue = s->cfg.records_queue;
+		rc.batch = s->cfg.records_batch;
+		rc.interval_ms = s->cfg.records_interval_ms;
+		rc.retention_days = s->cfg.retention_days;
+		if ((recorder = recwriter_start(rs, &rc, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s", err);
+		callbacks_set_recorder(recorder);
+	}
+	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	sigaddset(&old, SIGUSR1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -235,6 +309,11 @@ main(int argc, char *argv[])
 	    s->cfg.database, listdb_entries(state_db(s)),
 	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
 	ch = smfi_main();
+	if (recorder != NULL) {
+		/* No callback runs any more: flush what they queued. */
+		callbacks_set_recorder(NULL);
+		recwriter_stop(recorder);
+	}
 	log_info("stopping");
 	if (pidfile != NULL)
 		unlink(pidfile);

@@ -69,8 +69,15 @@ state_load(const char *conffile, const char *socket,
 
 	if (s->cfg.hash_mode == HASH_SHA256)
 		s->key.mode = HASH_SHA256;
-	else if (hash_key_load(s->cfg.keyfile, &s->key, err, errlen) != 0)
-		goto fail;
+	else {
+		struct hash_keyring ring;
+
+		if (hash_keyring_load(s->cfg.keyfile, &ring, err, errlen) != 0)
+			goto fail;
+		s->key = ring.k[ring.n - 1];
+		s->key_id = ring.id[ring.n - 1];
+		explicit_bzero(&ring, sizeof(ring));
+	}
 
 	if (stat(s->cfg.database, &st) != 0) {
 		snprintf(err, errlen, "%s: %s (build it with disposable-ctl "
