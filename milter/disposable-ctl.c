@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "classify.h"
 #include "conf.h"
+#include "ctl.h"
 #include "dns.h"
 #include "domain.h"
 #include "hash.h"
@@ -33,9 +34,9 @@
 #endif
 #define DEFAULT_CONF DM_SYSCONFDIR "/disposable-milter/disposable-milter.conf"
 
-static struct config cfg;
+struct config cfg;
 
-static void __attribute__((noreturn))
+void
 usage(void)
 {
 	fprintf(stderr,
@@ -48,6 +49,10 @@ usage(void)
 	    "[--rate n] [--category c]\n"
 	    "       disposable-ctl [-c file] check [--hashed] [--no-dns] [file]\n"
 	    "       disposable-ctl [-c file] stats\n"
+	    "       disposable-ctl [-c file] export|forget address-or-hash ...\n"
+	    "       disposable-ctl [-c file] export|forget -f file\n"
+	    "       disposable-ctl [-c file] recheck [--no-dns]\n"
+	    "       disposable-ctl [-c file] purge [--days n]\n"
 	    "       disposable-ctl [-c file] genkey [path]\n");
 	exit(2);
 }
@@ -131,7 +136,7 @@ cmd_build(int argc, char **argv)
 	return 0;
 }
 
-static int
+int
 open_db(struct listdb **db)
 {
 	char err[1024];
@@ -143,7 +148,7 @@ open_db(struct listdb **db)
 	return 0;
 }
 
-static int
+int
 init_dns(void)
 {
 	char err[1024];
@@ -737,7 +742,7 @@ cmd_stats(void)
 			    src[i].path);
 	}
 	listdb_close(db);
-	return 0;
+	return cfg.records[0] != '\0' ? cmd_records_stats() : 0;
 }
 
 static int
@@ -803,5 +808,13 @@ main(int argc, char *argv[])
 		return cmd_fingerprint(argc, argv);
 	if (strcmp(cmd, "mine") == 0)
 		return cmd_mine(argc, argv);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc, argv);
+	if (strcmp(cmd, "forget") == 0)
+		return cmd_forget(argc, argv);
+	if (strcmp(cmd, "recheck") == 0)
+		return cmd_recheck(argc, argv);
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(argc, argv);
 	usage();
 }

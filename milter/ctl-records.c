@@ -1,0 +1,541 @@
+/*
+ * ctl-records.c - the commands a data-protection officer asks for: export
+ * (the right of access), forget (the right to erasure), recheck (which
+ * remembered senders a list update turned disposable), purge (retention
+ * by hand), and the aggregates of stats.
+ *
+ * A person is named by an address, by a keyed hash, or by a file of
+ * either, one per line.  An address is hashed with every key of KeyFile,
+ * and a hash is tried under every key id, so records made before a key
+ * rotation are found too.  Output names hashes, never addresses; the
+ * admin's own input is only echoed in error messages on the terminal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "ctl.h"
+#include "dns.h"
+#include "domain.h"
+#include "hash.h"
+#include "records.h"
+
+static int
+open_records(int readonly, struct records **rs)
+{
+	char err[1024];
+
+	if (cfg.records[0] == '\0') {
+		fprintf(stderr, "disposable-ctl: no Records store in the "
+		    "configuration\n");
+		return -1;
+	}
+	if (records_open(cfg.records, cfg.records_mapsize << 20, readonly,
+	    rs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+}
+
+static void
+hex(const unsigned char *h, char *out)
+{
+	for (int i = 0; i < RECORDS_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* The (key id, hash) pairs one person may have records under. */
+struct who {
+	size_t		n;
+	unsigned char	id[HASH_MAX_KEYS];
+	unsigned char	hash[HASH_MAX_KEYS][RECORDS_HASH_LEN];
+};
+
+static int
+resolve_who(const struct hash_keyring *ring, const char *input,
+    struct who *w)
+{
+	char canon[HASH_CANON_MAX], dom[DOMAIN_MAX + 1], h[HASH_HEX_LEN + 1];
+	struct addr a;
+
+	w->n = 0;
+	if (strlen(input) == HASH_HEX_LEN &&
+	    records_hash_from_hex(input, w->hash[0]) == 0) {
+		for (size_t i = 0; i < ring->n; i++) {
+			w->id[i] = ring->id[i];
+			memcpy(w->hash[i], w->hash[0], RECORDS_HASH_LEN);
+		}
+		w->n = ring->n;
+		return 0;
+	}
+	if (addr_parse_envelope(input, &a) != ADDR_OK)
+		return -1;
+	if (a.literal || domain_normalise(a.domain, dom) != DOMAIN_OK) {
+		/* As classify_address hashes an unusable domain. */
+		snprintf(dom, sizeof(dom), "%s", a.domain);
+		for (char *p = dom; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+	}
+	if (hash_canonical(a.local, dom, cfg.policy.subaddr_sep, canon) != 0) {
+		addr_free(&a);
+		return -1;
+	}
+	addr_free(&a);
+	for (size_t i = 0; i < ring->n; i++) {
+		if (hash_hex(&ring->k[i], canon, h) != 0 ||
+		    records_hash_from_hex(h, w->hash[w->n]) != 0)
+			return -1;
+		w->id[w->n++] = ring->id[i];
+	}
+	explicit_bzero(canon, sizeof(canon));
+	return 0;
+}
+
+static int
+load_ring(struct hash_keyring *ring)
+{
+	char err[1024];
+
+	if (cfg.hash_mode == HASH_SHA256) {
+		memset(ring, 0, sizeof(*ring));
+		ring->n = 1;
+		ring->k[0].mode = HASH_SHA256;
+		return 0;
+	}
+	if (hash_keyring_load(cfg.keyfile, ring, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The people named on the command line: arguments, or -f FILE. */
+struct inputs {
+	char	**v;
+	size_t	  n;
+	char	 *buf;
+};
+
+static int
+read_inputs(int argc, char **argv, struct inputs *in)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	memset(in, 0, sizeof(*in));
+	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
+		if ((f = fopen(argv[2], "r")) == NULL) {
+			fprintf(stderr, "disposable-ctl: %s: %s\n", argv[2],
+			    strerror(errno));
+			return -1;
+		}
+		while ((len = getline(&line, &cap, f)) != -1) {
+			char *p = line, **nv;
+
+			while (len > 0 && (line[len - 1] == '\n' ||
+			    line[len - 1] == '\r' || line[len - 1] == ' '))
+				line[--len] = '\0';
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\0' || *p == '#')
+				continue;
+			if ((nv = reallocarray(in->v, in->n + 1,
+			    sizeof(*nv))) == NULL ||
+			    (nv[in->n] = strdup(p)) == NULL) {
+				free(line);
+				fclose(f);
+				return -1;
+			}
+			in->v = nv;
+			in->n++;
+		}
+		free(line);
+		fclose(f);
+		return 0;
+	}
+	if (argc < 2)
+		usage();
+	if ((in->v = calloc(argc - 1, sizeof(char *))) == NULL)
+		return -1;
+	for (int i = 1; i < argc; i++)
+		if ((in->v[in->n++] = strdup(argv[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+free_inputs(struct inputs *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		free(in->v[i]);
+	free(in->v);
+}
+
+static void
+print_json_record(const struct record *r, int *first)
+{
+	char h[HASH_HEX_LEN + 1], f[32], l[32];
+	int any = 0;
+
+	hex(r->hash, h);
+	iso_time(r->first_seen, f, sizeof(f));
+	iso_time(r->last_seen, l, sizeof(l));
+	printf("%s  {\n    \"hash\": \"%s\",\n    \"key_id\": %u,\n"
+	    "    \"domain\": \"%s\",\n    \"first_seen\": \"%s\",\n"
+	    "    \"last_seen\": \"%s\",\n    \"messages\": %u,\n"
+	    "    \"categories\": [", *first ? "" : ",\n", h, r->key_id,
+	    r->domain, f, l, r->messages);
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (r->categories & (1u << c)) {
+			printf("%s\"%s\"", any ? ", " : "", category_name(c));
+			any = 1;
+		}
+	printf("],\n    \"roles\": [");
+	any = 0;
+	for (int ro = 0; ro < ROLE_COUNT; ro++)
+		if (r->roles & (1u << ro)) {
+			printf("%s\"%s\"", any ? ", " : "", role_name(ro));
+			any = 1;
+		}
+	printf("]\n  }");
+	*first = 0;
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	struct hash_keyring ring;
+	struct records *rs;
+	struct inputs in;
+	int rc = 0, first = 1;
+	char err[1024];
+
+	if (read_inputs(argc, argv, &in) != 0 || load_ring(&ring) != 0)
+		return 1;
+	if (open_records(1, &rs) != 0) {
+		free_inputs(&in);
+		return 1;
+	}
+	printf("[\n");
+	for (size_t i = 0; i < in.n; i++) {
+		struct who w;
+
+		if (resolve_who(&ring, in.v[i], &w) != 0) {
+			fprintf(stderr, "%s: not an address or a hash\n",
+			    in.v[i]);
+			rc = 1;
+			continue;
+		}
+		for (size_t k = 0; k < w.n; k++) {
+			struct record r;
+			int g = records_get(rs, w.id[k], w.hash[k], &r, err,
+			    sizeof(err));
+
+			if (g < 0) {
+				fprintf(stderr, "disposable-ctl: %s\n", err);
+				rc = 1;
+			} else if (g == 0)
+				print_json_record(&r, &first);
+		}
+	}
+	printf("%s]\n", first ? "" : "\n");
+	explicit_bzero(&ring, sizeof(ring));
+	records_close(rs);
+	free_inputs(&in);
+	return rc;
+}
+
+int
+cmd_forget(int argc, char **argv)
+{
+	struct hash_keyring ring;
+	struct records *rs;
+	struct inputs in;
+	int rc = 0;
+	char err[1024], when[32], h[HASH_HEX_LEN + 1];
+
+	if (read_inputs(argc, argv, &in) != 0 || load_ring(&ring) != 0)
+		return 1;
+	if (open_records(0, &rs) != 0) {
+		free_inputs(&in);
+		return 1;
+	}
+	for (size_t i = 0; i < in.n; i++) {
+		struct who w;
+		size_t removed = 0;
+
+		if (resolve_who(&ring, in.v[i], &w) != 0) {
+			fprintf(stderr, "%s: not an address or a hash\n",
+			    in.v[i]);
+			rc = 1;
+			continue;
+		}
+		for (size_t k = 0; k < w.n; k++) {
+			int f = records_forget(rs, w.id[k], w.hash[k], err,
+			    sizeof(err));
+
+			if (f < 0) {
+				fprintf(stderr, "disposable-ctl: %s\n", err);
+				rc = 1;
+			} else if (f == 0)
+				removed++;
+		}
+		/* The hash under the newest key names the person. */
+		hex(w.hash[w.n - 1], h);
+		iso_time(time(NULL), when, sizeof(when));
+		printf("forgotten: hash=%s records_removed=%zu at=%s\n", h,
+		    removed, when);
+	}
+	explicit_bzero(&ring, sizeof(ring));
+	records_close(rs);
+	free_inputs(&in);
+	return rc;
+}
+
+/* recheck: the domains of remembered senders, classified anew. */
+struct recheck {
+	time_t		 cutoff;
+	struct record	*v;
+	size_t		 n, cap;
+};
+
+static int
+recheck_collect(void *arg, const struct record *r)
+{
+	struct recheck *rc = arg;
+
+	if (r->last_seen < rc->cutoff || r->domain[0] == '\0')
+		return 0;
+	if (rc->n == rc->cap) {
+		size_t ncap = rc->cap ? rc->cap * 2 : 1024;
+		struct record *nv = reallocarray(rc->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		rc->v = nv;
+		rc->cap = ncap;
+	}
+	rc->v[rc->n++] = *r;
+	return 0;
+}
+
+static int
+by_domain(const void *x, const void *y)
+{
+	return strcmp(((const struct record *)x)->domain,
+	    ((const struct record *)y)->domain);
+}
+
+int
+cmd_recheck(int argc, char **argv)
+{
+	struct recheck rc = { 0 };
+	struct records *rs;
+	struct listdb *db;
+	int use_dns = cfg.dns_enabled, status = 0;
+	size_t found = 0, domains = 0;
+	char err[1024];
+
+	if (argc == 2 && strcmp(argv[1], "--no-dns") == 0)
+		use_dns = 0;
+	else if (argc != 1)
+		usage();
+	if (open_records(1, &rs) != 0)
+		return 1;
+	if (open_db(&db) != 0 || (use_dns && init_dns() != 0)) {
+		records_close(rs);
+		return 1;
+	}
+	rc.cutoff = cfg.retention_days > 0 ?
+	    time(NULL) - (time_t)cfg.retention_days * 86400 : 0;
+	if (records_foreach(rs, recheck_collect, &rc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	if (rc.n > 0)
+		qsort(rc.v, rc.n, sizeof(*rc.v), by_domain);
+	for (size_t i = 0, j; i < rc.n; i = j) {
+		struct verdict v;
+		struct listdb_match m;
+
+		for (j = i + 1; j < rc.n &&
+		    strcmp(rc.v[j].domain, rc.v[i].domain) == 0; j++)
+			;
+		domains++;
+		/* Classify the domain as the daemon would now. */
+		memset(&v, 0, sizeof(v));
+		if (listdb_lookup(db, rc.v[i].domain, &m, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			status = 1;
+			break;
+		}
+		v.category = m.category;
+		snprintf(v.domain, sizeof(v.domain), "%s", rc.v[i].domain);
+		snprintf(v.why, sizeof(v.why), "%s", m.entry);
+		if (v.category == CAT_CLEAN && use_dns) {
+			struct dns_session *s = dns_session_new(0, err,
+			    sizeof(err));
+
+			if (s == NULL || classify_infra(db, s, 1, &v, 1, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "disposable-ctl: %s\n", err);
+				dns_session_free(s);
+				status = 1;
+				break;
+			}
+			dns_session_free(s);
+		}
+		if (v.category != CAT_DISPOSABLE)
+			continue;
+		for (size_t k = i; k < j; k++) {
+			char h[HASH_HEX_LEN + 1], when[32];
+
+			hex(rc.v[k].hash, h);
+			iso_time(rc.v[k].last_seen, when, sizeof(when));
+			printf("%s\t%s\t%s\t%s%s\n", h, rc.v[k].domain, when,
+			    v.why[0] ? v.why : "-",
+			    rc.v[k].categories & (1u << CAT_DISPOSABLE) ?
+			    "" : "\tnewly-disposable");
+			found++;
+		}
+	}
+	fprintf(stderr, "recheck: %zu senders in %zu domains within the "
+	    "retention window; %zu now disposable\n", rc.n, domains, found);
+out:
+	free(rc.v);
+	listdb_close(db);
+	records_close(rs);
+	return status;
+}
+
+int
+cmd_purge(int argc, char **argv)
+{
+	struct records *rs;
+	int days = cfg.retention_days;
+	size_t purged, total = 0;
+	char err[1024];
+
+	if (argc == 3 && strcmp(argv[1], "--days") == 0)
+		days = atoi(argv[2]);
+	else if (argc != 1)
+		usage();
+	if (days <= 0) {
+		fprintf(stderr, "disposable-ctl: retention is off "
+		    "(RetentionDays 0): give --days N\n");
+		return 1;
+	}
+	if (open_records(0, &rs) != 0)
+		return 1;
+	do {
+		if (records_purge(rs, time(NULL) - (time_t)days * 86400, 1000,
+		    &purged, err, sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			records_close(rs);
+			return 1;
+		}
+		total += purged;
+	} while (purged == 1000);
+	printf("purged: %zu records last seen more than %d days ago\n", total,
+	    days);
+	records_close(rs);
+	return 0;
+}
+
+/* stats: totals per category and the domains with most disposable
+ * traffic. */
+#define TOP_DOMAINS 10
+
+struct agg {
+	uint64_t		per_category[CAT_COUNT];
+	uint64_t		messages, senders;
+	size_t			ndomains;
+	struct domain_aggregate	top[TOP_DOMAINS];
+	size_t			ntop;
+};
+
+static uint64_t
+disposable_traffic(const struct domain_aggregate *d)
+{
+	return d->per_category[CAT_DISPOSABLE];
+}
+
+static int
+agg_visit(void *arg, const struct domain_aggregate *d)
+{
+	struct agg *a = arg;
+	size_t i;
+
+	a->ndomains++;
+	a->messages += d->messages;
+	a->senders += d->senders;
+	for (int c = 0; c < CAT_COUNT; c++)
+		a->per_category[c] += d->per_category[c];
+	if (disposable_traffic(d) == 0)
+		return 0;
+	for (i = a->ntop; i > 0 &&
+	    disposable_traffic(&a->top[i - 1]) < disposable_traffic(d); i--)
+		if (i < TOP_DOMAINS)
+			a->top[i] = a->top[i - 1];
+	if (i < TOP_DOMAINS) {
+		a->top[i] = *d;
+		if (a->ntop < TOP_DOMAINS)
+			a->ntop++;
+	}
+	return 0;
+}
+
+int
+cmd_records_stats(void)
+{
+	struct records *rs;
+	struct agg a = { 0 };
+	size_t nrec = 0, ndom = 0;
+	char err[1024];
+
+	if (open_records(1, &rs) != 0)
+		return 1;
+	if (records_foreach_domain(rs, agg_visit, &a, err, sizeof(err)) != 0 ||
+	    records_count(rs, &nrec, &ndom) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		records_close(rs);
+		return 1;
+	}
+	printf("records:  %s: %zu hashed senders, %zu domains\n", cfg.records,
+	    nrec, ndom);
+	printf("messages: %llu (per domain seen), senders counted %llu\n",
+	    (unsigned long long)a.messages, (unsigned long long)a.senders);
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (a.per_category[c] > 0)
+			printf("  %-12s %llu addresses\n", category_name(c),
+			    (unsigned long long)a.per_category[c]);
+	if (a.ntop > 0)
+		printf("top domains by disposable traffic:\n");
+	for (size_t i = 0; i < a.ntop; i++)
+		printf("  %-40s %llu addresses, %llu senders\n",
+		    a.top[i].domain,
+		    (unsigned long long)disposable_traffic(&a.top[i]),
+		    (unsigned long long)a.top[i].senders);
+	records_close(rs);
+	return 0;
+}
