@@ -291,7 +291,8 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 
 	if (cfg->queue == 0 || cfg->batch == 0 || cfg->interval_ms <= 0 ||
 	    cfg->purge_batch == 0 || cfg->retention_days < 0 ||
-	    cfg->purge_interval < 0 || cfg->warn_interval < 0) {
+	    cfg->purge_interval <= 0 || cfg->warn_interval < 0) {
+		/* purge_interval 0 would purge on every turn of the loop. */
 		snprintf(err, errlen, "records: invalid writer configuration");
 		return NULL;
 	}

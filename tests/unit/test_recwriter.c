@@ -359,6 +359,12 @@ test_config(void)
 	recwriter_config_default(&cfg);
 	cfg.batch = 0;
 	CHECK(recwriter_start(rs, &cfg, err, sizeof(err)) == NULL);
+	recwriter_config_default(&cfg);
+	cfg.purge_interval = 0;
+	CHECK(recwriter_start(rs, &cfg, err, sizeof(err)) == NULL);
+	recwriter_config_default(&cfg);
+	cfg.interval_ms = 0;
+	CHECK(recwriter_start(rs, &cfg, err, sizeof(err)) == NULL);
 	records_close(rs);
 }
 
