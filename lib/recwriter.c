@@ -1,0 +1,405 @@
+/*
+ * recwriter.c - the single writer thread in front of the records store
+ * (see recwriter.h).
+ *
+ * NAME
+ *	recwriter_config_default, recwriter_start, recwriter_push,
+ *	recwriter_flush, recwriter_purge_now, recwriter_get_stats,
+ *	recwriter_stop
+ *
+ * DESCRIPTION
+ *	A ring of cfg.queue events, allocated once at start, guarded by one
+ *	mutex.  recwriter_push copies one event in under the mutex and
+ *	returns: it never allocates and never waits for the writer.  It
+ *	wakes the writer when batch events are queued; otherwise the writer
+ *	wakes by itself every interval_ms (CLOCK_MONOTONIC) and commits what
+ *	is queued.  With batch larger than queue only the interval paces
+ *	the commits.
+ *
+ *	The writer moves up to batch events out of the ring under the mutex
+ *	and writes them with the mutex released, so pushes go on during the
+ *	commit.  Each turn of its loop does at most one batch and one purge
+ *	transaction (purge_batch records), so a long purge never holds back
+ *	queued events by more than one purge transaction.
+ *
+ *	Events carry a sequence number (pushed) and the writer counts those
+ *	it has finished with (done: committed, or dropped because the map
+ *	was full or the write failed); recwriter_flush waits until done
+ *	reaches the pushed count it saw.  Purge runs are numbered the same
+ *	way for recwriter_purge_now.
+ *
+ *	cfg.clock (time(3) by default) drives retention: a purge run starts
+ *	when clock() - last run >= purge_interval (the first at start), with
+ *	cutoff = clock() - retention_days * 86400, and the map-full and
+ *	error warnings, each at most once per warn_interval.  The interval
+ *	between commits is real time: it bounds how long an event waits.
+ *
+ * DIAGNOSTICS
+ *	log_warnx for a full map (with the count dropped since the last
+ *	warning) and for write or purge errors (the store's message, which
+ *	names the file).  Never an address, never a hash.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "records.h"
+#include "recwriter.h"
+
+struct recwriter {
+	struct records		*rs;
+	struct recwriter_config	 cfg;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 wake;		/* to the writer */
+	pthread_cond_t		 done_cv;	/* to flush and purge_now */
+
+	struct record_event	*ring;		/* cfg.queue */
+	size_t			 head, count;
+	struct record_event	*batch;		/* cfg.batch, writer only */
+
+	uint64_t		 pushed, done;	/* event sequence */
+	uint64_t		 flush_to;	/* done must reach this */
+	uint64_t		 purge_asked, purge_finished;
+	int			 stopping;
+	struct recwriter_stats	 st;
+
+	/* Writer thread only. */
+	int			 purging;
+	uint64_t		 purge_for;	/* purge_asked when it began */
+	time_t			 cutoff, last_purge;
+	int			 purged_once;
+	time_t			 last_full_warn, last_err_warn;
+	int			 full_warned, err_warned;
+	uint64_t		 full_since_warn;
+};
+
+void
+recwriter_config_default(struct recwriter_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queue = 10000;
+	cfg->batch = 500;
+	cfg->interval_ms = 1000;
+	cfg->retention_days = 30;
+	cfg->purge_interval = 3600;
+	cfg->purge_batch = 1000;
+	cfg->warn_interval = 300;
+	cfg->clock = NULL;
+}
+
+static time_t
+clock_time(void)
+{
+	return time(NULL);
+}
+
+static void
+deadline_after(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int
+deadline_passed(const struct timespec *ts)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > ts->tv_sec ||
+	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
+/* Called with the mutex held; returns with it held. */
+static void
+write_batch(struct recwriter *w)
+{
+	char	err[256];
+	size_t	n, first;
+	time_t	now;
+	int	rc;
+
+	n = w->count < w->cfg.batch ? w->count : w->cfg.batch;
+	first = w->cfg.queue - w->head;
+	if (first > n)
+		first = n;
+	memcpy(w->batch, w->ring + w->head, first * sizeof(*w->batch));
+	memcpy(w->batch + first, w->ring, (n - first) * sizeof(*w->batch));
+	w->head = (w->head + n) % w->cfg.queue;
+	w->count -= n;
+	pthread_mutex_unlock(&w->mu);
+
+	rc = records_write_batch(w->rs, w->batch, n, err, sizeof(err));
+	now = w->cfg.clock();
+	if (rc == RECORDS_EFULL) {
+		w->full_since_warn += n;
+		if (!w->full_warned ||
+		    now - w->last_full_warn >= w->cfg.warn_interval) {
+			log_warnx("records: store full, %llu events dropped; "
+			    "raise the map size or shorten the retention",
+			    (unsigned long long)w->full_since_warn);
+			w->full_warned = 1;
+			w->last_full_warn = now;
+			w->full_since_warn = 0;
+		}
+	} else if (rc != 0) {
+		if (!w->err_warned ||
+		    now - w->last_err_warn >= w->cfg.warn_interval) {
+			log_warnx("records: %s (%zu events dropped)", err, n);
+			w->err_warned = 1;
+			w->last_err_warn = now;
+		}
+	}
+
+	pthread_mutex_lock(&w->mu);
+	if (rc == 0) {
+		w->st.written += n;
+		w->st.batches++;
+	} else if (rc == RECORDS_EFULL)
+		w->st.dropped_map += n;
+	else
+		w->st.errors++;
+	w->done += n;
+	pthread_cond_broadcast(&w->done_cv);
+}
+
+/* One purge transaction; mutex held on entry and return. */
+static void
+purge_step(struct recwriter *w)
+{
+	char	err[256];
+	size_t	n = 0;
+	time_t	now;
+	int	rc;
+
+	pthread_mutex_unlock(&w->mu);
+	rc = records_purge(w->rs, w->cutoff, w->cfg.purge_batch, &n, err,
+	    sizeof(err));
+	if (rc != 0) {
+		now = w->cfg.clock();
+		if (!w->err_warned ||
+		    now - w->last_err_warn >= w->cfg.warn_interval) {
+			log_warnx("records: %s", err);
+			w->err_warned = 1;
+			w->last_err_warn = now;
+		}
+	} else if (n > 0)
+		log_debug("records: purged %zu", n);
+	pthread_mutex_lock(&w->mu);
+	if (rc != 0)
+		w->st.errors++;
+	else
+		w->st.purged += n;
+	if (rc != 0 || n < w->cfg.purge_batch) {
+		w->purging = 0;
+		w->purge_finished = w->purge_for;
+		pthread_cond_broadcast(&w->done_cv);
+	}
+}
+
+/* Start a purge run if one is due or asked for; mutex held. */
+static void
+purge_maybe_start(struct recwriter *w)
+{
+	time_t	now;
+
+	if (w->purging || w->stopping)
+		return;
+	now = w->cfg.clock();
+	if (w->purge_asked == w->purge_finished && (w->cfg.retention_days <= 0 ||
+	    (w->purged_once && now - w->last_purge < w->cfg.purge_interval)))
+		return;
+	w->purge_for = w->purge_asked;
+	w->purged_once = 1;
+	w->last_purge = now;
+	if (w->cfg.retention_days <= 0) {
+		/* Keep everything: an explicit request completes at once. */
+		w->purge_finished = w->purge_for;
+		pthread_cond_broadcast(&w->done_cv);
+		return;
+	}
+	w->cutoff = now - (time_t)w->cfg.retention_days * 86400;
+	w->purging = 1;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct recwriter	*w = arg;
+	struct timespec		 deadline;
+	uint64_t		 drain_to = 0;
+
+	pthread_mutex_lock(&w->mu);
+	deadline_after(&deadline, w->cfg.interval_ms);
+	for (;;) {
+		int worked = 0;
+
+		if (deadline_passed(&deadline)) {
+			drain_to = w->pushed;
+			deadline_after(&deadline, w->cfg.interval_ms);
+		}
+		purge_maybe_start(w);
+		if (w->count > 0 && (w->count >= w->cfg.batch ||
+		    w->done < drain_to || w->done < w->flush_to ||
+		    w->stopping)) {
+			write_batch(w);
+			worked = 1;
+		}
+		if (w->purging && !w->stopping) {
+			purge_step(w);
+			worked = 1;
+		}
+		if (worked)
+			continue;
+		if (w->stopping) {
+			/* An unfinished run is abandoned: the next start
+			 * purges again. */
+			w->purging = 0;
+			w->purge_finished = w->purge_asked;
+			pthread_cond_broadcast(&w->done_cv);
+			break;
+		}
+		if (w->purge_asked != w->purge_finished ||
+		    w->done < w->flush_to)
+			continue;
+		pthread_cond_timedwait(&w->wake, &w->mu, &deadline);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct recwriter *
+recwriter_start(struct records *rs, const struct recwriter_config *cfg,
+    char *err, size_t errlen)
+{
+	struct recwriter	*w;
+	pthread_condattr_t	 ca;
+	int			 rc;
+
+	if (cfg->queue == 0 || cfg->batch == 0 || cfg->interval_ms <= 0 ||
+	    cfg->purge_batch == 0 || cfg->retention_days < 0 ||
+	    cfg->purge_interval <= 0 || cfg->warn_interval < 0) {
+		/* purge_interval 0 would purge on every turn of the loop. */
+		snprintf(err, errlen, "records: invalid writer configuration");
+		return NULL;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (w->ring = calloc(cfg->queue, sizeof(*w->ring))) == NULL ||
+	    (w->batch = calloc(cfg->batch, sizeof(*w->batch))) == NULL) {
+		if (w != NULL) {
+			free(w->ring);
+			free(w);
+		}
+		snprintf(err, errlen, "records: out of memory for a queue of "
+		    "%zu events", cfg->queue);
+		return NULL;
+	}
+	w->rs = rs;
+	w->cfg = *cfg;
+	if (w->cfg.clock == NULL)
+		w->cfg.clock = clock_time;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&w->done_cv, NULL);
+	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
+		snprintf(err, errlen, "records: writer thread: %s",
+		    strerror(rc));
+		pthread_cond_destroy(&w->done_cv);
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->mu);
+		free(w->batch);
+		free(w->ring);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int
+recwriter_push(struct recwriter *w, const struct record_event *ev)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->count == w->cfg.queue || w->stopping) {
+		w->st.dropped_full++;
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	w->ring[(w->head + w->count) % w->cfg.queue] = *ev;
+	w->count++;
+	w->pushed++;
+	if (w->count == w->cfg.batch)
+		pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+void
+recwriter_flush(struct recwriter *w)
+{
+	uint64_t	target;
+
+	pthread_mutex_lock(&w->mu);
+	target = w->pushed;
+	if (w->flush_to < target)
+		w->flush_to = target;
+	pthread_cond_signal(&w->wake);
+	while (w->done < target)
+		pthread_cond_wait(&w->done_cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+recwriter_purge_now(struct recwriter *w)
+{
+	uint64_t	ticket;
+
+	pthread_mutex_lock(&w->mu);
+	ticket = ++w->purge_asked;
+	pthread_cond_signal(&w->wake);
+	while (w->purge_finished < ticket && !w->stopping)
+		pthread_cond_wait(&w->done_cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+recwriter_get_stats(struct recwriter *w, struct recwriter_stats *st)
+{
+	pthread_mutex_lock(&w->mu);
+	*st = w->st;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+recwriter_stop(struct recwriter *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	records_close(w->rs);
+	pthread_cond_destroy(&w->done_cv);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->mu);
+	free(w->batch);
+	free(w->ring);
+	free(w);
+}

@@ -1,0 +1,496 @@
+/*
+ * test_records.c - lib/records.c: records written and read back field by
+ * field, the domain aggregates, the age index order seen through purge,
+ * forget, read-only opens, a full map, and a reopen.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "records.h"
+#include "t.h"
+
+#define MIB ((size_t)1 << 20)
+
+static char	dir[] = "/tmp/test_records.XXXXXX";
+static char	path[PATH_MAX], path2[PATH_MAX];
+
+static void
+remove_store(const char *p)
+{
+	char lock[PATH_MAX + 8];
+
+	unlink(p);
+	snprintf(lock, sizeof(lock), "%s-lock", p);
+	unlink(lock);
+}
+
+static void
+mkhash(unsigned char *h, unsigned n)
+{
+	for (size_t i = 0; i < RECORDS_HASH_LEN; i++)
+		h[i] = (unsigned char)(n * 131u + i * 7u + (n >> 8));
+	h[0] = (unsigned char)n;
+	h[1] = (unsigned char)(n >> 8);
+	h[2] = (unsigned char)(n >> 16);
+}
+
+static struct record_event
+ev(unsigned who, uint8_t key_id, time_t when, const char *domain,
+    enum category cat, enum role role, enum action act, int first)
+{
+	struct record_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.when = when;
+	e.key_id = key_id;
+	mkhash(e.hash, who);
+	snprintf(e.domain, sizeof(e.domain), "%s", domain);
+	e.category = cat;
+	e.role = role;
+	e.action = act;
+	e.first_of_domain = first;
+	return e;
+}
+
+static int
+get(struct records *rs, unsigned who, uint8_t key_id, struct record *r)
+{
+	unsigned char	h[RECORDS_HASH_LEN];
+	char		err[256];
+
+	mkhash(h, who);
+	return records_get(rs, key_id, h, r, err, sizeof(err));
+}
+
+struct aggs {
+	struct domain_aggregate	a[4];
+	size_t			n;
+};
+
+static int
+collect_dom(void *arg, const struct domain_aggregate *a)
+{
+	struct aggs *g = arg;
+
+	if (g->n < 4)
+		g->a[g->n] = *a;
+	g->n++;
+	return 0;
+}
+
+struct recs {
+	size_t		n;
+	unsigned	stop_after;
+};
+
+static int
+count_rec(void *arg, const struct record *r)
+{
+	struct recs *c = arg;
+
+	(void)r;
+	c->n++;
+	return c->stop_after != 0 && c->n == c->stop_after;
+}
+
+enum { A = 1, B, C, D };
+
+static void
+check_aggregates(struct records *rs)
+{
+	struct aggs	g;
+	char		err[256];
+
+	memset(&g, 0, sizeof(g));
+	CHECK_INT(records_foreach_domain(rs, collect_dom, &g, err,
+	    sizeof(err)), 0);
+	CHECK_INT(g.n, 2);
+	/* example.org: one message (c, first_of_domain), one sender; the
+	 * later sighting of c with no domain counts nowhere. */
+	CHECK_STR(g.a[0].domain, "example.org");
+	CHECK_INT(g.a[0].messages, 1);
+	CHECK_INT(g.a[0].senders, 1);
+	CHECK_INT(g.a[0].per_category[CAT_CLEAN], 1);
+	CHECK_INT(g.a[0].per_category[CAT_DISPOSABLE], 0);
+	CHECK_INT(g.a[0].per_action[ACT_ACCEPT], 1);
+	CHECK_INT(g.a[0].first_seen, 900);
+	CHECK_INT(g.a[0].last_seen, 900);
+	/* mailinator.com: two messages (e1, e5), three records created
+	 * (a/1, b, a/2), five sightings, one reject and one tag. */
+	CHECK_STR(g.a[1].domain, "mailinator.com");
+	CHECK_INT(g.a[1].messages, 2);
+	CHECK_INT(g.a[1].senders, 3);
+	CHECK_INT(g.a[1].per_category[CAT_DISPOSABLE], 5);
+	CHECK_INT(g.a[1].per_category[CAT_CLEAN], 0);
+	CHECK_INT(g.a[1].per_action[ACT_REJECT], 1);
+	CHECK_INT(g.a[1].per_action[ACT_TAG], 1);
+	CHECK_INT(g.a[1].per_action[ACT_ACCEPT], 0);
+	CHECK_INT(g.a[1].first_seen, 1000);
+	CHECK_INT(g.a[1].last_seen, 2000);
+}
+
+static void
+test_write_read(void)
+{
+	struct records		*rs;
+	struct record		 r;
+	struct record_event	 b1[4], b2[4], bad;
+	struct recs		 c;
+	size_t			 nrec, ndom;
+	char			 err[256];
+
+	CHECK_INT(records_open(path, MIB, 0, &rs, err, sizeof(err)), 0);
+	CHECK_INT(records_count(rs, &nrec, &ndom), 0);
+	CHECK_INT(nrec, 0);
+	CHECK_INT(ndom, 0);
+
+	/* One message: a in MAIL FROM and From, b in Reply-To, all at
+	 * mailinator.com; another message from c. */
+	b1[0] = ev(A, 1, 1000, "mailinator.com", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_REJECT, 1);
+	b1[1] = ev(A, 1, 1000, "mailinator.com", CAT_DISPOSABLE, ROLE_FROM,
+	    ACT_REJECT, 0);
+	b1[2] = ev(B, 1, 1000, "mailinator.com", CAT_DISPOSABLE,
+	    ROLE_REPLY_TO, ACT_REJECT, 0);
+	b1[3] = ev(C, 1, 900, "example.org", CAT_CLEAN, ROLE_ENVELOPE,
+	    ACT_ACCEPT, 1);
+	CHECK_INT(records_write_batch(rs, b1, 4, err, sizeof(err)), 0);
+
+	b2[0] = ev(A, 1, 2000, "mailinator.com", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_TAG, 1);
+	/* The same address hashed under another key is another record. */
+	b2[1] = ev(A, 2, 2000, "mailinator.com", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_TAG, 0);
+	b2[2] = ev(D, 1, 500, "", CAT_INVALID, ROLE_SENDER, ACT_ACCEPT, 1);
+	/* Older than c's first sighting, and without a domain. */
+	b2[3] = ev(C, 1, 800, "", CAT_INVALID, ROLE_DNT, ACT_ACCEPT, 1);
+	CHECK_INT(records_write_batch(rs, b2, 4, err, sizeof(err)), 0);
+
+	/* An invalid event refuses the whole batch. */
+	bad = ev(99, 1, 3000, "x.test", CAT_CLEAN, ROLE_FROM, ACT_ACCEPT, 1);
+	bad.category = CAT_COUNT;
+	CHECK_INT(records_write_batch(rs, &bad, 1, err, sizeof(err)), -1);
+	bad = ev(99, 1, 3000, "x.test", CAT_CLEAN, ROLE_COUNT, ACT_ACCEPT, 1);
+	CHECK_INT(records_write_batch(rs, &bad, 1, err, sizeof(err)), -1);
+	CHECK_INT(get(rs, 99, 1, &r), 1);
+	CHECK_INT(records_write_batch(rs, NULL, 0, err, sizeof(err)), 0);
+
+	CHECK_INT(get(rs, A, 1, &r), 0);
+	CHECK_INT(r.key_id, 1);
+	CHECK_INT(r.first_seen, 1000);
+	CHECK_INT(r.last_seen, 2000);
+	CHECK_INT(r.messages, 3);
+	CHECK_INT(r.categories, 1u << CAT_DISPOSABLE);
+	CHECK_INT(r.roles, (1u << ROLE_ENVELOPE) | (1u << ROLE_FROM));
+	CHECK_STR(r.domain, "mailinator.com");
+
+	CHECK_INT(get(rs, A, 2, &r), 0);
+	CHECK_INT(r.key_id, 2);
+	CHECK_INT(r.messages, 1);
+	CHECK_INT(r.first_seen, 2000);
+
+	CHECK_INT(get(rs, B, 1, &r), 0);
+	CHECK_INT(r.messages, 1);
+	CHECK_INT(r.roles, 1u << ROLE_REPLY_TO);
+
+	CHECK_INT(get(rs, C, 1, &r), 0);
+	CHECK_INT(r.first_seen, 800);
+	CHECK_INT(r.last_seen, 900);
+	CHECK_INT(r.messages, 2);
+	CHECK_INT(r.categories, (1u << CAT_CLEAN) | (1u << CAT_INVALID));
+	CHECK_INT(r.roles, (1u << ROLE_ENVELOPE) | (1u << ROLE_DNT));
+	CHECK_STR(r.domain, "example.org");	/* the latest non-empty */
+
+	CHECK_INT(get(rs, D, 1, &r), 0);
+	CHECK_STR(r.domain, "");
+	CHECK_INT(r.categories, 1u << CAT_INVALID);
+
+	CHECK_INT(get(rs, D, 2, &r), 1);
+	CHECK_INT(get(rs, 1234, 1, &r), 1);
+
+	CHECK_INT(records_count(rs, &nrec, &ndom), 0);
+	CHECK_INT(nrec, 5);
+	CHECK_INT(ndom, 2);
+	check_aggregates(rs);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(records_foreach(rs, count_rec, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.n, 5);
+	c.n = 0;
+	c.stop_after = 2;
+	CHECK_INT(records_foreach(rs, count_rec, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.n, 2);
+	records_close(rs);
+}
+
+/* Reopened (read-only, then writable) the data is all there. */
+static void
+test_reopen(void)
+{
+	struct records		*rs;
+	struct record		 r;
+	struct record_event	 e;
+	size_t			 nrec, ndom, n;
+	char			 err[256];
+
+	CHECK_INT(records_open(path, MIB, 1, &rs, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, A, 1, &r), 0);
+	CHECK_INT(r.messages, 3);
+	CHECK_INT(records_count(rs, &nrec, &ndom), 0);
+	CHECK_INT(nrec, 5);
+	check_aggregates(rs);
+	e = ev(A, 1, 3000, "mailinator.com", CAT_DISPOSABLE, ROLE_FROM,
+	    ACT_TAG, 1);
+	CHECK_INT(records_write_batch(rs, &e, 1, err, sizeof(err)), -1);
+	CHECK(strstr(err, path) != NULL);
+	CHECK_INT(records_purge(rs, 5000, 10, &n, err, sizeof(err)), -1);
+	records_close(rs);
+
+	CHECK_INT(records_open(path, 2 * MIB, 0, &rs, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, C, 1, &r), 0);
+	CHECK_INT(r.first_seen, 800);
+	records_close(rs);
+}
+
+static void
+test_forget_purge(void)
+{
+	struct records	*rs;
+	struct record	 r;
+	unsigned char	 h[RECORDS_HASH_LEN];
+	size_t		 n, nrec, ndom;
+	char		 err[256];
+
+	CHECK_INT(records_open(path, MIB, 0, &rs, err, sizeof(err)), 0);
+
+	/* Forget b: exactly one record goes, and its index entry with it
+	 * (the purges below would count a stale one). */
+	mkhash(h, B);
+	CHECK_INT(records_forget(rs, 1, h, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, B, 1, &r), 1);
+	CHECK_INT(records_forget(rs, 1, h, err, sizeof(err)), 1);
+	mkhash(h, A);
+	CHECK_INT(records_forget(rs, 3, h, err, sizeof(err)), 1);
+	CHECK_INT(get(rs, A, 1, &r), 0);
+	CHECK_INT(get(rs, A, 2, &r), 0);
+	CHECK_INT(get(rs, C, 1, &r), 0);
+	CHECK_INT(get(rs, D, 1, &r), 0);
+	CHECK_INT(records_count(rs, &nrec, &ndom), 0);
+	CHECK_INT(nrec, 4);
+	check_aggregates(rs);
+
+	/* Nothing is older than 500. */
+	CHECK_INT(records_purge(rs, 500, 10, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(records_purge(rs, 5000, 0, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 0);
+
+	/* One per transaction: oldest last sighting first (d 500, c 900),
+	 * then a/1 and a/2 (both 2000, in key order).  a/1's index entry
+	 * moved from 1000 to 2000 when it was seen again. */
+	CHECK_INT(records_purge(rs, 2001, 1, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(get(rs, D, 1, &r), 1);
+	CHECK_INT(get(rs, C, 1, &r), 0);
+	CHECK_INT(records_purge(rs, 2001, 1, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(get(rs, C, 1, &r), 1);
+	CHECK_INT(get(rs, A, 1, &r), 0);
+	/* The cutoff is exclusive: last seen 2000 stays at cutoff 2000. */
+	CHECK_INT(records_purge(rs, 2000, 10, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(records_purge(rs, 2001, 1, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(get(rs, A, 1, &r), 1);
+	CHECK_INT(get(rs, A, 2, &r), 0);
+	CHECK_INT(records_purge(rs, 2001, 1, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(records_purge(rs, 2001, 1, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(records_count(rs, &nrec, &ndom), 0);
+	CHECK_INT(nrec, 0);
+	CHECK_INT(ndom, 2);
+	/* Aggregates hold no individual data: neither forget nor purge
+	 * touches them. */
+	check_aggregates(rs);
+	records_close(rs);
+}
+
+/* A purge of many records in bounded transactions: repeated calls end. */
+static void
+test_purge_batches(void)
+{
+	struct records		*rs;
+	struct record_event	 e[50];
+	struct record		 r;
+	size_t			 n, total = 0, calls = 0, nrec;
+	char			 err[256];
+
+	CHECK_INT(records_open(path2, MIB, 0, &rs, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < 50; i++)
+		e[i] = ev(1000 + i, 1, 10000 + (time_t)i, "example.net",
+		    CAT_CLEAN, ROLE_FROM, ACT_ACCEPT, 1);
+	CHECK_INT(records_write_batch(rs, e, 50, err, sizeof(err)), 0);
+	/* 10000..10036 are older than 10037: 37 records. */
+	do {
+		CHECK_INT(records_purge(rs, 10037, 8, &n, err, sizeof(err)),
+		    0);
+		CHECK(n <= 8);
+		total += n;
+	} while (n == 8 && ++calls < 100);
+	CHECK_INT(total, 37);
+	CHECK_INT(calls, 4);	/* 8 8 8 8, then 5 */
+	CHECK_INT(records_count(rs, &nrec, NULL), 0);
+	CHECK_INT(nrec, 13);
+	CHECK_INT(get(rs, 1036, 1, &r), 1);
+	CHECK_INT(get(rs, 1037, 1, &r), 0);
+	CHECK_INT(r.last_seen, 10037);
+	records_close(rs);
+	remove_store(path2);
+}
+
+static void
+test_open_errors(void)
+{
+	struct records	*rs = (void *)&rs;
+	char		 err[256], missing[PATH_MAX + 16];
+
+	snprintf(missing, sizeof(missing), "%s/missing.db", dir);
+	err[0] = '\0';
+	CHECK_INT(records_open(missing, MIB, 1, &rs, err, sizeof(err)), -1);
+	CHECK(rs == NULL);
+	CHECK(strstr(err, missing) != NULL);
+	CHECK(access(missing, F_OK) == -1);	/* not created */
+
+	err[0] = '\0';
+	CHECK_INT(records_open(missing, MIB - 1, 0, &rs, err, sizeof(err)),
+	    -1);
+	CHECK(strstr(err, "map size") != NULL);
+	CHECK(access(missing, F_OK) == -1);
+
+	CHECK_INT(records_open("", MIB, 0, &rs, err, sizeof(err)), -1);
+	CHECK_INT(records_open(NULL, MIB, 0, &rs, err, sizeof(err)), -1);
+}
+
+static void
+test_hex(void)
+{
+	unsigned char	h[RECORDS_HASH_LEN], want[RECORDS_HASH_LEN];
+	char		hex[2 * RECORDS_HASH_LEN + 2];
+
+	for (size_t i = 0; i < RECORDS_HASH_LEN; i++) {
+		want[i] = (unsigned char)(i * 8 + 0x0f);
+		snprintf(hex + 2 * i, 3, "%02x", want[i]);
+	}
+	CHECK_INT(records_hash_from_hex(hex, h), 0);
+	CHECK(memcmp(h, want, sizeof(h)) == 0);
+	for (size_t i = 0; hex[i] != '\0'; i++)
+		if (hex[i] >= 'a' && hex[i] <= 'f')
+			hex[i] = (char)(hex[i] - 'a' + 'A');
+	memset(h, 0, sizeof(h));
+	CHECK_INT(records_hash_from_hex(hex, h), 0);
+	CHECK(memcmp(h, want, sizeof(h)) == 0);
+
+	memset(h, 0xaa, sizeof(h));
+	hex[5] = 'g';
+	CHECK_INT(records_hash_from_hex(hex, h), -1);
+	CHECK_INT(h[2], 0xaa);		/* untouched on error */
+	hex[5] = '0';
+	hex[63] = '\0';			/* 63 digits */
+	CHECK_INT(records_hash_from_hex(hex, h), -1);
+	hex[63] = '0';
+	hex[64] = '0';			/* 65 digits */
+	hex[65] = '\0';
+	CHECK_INT(records_hash_from_hex(hex, h), -1);
+	CHECK_INT(records_hash_from_hex("", h), -1);
+	CHECK_INT(records_hash_from_hex(NULL, h), -1);
+}
+
+/* A map too small for the traffic: the batch that does not fit is
+ * refused as a whole, what was committed stays readable, purge still
+ * works, and once purged, writes succeed again. */
+static void
+test_map_full(void)
+{
+	struct records		*rs;
+	struct record_event	*e;
+	struct record		 r;
+	size_t			 nrec, before, n, total;
+	unsigned		 who = 100000, batches = 0;
+	char			 err[256];
+	int			 rc = 0;
+
+	if ((e = calloc(200, sizeof(*e))) == NULL)
+		T_SKIP("out of memory");
+	CHECK_INT(records_open(path2, MIB, 0, &rs, err, sizeof(err)), 0);
+	while (batches < 200) {
+		for (unsigned i = 0; i < 200; i++)
+			e[i] = ev(who + i, 1, 50000 + (time_t)batches,
+			    "full.example", CAT_RELAY, ROLE_FROM, ACT_TAG, 1);
+		rc = records_write_batch(rs, e, 200, err, sizeof(err));
+		if (rc != 0)
+			break;
+		who += 200;
+		batches++;
+	}
+	CHECK_INT(rc, RECORDS_EFULL);
+	CHECK(batches > 2);
+	CHECK_INT(records_count(rs, &nrec, NULL), 0);
+	CHECK_INT(nrec, (size_t)batches * 200);	/* nothing half-written */
+	CHECK_INT(get(rs, who, 1, &r), 1);	/* the refused batch */
+	CHECK_INT(get(rs, 100000, 1, &r), 0);
+	CHECK_INT(r.last_seen, 50000);
+	/* Still refused while nothing has been freed. */
+	CHECK_INT(records_write_batch(rs, e, 200, err, sizeof(err)),
+	    RECORDS_EFULL);
+
+	/* Purge the older half, in transactions of 100. */
+	before = nrec;
+	total = 0;
+	do {
+		CHECK_INT(records_purge(rs, 50000 + (time_t)batches / 2, 100,
+		    &n, err, sizeof(err)), 0);
+		total += n;
+	} while (n == 100);
+	CHECK_INT(total, (size_t)(batches / 2) * 200);
+	CHECK_INT(records_count(rs, &nrec, NULL), 0);
+	CHECK_INT(nrec, before - total);
+	CHECK_INT(get(rs, 100000, 1, &r), 1);
+
+	CHECK_INT(records_write_batch(rs, e, 200, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, who, 1, &r), 0);
+	CHECK_INT(r.messages, 1);
+	records_close(rs);
+
+	CHECK_INT(records_open(path2, MIB, 0, &rs, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, who + 199, 1, &r), 0);
+	records_close(rs);
+	free(e);
+	remove_store(path2);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		T_SKIP("mkdtemp failed");
+	snprintf(path, sizeof(path), "%s/records.db", dir);
+	snprintf(path2, sizeof(path2), "%s/other.db", dir);
+
+	test_open_errors();
+	test_hex();
+	test_write_read();
+	test_reopen();
+	test_forget_purge();
+	test_purge_batches();
+	test_map_full();
+
+	remove_store(path);
+	rmdir(dir);
+	return T_DONE();
+}
