@@ -16,9 +16,11 @@
 #   dm_pf_start LISTENERS [MAIN-LINE...]
 #	A throw-away instance in $DM_PF ($DM_TMP/postfix): own config
 #	directory, queue and maillog ($DM_PF/maillog), no chroot, no
-#	listener on port 25; sink.test is delivered to the sink, nothing
-#	else anywhere; milter_default_action tempfail, so a milter that
-#	fails is noticed.  LISTENERS are master.cf lines for the smtpd
+#	listener on port 25; sink.test (a relay domain, so that an
+#	XCLIENT-presented client may send to it where the listener has
+#	reject_unauth_destination) is delivered to the sink, nothing else
+#	anywhere; milter_default_action tempfail, so a milter that fails
+#	is noticed.  LISTENERS are master.cf lines for the smtpd
 #	services (127.0.0.1:PORT inet n - n - - smtpd, with -o lines);
 #	each MAIN-LINE is appended to main.cf.  Stopped at exit, by
 #	"postfix stop" or else by the master's pid.  Returns 1 (logs
@@ -100,7 +102,7 @@ myhostname = mx.dm-e2e.test
 mydomain = dm-e2e.test
 myorigin = \$myhostname
 mydestination =
-relay_domains =
+relay_domains = sink.test
 local_recipient_maps =
 alias_maps =
 alias_database =
