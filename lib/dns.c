@@ -890,7 +890,8 @@ dns_wait(struct dns_session *s)
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	struct timeval max, tv, *tvp;
-	int left, bits, n, ms;
+	unsigned bits;
+	int left, n, ms;
 
 	while (s->outstanding > 0) {
 		if ((left = dns_session_left_ms(s)) == 0) {
@@ -898,14 +899,17 @@ dns_wait(struct dns_session *s)
 			ares_cancel(s->ch);
 			return DNS_TIMEOUT;
 		}
-		bits = ares_getsock(s->ch, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 into the
+		 * sign bit for the last socket: test the bits unsigned. */
+		bits = (unsigned)ares_getsock(s->ch, socks,
+		    ARES_GETSOCK_MAXNUM);
 		n = 0;
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			if (bits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (ev == 0)
 				continue;

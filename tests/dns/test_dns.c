@@ -671,7 +671,7 @@ test_silent(struct dns_config *c)
 	lookup("silent1.dns.test", DNS_T_A, &r);
 	CHECK_INT(r.status, DNS_TIMEOUT);
 
-	snprintf(c->servers, sizeof(c->servers), "%s,%s", silent, saved);
+	snprintf(c->servers, sizeof(c->servers), "%.200s,%.200s", silent, saved);
 	reconf(c);
 	lookup("mx2.dns.test", DNS_T_AAAA, &r);
 	CHECK_INT(r.status, DNS_OK);
