@@ -62,11 +62,14 @@ struct conn {
 	int		 have_v;	/* v is meaningful */
 	enum action	 act;
 	char		 error[256];	/* internal error, logged */
-	struct dns_session *dns;	/* this message's DNS budget */
+	struct dns_session *dns;	/* open during one callback only */
+	int		 dns_used;	/* a session was opened */
 	long		 dns_ms;	/* time spent waiting for DNS */
 	struct verdict	*all;		/* every address's verdict, for the
 					   records store */
 	size_t		 nall;
+	int		 spf_done;	/* the client's SPF, whichever */
+	enum spf_result	 spf;		/* address decides in the end */
 };
 
 static struct recwriter *recorder;
@@ -112,19 +115,51 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* Look past the lists for the verdicts they left clean, on this message's
- * DNS session (created at first need: one budget per message). */
+/*
+ * The DNS budget is the DNS time of one message, all its queries together,
+ * not the time since MAIL: the headers may come long after it (a slow
+ * client, delays at RCPT).  So a session lives for one callback only and
+ * gets what the message's earlier DNS waits left of the budget.
+ */
+static int
+dns_open(struct conn *c)
+{
+	long left = c->st->cfg.dns.budget_ms - c->dns_ms;
+
+	if (c->dns != NULL)
+		return 0;
+	/* 0 would mean "the configured budget": 1 ms is spent at once. */
+	if ((c->dns = dns_session_new(left > 0 ? (int)left : 1, c->error,
+	    sizeof(c->error))) == NULL)
+		return -1;
+	c->dns_used = 1;
+	return 0;
+}
+
+static void
+dns_close(struct conn *c)
+{
+	dns_session_free(c->dns);
+	c->dns = NULL;
+}
+
+/* Look past the lists for the verdicts they left clean.  Verdicts the
+ * lists decided need no DNS, nor a session. */
 static int
 look_past_lists(struct conn *c, struct verdict *v, size_t n)
 {
 	const struct config *cfg = &c->st->cfg;
+	size_t i;
 	long t0;
 	int r;
 
 	if (!cfg->dns_enabled)
 		return 0;
-	if (c->dns == NULL && (c->dns = dns_session_new(cfg->dns.budget_ms,
-	    c->error, sizeof(c->error))) == NULL)
+	for (i = 0; i < n && v[i].category != CAT_CLEAN; i++)
+		;
+	if (i == n)
+		return 0;
+	if (dns_open(c) != 0)
 		return -1;
 	t0 = now_ms();
 	r = classify_infra(state_db(c->st), c->dns, 1, v, n, c->error,
@@ -134,7 +169,8 @@ look_past_lists(struct conn *c, struct verdict *v, size_t n)
 }
 
 /* SPF of the client for the envelope domain: one more signal.  Skipped
- * for domains the lists decided as allowed or that are not domains. */
+ * for domains the lists decided as allowed or that are not domains, and
+ * with DNS off (which keeps the daemon off the network). */
 static void
 check_client_spf(SMFICTX *ctx, struct conn *c)
 {
@@ -142,16 +178,19 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 	const char *helo = smfi_getsymval(ctx, "s");
 	long t0;
 
-	if (!c->st->cfg.spf_enabled || ip == NULL || *ip == '\0' ||
-	    c->v.category == CAT_ALLOWED || c->v.domain[0] == '\0')
+	if (!c->st->cfg.dns_enabled || !c->st->cfg.spf_enabled ||
+	    ip == NULL || *ip == '\0' || c->v.category == CAT_ALLOWED ||
+	    c->v.domain[0] == '\0')
 		return;
-	if (c->dns == NULL && (c->dns = dns_session_new(
-	    c->st->cfg.dns.budget_ms, c->error, sizeof(c->error))) == NULL)
+	if (dns_open(c) != 0)
 		return;
 	t0 = now_ms();
 	c->v.spf = spf_check_host(c->dns, ip, helo, c->v.domain, NULL, 0);
 	c->v.spf_done = 1;
 	c->dns_ms += now_ms() - t0;
+	/* For the log, even when a header address decides in the end. */
+	c->spf = c->v.spf;
+	c->spf_done = 1;
 }
 
 /* Hand every classified address of the message to the records store:
@@ -206,10 +245,10 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 		}
 	if (c->truncated && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " truncated=1");
-	if (c->have_v && c->v.spf_done && n < sizeof(extra))
+	if (c->spf_done && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " spf=%s",
-		    spf_result_name(c->v.spf));
-	if (c->dns != NULL && n < sizeof(extra))
+		    spf_result_name(c->spf));
+	if (c->dns_used && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " dns_ms=%ld",
 		    c->dns_ms);
 	if (c->ntag > 0 && n < sizeof(extra))
@@ -386,9 +425,12 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	    &c->st->cfg.policy, &c->env, ROLE_ENVELOPE, &c->v, c->error,
 	    sizeof(c->error)) != 0)
 		return SMFIS_CONTINUE;
-	if (look_past_lists(c, &c->v, 1) != 0)
+	r = look_past_lists(c, &c->v, 1);
+	if (r == 0)
+		check_client_spf(ctx, c);
+	dns_close(c);
+	if (r != 0)
 		return SMFIS_CONTINUE;
-	check_client_spf(ctx, c);
 	c->have_v = 1;
 	c->act = c->st->cfg.policy.action[c->v.category];
 	if (c->act == ACT_REJECT)
@@ -483,9 +525,11 @@ dm_eoh(SMFICTX *ctx)
 		n++;
 	}
 	if (look_past_lists(c, vs, n) != 0) {
+		dns_close(c);
 		free(vs);
 		return fail_status(ctx, c);
 	}
+	dns_close(c);
 	if (c->have_v)
 		vs[n++] = c->v;
 	if (n > 0) {

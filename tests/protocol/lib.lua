@@ -76,15 +76,22 @@ end
 --   m.from     MAIL FROM argument ("<a@b>", "a@b", "<>", "")
 --   m.args     ESMTP parameters after it (a table)
 --   m.auth     {auth_authen} value, or nil
+--   m.client   {client_addr} value (the SMTP client's address), or nil
+--   m.pause    seconds to wait before the headers (a slow client), or nil
 --   m.headers  { {name, value}, ... }
 -- Returns the stage that ended it ("mail", "rcpt", "data", "header",
 -- "eoh", "body", "eom") and the reply there.
 function message(conn, m)
+	local macros = { "i", m.qid }
 	if m.auth ~= nil then
-		mt.macro(conn, SMFIC_MAIL, "i", m.qid, "{auth_authen}", m.auth)
-	else
-		mt.macro(conn, SMFIC_MAIL, "i", m.qid)
+		table.insert(macros, "{auth_authen}")
+		table.insert(macros, m.auth)
 	end
+	if m.client ~= nil then
+		table.insert(macros, "{client_addr}")
+		table.insert(macros, m.client)
+	end
+	mt.macro(conn, SMFIC_MAIL, table.unpack(macros))
 	local r
 	step(m.qid .. " mt.mailfrom",
 	    mt.mailfrom(conn, m.from, table.unpack(m.args or {})))
@@ -107,6 +114,9 @@ function message(conn, m)
 		if r ~= SMFIR_CONTINUE then
 			return "data", r
 		end
+	end
+	if m.pause ~= nil then
+		os.execute("sleep " .. m.pause)
 	end
 	if not mt.test_option(conn, SMFIP_NOHDRS) then
 		for _, h in ipairs(m.headers or {}) do
