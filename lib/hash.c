@@ -1,11 +1,15 @@
 /*
  * hash.c - keyed hashes of mail addresses (see hash.h).
  *
- * hash_key_load() reads the key file: it must be a regular file with no
- * permission bits for group or others; blank lines and "#" comments are
- * skipped and the first other line is the key in hex, 64 to
- * 2 * HASH_KEY_MAX digits.  hash_key_generate() writes such a file with a
- * fresh key from the OpenSSL random generator, refusing to overwrite.
+ * hash_keyring_load() reads the key file: it must be a regular file with
+ * no permission bits for group or others; blank lines and "#" comments
+ * are skipped and every other line is a key, "ID HEX" or bare HEX (id 0),
+ * 64 to 2 * HASH_KEY_MAX digits; ids are unique.  hash_key_load() keeps
+ * the last key, the newest.  hash_key_generate() writes a new file with a
+ * fresh key from the OpenSSL random generator, refusing to overwrite;
+ * hash_key_rotate() appends a key by writing the whole file anew beside
+ * the old one and renaming it into place, so that a crash never leaves a
+ * half-written key file.
  *
  * hash_canonical() and hash_hex() keep no state and use only OpenSSL's
  * one-shot functions, so they are safe in any number of threads.
@@ -21,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,16 +99,21 @@ parse_key_line(const char *path, unsigned lineno, const char *s,
 	return 0;
 }
 
-int
-hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
+/* Read the whole key file at path into *textp (OPENSSL_malloc'd, the
+ * caller cleanses and frees it), after the checks every key file passes:
+ * a regular file, no group or other permission bits, not too large.
+ * Returns 0 or -1 with err. */
+static int
+keyfile_read(const char *path, char **textp, size_t *lenp, struct stat *st,
+    char *err, size_t errlen)
 {
 	char *text = NULL;
-	struct stat st;
 	size_t len = 0;
 	ssize_t n;
-	unsigned lineno = 0;
-	int fd, rc = -1;
+	int fd;
 
+	*textp = NULL;
+	*lenp = 0;
 	/* O_NONBLOCK: a FIFO in place of the key must not hang us before
 	 * fstat can refuse it. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -111,30 +121,30 @@ hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
+	if (fstat(fd, st) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
+		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
+		goto fail;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if ((st->st_mode & 077) != 0) {
 		snprintf(err, errlen, "%s: readable or writable by group or "
 		    "others (mode %04o); chmod 600 %s", path,
-		    (unsigned)(st.st_mode & 07777), path);
-		goto out;
+		    (unsigned)(st->st_mode & 07777), path);
+		goto fail;
 	}
-	if (st.st_size > KEYFILE_MAX) {
+	if (st->st_size > KEYFILE_MAX) {
 		snprintf(err, errlen, "%s: too large for a key file (%lld "
-		    "bytes)", path, (long long)st.st_size);
-		goto out;
+		    "bytes)", path, (long long)st->st_size);
+		goto fail;
 	}
 	/* Heap, not a static buffer (threads) nor the stack (small thread
 	 * stacks); cleansed before it is freed since it holds the key. */
 	if ((text = OPENSSL_malloc(KEYFILE_MAX + 1)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+		goto fail;
 	}
 	for (;;) {
 		n = read(fd, text + len, KEYFILE_MAX + 1 - len);
@@ -142,7 +152,7 @@ hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
 			continue;
 		if (n == -1) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
+			goto fail;
 		}
 		if (n == 0)
 			break;
@@ -150,13 +160,48 @@ hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
 		if (len > KEYFILE_MAX) {
 			snprintf(err, errlen, "%s: too large for a key file",
 			    path);
-			goto out;
+			goto fail;
 		}
 	}
+	close(fd);
+	*textp = text;
+	*lenp = len;
+	return 0;
+fail:
+	if (text != NULL) {
+		OPENSSL_cleanse(text, KEYFILE_MAX + 1);
+		OPENSSL_free(text);
+	}
+	close(fd);
+	return -1;
+}
 
+static void
+keyfile_free(char *text)
+{
+	if (text != NULL) {
+		OPENSSL_cleanse(text, KEYFILE_MAX + 1);
+		OPENSSL_free(text);
+	}
+}
+
+/* Parse every key line of text into r.  A line is "ID HEX" when its first
+ * word is one to three decimal digits, else bare HEX (key id 0): a key of
+ * 64 or more digits can never be taken for an id.  Returns 0 or -1 with
+ * err. */
+static int
+keyring_parse(const char *path, const char *text, size_t len,
+    struct hash_keyring *r, char *err, size_t errlen)
+{
+	struct hash_key k;
+	unsigned lineno = 0, idline[256];
+
+	memset(r, 0, sizeof(*r));
+	memset(idline, 0, sizeof(idline));
 	for (const char *p = text, *end = text + len; p < end; ) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p, *e = eol != NULL ? eol : end;
+		const char *s = p, *e = eol != NULL ? eol : end, *w;
+		unsigned id = 0;
 
 		lineno++;
 		p = eol != NULL ? eol + 1 : end;
@@ -169,19 +214,229 @@ hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
 		if (memchr(s, '\0', (size_t)(e - s)) != NULL) {
 			snprintf(err, errlen, "%s:%u: NUL byte in key line",
 			    path, lineno);
-			goto out;
+			goto fail;
 		}
-		rc = parse_key_line(path, lineno, s, e, k, err, errlen);
+		for (w = s; w < e && *w >= '0' && *w <= '9'; w++)
+			id = id * 10 + (unsigned)(*w - '0');
+		if (w > s && w - s <= 3 && w < e &&
+		    is_blank((unsigned char)*w)) {
+			if (id > 255) {
+				snprintf(err, errlen, "%s:%u: key id %u out "
+				    "of range (0 to 255)", path, lineno, id);
+				goto fail;
+			}
+			s = w;
+			while (s < e && is_blank((unsigned char)*s))
+				s++;
+		} else
+			id = 0;
+		if (parse_key_line(path, lineno, s, e, &k, err, errlen) != 0)
+			goto fail;
+		if (idline[id] != 0) {
+			snprintf(err, errlen, "%s:%u: duplicate key id %u "
+			    "(first on line %u)", path, lineno, id,
+			    idline[id]);
+			goto fail;
+		}
+		if (r->n == HASH_MAX_KEYS) {
+			snprintf(err, errlen, "%s:%u: more than %d keys",
+			    path, lineno, HASH_MAX_KEYS);
+			goto fail;
+		}
+		r->k[r->n] = k;
+		r->id[r->n++] = (unsigned char)id;
+		idline[id] = lineno;
+	}
+	if (r->n == 0) {
+		snprintf(err, errlen, "%s: no key in file (expected a line of "
+		    "at least %d hex digits)", path, 2 * KEY_MIN);
+		return -1;
+	}
+	OPENSSL_cleanse(&k, sizeof(k));
+	return 0;
+fail:
+	OPENSSL_cleanse(&k, sizeof(k));
+	OPENSSL_cleanse(r, sizeof(*r));
+	return -1;
+}
+
+int
+hash_keyring_load(const char *path, struct hash_keyring *r, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	char *text;
+	size_t len;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (keyfile_read(path, &text, &len, &st, err, errlen) != 0)
+		return -1;
+	rc = keyring_parse(path, text, len, r, err, errlen);
+	keyfile_free(text);
+	return rc;
+}
+
+int
+hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
+{
+	struct hash_keyring *r;
+	int rc;
+
+	/* Heap: a keyring is over a kilobyte and this may run on a small
+	 * thread stack (reload). */
+	if ((r = OPENSSL_malloc(sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	rc = hash_keyring_load(path, r, err, errlen);
+	if (rc == 0)
+		*k = r->k[r->n - 1];
+	OPENSSL_cleanse(r, sizeof(*r));
+	OPENSSL_free(r);
+	return rc;
+}
+
+/* Write all of buf to fd.  Returns 0 or -1 (errno set). */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+hash_key_rotate(const char *path, char *err, size_t errlen)
+{
+	struct hash_keyring *r = NULL;
+	unsigned char key[KEY_GEN];
+	char line[4 + 2 * KEY_GEN + 2], *tmp = NULL, *text = NULL, *slash;
+	struct stat st, lst;
+	size_t len, llen, dlen;
+	unsigned newid = 0;
+	int fd = -1, dfd, rc = -1;
+
+	/* rename() would replace a symlink, not the key it points to. */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		snprintf(err, errlen, "%s: a symbolic link; rotate the file it "
+		    "points to", path);
+		return -1;
+	}
+	if ((r = OPENSSL_malloc(sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	/* Parse before appending: a key file we could not read back must
+	 * not grow a key nobody will use. */
+	if (keyfile_read(path, &text, &len, &st, err, errlen) != 0 ||
+	    keyring_parse(path, text, len, r, err, errlen) != 0)
+		goto out;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->id[i] >= newid)
+			newid = r->id[i] + 1u;
+	if (newid > 255) {
+		snprintf(err, errlen, "%s: key id 255 is taken; no higher id "
+		    "is possible (start a new key file)", path);
 		goto out;
 	}
-	snprintf(err, errlen, "%s: no key in file (expected a line of at "
-	    "least %d hex digits)", path, 2 * KEY_MIN);
-out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, KEYFILE_MAX + 1);
-		OPENSSL_free(text);
+	if (r->n >= HASH_MAX_KEYS) {
+		snprintf(err, errlen, "%s: already %d keys, the most a key "
+		    "file may hold; remove retired keys first", path,
+		    HASH_MAX_KEYS);
+		goto out;
 	}
-	close(fd);
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		snprintf(err, errlen, "%s: no random bytes from OpenSSL", path);
+		goto out;
+	}
+	llen = (size_t)snprintf(line, sizeof(line), "%u ", newid);
+	for (size_t i = 0; i < sizeof(key); i++) {
+		line[llen++] = hexdigits[key[i] >> 4];
+		line[llen++] = hexdigits[key[i] & 0xf];
+	}
+	line[llen++] = '\n';
+	OPENSSL_cleanse(key, sizeof(key));
+
+	/* The new file beside the old one, so that rename() is atomic:
+	 * a crash leaves either the old keys or the old keys plus one. */
+	if ((tmp = malloc(strlen(path) + sizeof(".XXXXXX"))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	strcpy(tmp, path);
+	strcat(tmp, ".XXXXXX");
+	if ((fd = mkstemp(tmp)) == -1) {
+		snprintf(err, errlen, "%s: cannot create a temporary file "
+		    "beside it: %s", path, strerror(errno));
+		goto out;
+	}
+	/* The daemon reads the key as its own user: keep owner and mode. */
+	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+	    fchown(fd, st.st_uid, st.st_gid) == -1) {
+		snprintf(err, errlen, "%s: cannot keep the owner of the key "
+		    "file: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, st.st_mode & 0700) == -1 ||
+	    write_all(fd, text, len) == -1 ||
+	    (len > 0 && text[len - 1] != '\n' && write_all(fd, "\n", 1) == -1) ||
+	    write_all(fd, line, llen) == -1 || fsync(fd) == -1) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	/* The rename itself must reach the disk too. */
+	slash = strrchr(path, '/');
+	dlen = slash == NULL ? 0 : (size_t)(slash - path);
+	{
+		char dir[4096];
+
+		if (dlen == 0)
+			snprintf(dir, sizeof(dir), "%s",
+			    slash == NULL ? "." : "/");
+		else if (dlen < sizeof(dir))
+			snprintf(dir, sizeof(dir), "%.*s", (int)dlen, path);
+		else
+			dir[0] = '\0';
+		if (dir[0] != '\0' && (dfd = open(dir, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) != -1) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(line, sizeof(line));
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	keyfile_free(text);
+	OPENSSL_cleanse(r, sizeof(*r));
+	OPENSSL_free(r);
 	return rc;
 }
 

@@ -49,11 +49,16 @@ usage(void)
 	    "[--rate n] [--category c]\n"
 	    "       disposable-ctl [-c file] check [--hashed] [--no-dns] [file]\n"
 	    "       disposable-ctl [-c file] stats\n"
-	    "       disposable-ctl [-c file] export|forget address-or-hash ...\n"
-	    "       disposable-ctl [-c file] export|forget -f file\n"
-	    "       disposable-ctl [-c file] recheck [--no-dns]\n"
-	    "       disposable-ctl [-c file] purge [--days n]\n"
-	    "       disposable-ctl [-c file] genkey [path]\n");
+	    "       disposable-ctl [-c file] export|forget address-or-hash ...
+"
+	    "       disposable-ctl [-c file] export|forget -f file
+"
+	    "       disposable-ctl [-c file] recheck [--no-dns]
+"
+	    "       disposable-ctl [-c file] purge [--days n]
+"
+	    "       disposable-ctl [-c file] genkey [--rotate] [path]
+");
 	exit(2);
 }
 
@@ -748,11 +753,27 @@ cmd_stats(void)
 static int
 cmd_genkey(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : cfg.keyfile;
+	const char *path;
 	char err[1024];
+	int rotate = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--rotate") == 0) {
+		rotate = 1;
+		argc--;
+		argv++;
+	}
 	if (argc > 2)
 		usage();
+	path = argc > 1 ? argv[1] : cfg.keyfile;
+	if (rotate) {
+		if (hash_key_rotate(path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			return 1;
+		}
+		printf("%s: new key added; it is the newest, older keys "
+		    "kept\n", path);
+		return 0;
+	}
 	if (hash_key_generate(path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		return 1;

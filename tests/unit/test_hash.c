@@ -1,6 +1,6 @@
 /*
  * test_hash.c - canonical forms, HMAC-SHA-256 against RFC 4231, SHA-256,
- * key files (permissions, syntax, generation).
+ * key files (permissions, syntax, generation, several keys, rotation).
  */
 #include "config.h"
 
@@ -344,6 +344,227 @@ test_keyfile(void)
 	unlink(path);
 }
 
+#define KEYB "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf" \
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+#define KEYC "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf" \
+	"d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+
+/* Read a whole (small) file into buf; its length, or -1. */
+static long
+slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (long)n;
+}
+
+/* Number of entries in dir (besides . and ..). */
+static int
+count_entries(const char *dir)
+{
+	char cmd[600], out[64];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(out, sizeof(out), p) != NULL)
+		n = atoi(out);
+	pclose(p);
+	return n;
+}
+
+static void
+test_keyring(void)
+{
+	struct hash_keyring r;
+	struct hash_key k;
+	char path[512], want[2048], err[2048], text[8192], before[8192];
+	char hex[HASH_HEX_LEN + 1], hex2[HASH_HEX_LEN + 1];
+	struct stat st;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/ring", tmpdir);
+
+	/* Several keys with ids: all read, in file order; the last one is
+	 * what hash_key_load gives. */
+	write_file(path, "# keys\n0 " KEY64 "\n\n  3\t" KEYB "  \n"
+	    "# retired above\n7 " KEYC "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 3);
+	CHECK_INT(r.id[0], 0);
+	CHECK_INT(r.id[1], 3);
+	CHECK_INT(r.id[2], 7);
+	CHECK_INT(r.k[0].key[1], 0x01);
+	CHECK_INT(r.k[1].key[0], 0xb0);
+	CHECK_INT(r.k[2].key[31], 0xdf);
+	CHECK_INT(r.k[2].keylen, 32);
+	CHECK_INT(r.k[2].mode, HASH_HMAC);
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), 0);
+	CHECK_INT(k.key[0], 0xc0);
+	CHECK_INT(k.key[31], 0xdf);
+	CHECK_INT(hash_hex(&k, "foo@example.com", hex), 0);
+	CHECK_INT(hash_hex(&r.k[2], "foo@example.com", hex2), 0);
+	CHECK_STR(hex, hex2);
+	CHECK_INT(hash_hex(&r.k[0], "foo@example.com", hex2), 0);
+	CHECK(strcmp(hex, hex2) != 0);
+
+	/* Newest is the last line, not the highest id. */
+	write_file(path, "9 " KEYB "\n2 " KEYC "\n", 0600);
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), 0);
+	CHECK_INT(k.key[0], 0xc0);
+
+	/* A bare key is id 0, so beside "0 HEX" it is a duplicate. */
+	write_file(path, KEY64 "\n1 " KEYB "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 2);
+	CHECK_INT(r.id[0], 0);
+	CHECK_INT(r.id[1], 1);
+	write_file(path, KEY64 "\n#\n0 " KEYB "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:3: duplicate key id 0 (first on "
+	    "line 1)", path);
+	CHECK_STR(err, want);
+	CHECK_INT(r.n, 0);
+	write_file(path, "5 " KEY64 "\n6 " KEYB "\n\n5 " KEYC "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:4: duplicate key id 5 (first on "
+	    "line 1)", path);
+	CHECK_STR(err, want);
+	/* hash_key_load refuses the same file: it is not a key file. */
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+
+	/* Ids: 255 is the highest, 256 out of range; a key line after the
+	 * id is checked like a bare one, with its own line number. */
+	write_file(path, "255 " KEY64 "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.id[0], 255);
+	write_file(path, "256 " KEY64 "\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1: key id 256 out of range (0 to "
+	    "255)", path);
+	CHECK_STR(err, want);
+	write_file(path, "1 " KEY64 "\n2 deadbeef\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: key too short (8 hex digits, "
+	    "need at least 64)", path);
+	CHECK_STR(err, want);
+	write_file(path, "1 " KEY64 "\n2\n", 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	CHECK(strstr(err, ":2: key has an odd number of hex digits (1)") != NULL);
+	/* Trouble after the first key is no longer ignored. */
+	write_file(path, KEY64 "\nnot a key\n", 0600);
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), -1);
+	CHECK(strstr(err, ":2: key is not hexadecimal") != NULL);
+	/* Permissions as for one key. */
+	write_file(path, "1 " KEY64 "\n", 0640);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	CHECK(strstr(err, "(mode 0640); chmod 600") != NULL);
+
+	/* HASH_MAX_KEYS keys fit, one more is refused. */
+	text[0] = '\0';
+	for (int i = 0; i < HASH_MAX_KEYS; i++) {
+		char l[100];
+
+		snprintf(l, sizeof(l), "%d " KEY64 "\n", i * 10);
+		strcat(text, l);
+	}
+	write_file(path, text, 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, HASH_MAX_KEYS);
+	CHECK_INT(r.id[HASH_MAX_KEYS - 1], (HASH_MAX_KEYS - 1) * 10);
+	/* ... and rotating such a file is refused, leaving it alone. */
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
+	CHECK(strstr(err, "already 16 keys") != NULL);
+	strcat(text, "1 " KEY64 "\n");
+	write_file(path, text, 0600);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:%d: more than %d keys", path,
+	    HASH_MAX_KEYS + 1, HASH_MAX_KEYS);
+	CHECK_STR(err, want);
+
+	/* Rotation round trip: old keys kept byte for byte, a new key with
+	 * the next id becomes the newest, mode stays 0600, no temporary
+	 * file is left behind. */
+	write_file(path, "# my keys\n0 " KEY64 "\n4 " KEYB "\n", 0600);
+	CHECK(slurp(path, before, sizeof(before)) > 0);
+	CHECK_INT(count_entries(tmpdir), 1);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
+	CHECK_INT(count_entries(tmpdir), 1);
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 07777, 0600);
+	n = slurp(path, text, sizeof(text));
+	CHECK(strncmp(text, before, strlen(before)) == 0);
+	CHECK(strncmp(text + strlen(before), "5 ", 2) == 0);
+	CHECK_INT(n, (long)strlen(before) + 2 + 64 + 1);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 3);
+	CHECK_INT(r.id[2], 5);
+	CHECK_INT(r.k[0].key[1], 0x01);
+	CHECK_INT(r.k[1].key[0], 0xb0);
+	CHECK(memcmp(r.k[2].key, r.k[1].key, 32) != 0);
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), 0);
+	CHECK(memcmp(k.key, r.k[2].key, 32) == 0);
+	/* Again: id 6, and the key before it is still there. */
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 4);
+	CHECK_INT(r.id[3], 6);
+	CHECK(memcmp(k.key, r.k[2].key, 32) == 0);
+
+	/* A legacy file (bare hex, no final newline, as genkey wrote or an
+	 * admin edited): its line is kept as it is and reads as id 0, the
+	 * new key is id 1. */
+	write_file(path, "# old\n" KEY64, 0600);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
+	n = slurp(path, text, sizeof(text));
+	CHECK(strncmp(text, "# old\n" KEY64 "\n1 ", 6 + 64 + 3) == 0);
+	CHECK_INT(n, 6 + 64 + 1 + 2 + 64 + 1);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 2);
+	CHECK_INT(r.id[0], 0);
+	CHECK_INT(r.id[1], 1);
+	CHECK_INT(r.k[0].key[31], 0x1f);
+	/* A key from hash_key_generate rotates the same way. */
+	unlink(path);
+	CHECK_INT(hash_key_generate(path, err, sizeof(err)), 0);
+	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), 0);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
+	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
+	CHECK_INT(r.n, 2);
+	CHECK_INT(r.id[1], 1);
+	CHECK(memcmp(r.k[0].key, k.key, 32) == 0);
+
+	/* Id 255 taken: no rotation, file unchanged. */
+	write_file(path, "255 " KEY64 "\n", 0600);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: key id 255 is taken; no higher id "
+	    "is possible (start a new key file)", path);
+	CHECK_STR(err, want);
+	CHECK_INT(slurp(path, text, sizeof(text)), 4 + 64 + 1);
+	/* A broken or unsafe file is not rotated. */
+	write_file(path, "1 " KEY64 "\n1 " KEYB "\n", 0600);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
+	CHECK(strstr(err, ":2: duplicate key id 1") != NULL);
+	write_file(path, KEY64 "\n", 0644);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
+	CHECK(strstr(err, "(mode 0644)") != NULL);
+	CHECK_INT(count_entries(tmpdir), 1);
+	unlink(path);
+	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	CHECK_STR(err, want);
+	CHECK_INT(count_entries(tmpdir), 0);
+}
+
 int
 main(void)
 {
@@ -358,6 +579,7 @@ main(void)
 	test_rfc4231();
 	test_canonical();
 	test_keyfile();
+	test_keyring();
 	if (rmdir(tmpdir) == -1)
 		perror(tmpdir);
 	return T_DONE();
