@@ -49,16 +49,11 @@ usage(void)
 	    "[--rate n] [--category c]\n"
 	    "       disposable-ctl [-c file] check [--hashed] [--no-dns] [file]\n"
 	    "       disposable-ctl [-c file] stats\n"
-	    "       disposable-ctl [-c file] export|forget address-or-hash ...
-"
-	    "       disposable-ctl [-c file] export|forget -f file
-"
-	    "       disposable-ctl [-c file] recheck [--no-dns]
-"
-	    "       disposable-ctl [-c file] purge [--days n]
-"
-	    "       disposable-ctl [-c file] genkey [--rotate] [path]
-");
+	    "       disposable-ctl [-c file] export|forget address-or-hash ...\n"
+	    "       disposable-ctl [-c file] export|forget -f file\n"
+	    "       disposable-ctl [-c file] recheck [--no-dns]\n"
+	    "       disposable-ctl [-c file] purge [--days n]\n"
+	    "       disposable-ctl [-c file] genkey [--rotate] [path]\n");
 	exit(2);
 }
 
