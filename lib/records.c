@@ -43,7 +43,9 @@
  *
  *	One event is one sighting of one address in one message (the
  *	daemon sends one event per classified address per message), so a
- *	record's messages grows by one per event.  A domain's messages and
+ *	record's messages grows by one per event, except for events flagged
+ *	repeat_of_sender (the same sender in another role of the same
+ *	message: it adds its role, not a message).  A domain's messages and
  *	its per-action counters grow only for events flagged
  *	first_of_domain, so a message naming the same domain in several
  *	roles counts once; its per-category counters count every event;
@@ -462,7 +464,7 @@ apply_event(struct records *rs, MDB_txn *txn, const struct record_event *e,
 		if (e->when > r.last_seen)
 			r.last_seen = e->when;
 	}
-	if (r.messages < UINT32_MAX)
+	if (r.messages < UINT32_MAX && !e->repeat_of_sender)
 		r.messages++;
 	r.categories |= 1u << e->category;
 	r.roles |= 1u << e->role;

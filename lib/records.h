@@ -50,6 +50,8 @@ struct record_event {
 	enum role	role;
 	enum action	action;		/* the message's action */
 	int		first_of_domain; /* count the message once per domain */
+	int		repeat_of_sender; /* the same hash in another role of
+					     the same message: roles only */
 };
 
 struct record {

@@ -218,9 +218,12 @@ record_message(struct conn *c, enum action done)
 		ev.role = v[i].role;
 		ev.action = done;
 		ev.first_of_domain = 1;
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (strcmp(v[j].domain, v[i].domain) == 0)
 				ev.first_of_domain = 0;
+			if (strcmp(v[j].hash, v[i].hash) == 0)
+				ev.repeat_of_sender = 1;
+		}
 		(void)recwriter_push(recorder, &ev);
 	}
 }

@@ -254,7 +254,35 @@ test_reopen(void)
 	CHECK_INT(records_open(path, 2 * MIB, 0, &rs, err, sizeof(err)), 0);
 	CHECK_INT(get(rs, C, 1, &r), 0);
 	CHECK_INT(r.first_seen, 800);
+
 	records_close(rs);
+}
+
+static void
+test_repeat_of_sender(void)
+{
+	struct records		*rs;
+	struct record		 r;
+	struct record_event	 two[2];
+	char			 err[256];
+	char			 p3[PATH_MAX + 16];
+
+	/* One message naming the same sender as envelope and Reply-To:
+	 * one message, both roles. */
+	snprintf(p3, sizeof(p3), "%s.repeat", path);
+	CHECK_INT(records_open(p3, MIB, 0, &rs, err, sizeof(err)), 0);
+	two[0] = ev(C, 1, 3100, "example.org", CAT_CLEAN, ROLE_ENVELOPE,
+	    ACT_ACCEPT, 1);
+	two[1] = ev(C, 1, 3100, "example.org", CAT_CLEAN, ROLE_REPLY_TO,
+	    ACT_ACCEPT, 0);
+	two[1].repeat_of_sender = 1;
+	CHECK_INT(records_write_batch(rs, two, 2, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, C, 1, &r), 0);
+	CHECK_INT(r.messages, 1);
+	CHECK(r.roles & (1u << ROLE_ENVELOPE));
+	CHECK(r.roles & (1u << ROLE_REPLY_TO));
+	records_close(rs);
+	remove_store(p3);
 }
 
 static void
@@ -486,6 +514,7 @@ main(void)
 	test_hex();
 	test_write_read();
 	test_reopen();
+	test_repeat_of_sender();
 	test_forget_purge();
 	test_purge_batches();
 	test_map_full();
