@@ -26,7 +26,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	    build-essential autoconf automake pkg-config \
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
 	    libspf2-dev libc-ares-dev publicsuffix miltertest postfix swaks \
-	    lmdb-utils valgrind unbound python3 \
+	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
 	    >/dev/null
 fi
 
