@@ -57,9 +57,13 @@ if [ "$HAVE_MILTER" = 1 ]; then
 	dm_write_lists "$T/milter/lists"
 	"$DM_CTL" genkey "$T/milter/hash.key" >"$T/milter/ctl.log" 2>&1 ||
 	    dm_notok "disposable-ctl genkey"
+	# The enforcing milter keeps records and metrics: the privacy
+	# canary below scans them too.
 	dm_write_conf "$T/milter/enf.conf" "$T/milter/lists" \
 	    "$T/milter/lists.db" "$T/milter/hash.key" \
-	    "RejectReply 550 5.7.1 disposable sender address refused"
+	    "RejectReply 550 5.7.1 disposable sender address refused" \
+	    "Records $T/milter/records.db" "RecordsInterval 50" \
+	    "MetricsFile $T/milter/metrics.prom" "MetricsInterval 1"
 	dm_write_conf "$T/milter/tag.conf" "$T/milter/lists" \
 	    "$T/milter/lists.db" "$T/milter/hash.key" \
 	    "ActionDisposable tag"
@@ -138,7 +142,9 @@ fi
 RAW="xqzdisp0@mailinator.com xqzsub1@mx.mailinator.com
     xqzclean2@example.org xqzreply3@tempmail.test xqzrelay4@relay.test
     xqzclean5@example.net xqzforge6@example.com xqzallow7@good.mailinator.com
-    xqzclean8@example.org xqzreply9@mailinator.com xqzrelayt@relay.test"
+    xqzclean8@example.org xqzreply9@mailinator.com xqzrelayt@relay.test
+    xqzidn@xn--bcher-kva.test xqzjohn@bücher.test xqzjohn@xn--bcher-kva.test
+    Xqz.Mixed@Example.ORG"
 
 dm_pf_send env-disposable "$P_ENF" --from "xqzdisp0@mailinator.com"
 dm_pf_expect_refused env-disposable 23 '^<\*\* +550 5\.7\.1 disposable sender address refused'
@@ -209,6 +215,28 @@ if dm_pf_expect_delivered relay-tag; then
 	    grep -q -x -F "X-Disposable-Sender: relay; role=envelope; match=relay.test" "$DM_PF_FILE"
 fi
 
+# The privacy canary's own senders: an IDNA envelope, a UTF-8 From (its
+# A-label form is what the milter hashes), a mixed-case Reply-To.  The
+# message comes from a file, byte for byte.
+printf '%s\r\n' "From: Jöhn <xqzjohn@bücher.test>" \
+    "Reply-To: Xqz.Mixed@Example.ORG" "To: rcpt.canary@sink.test" \
+    "Subject: dm-e2e canary" "" "canary" >"$T/canary.eml"
+dm_pf_send canary "$P_ENF" --from "xqzidn@xn--bcher-kva.test" \
+    --data "$T/canary.eml"
+dm_pf_expect_delivered canary >/dev/null
+dm_check "canary: delivered" test "$DM_PF_RC" -eq 0
+dm_wait_for 50 sh -c "'$DM_CTL' -c '$T/milter/enf.conf' export \
+    'xqzjohn@bücher.test' 2>/dev/null | grep -q '\"hash\"'"
+dm_check "canary: the records store holds the UTF-8 sender, by hash" \
+    sh -c "'$DM_CTL' -c '$T/milter/enf.conf' export \
+    'xqzjohn@bücher.test' | grep -q '\"domain\": \"xn--bcher-kva.test\"'"
+dm_check "canary: the mixed-case Reply-To, under its canonical hash" \
+    sh -c "'$DM_CTL' -c '$T/milter/enf.conf' export \
+    'xqz.mixed@example.org' | grep -q '\"roles\": \[\"reply-to\"\]'"
+dm_wait_for 30 grep -q 'messages_total{action="accept"' "$T/milter/metrics.prom"
+dm_check "canary: the metrics file is written" \
+    grep -q 'disposable_milter_records_written_total' "$T/milter/metrics.prom"
+
 # --- what the daemon wrote --------------------------------------------
 dm_stop_milters
 for log in "$LOG_ENF" "$LOG_TAG"; do
@@ -222,10 +250,13 @@ dm_check "milters stopped gracefully ('stopping' logged after SIGTERM)" \
     test "$(grep -c stopping "$LOG_ENF" "$LOG_TAG" | grep -c ':1$')" -eq 2
 WORDS=
 for a in $RAW; do
+	# plain and local part; dm_no_raw_in ignores case
 	WORDS="$WORDS $a ${a%@*}"
 done
 # shellcheck disable=SC2086
-dm_check "no raw address or local part in any file the milter wrote" \
+dm_check "records and metrics files exist (scanned below)" \
+    test -s "$T/milter/records.db" -a -s "$T/milter/metrics.prom"
+dm_check "no raw address or local part in any file the milter wrote (logs, records, aggregates, metrics)" \
     dm_no_raw_in "$T/milter" -- $WORDS
 ETC_AFTER=$(dm_pf_etc_sum)
 dm_check "/etc/postfix untouched" test "$ETC_BEFORE" = "$ETC_AFTER"
