@@ -62,6 +62,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -390,8 +391,15 @@ records_open(const char *path, size_t mapsize, int readonly,
 	if ((rc = mdb_env_set_maxdbs(rs->env, 4)) != 0 ||
 	    (rc = mdb_env_set_mapsize(rs->env, mapsize)) != 0)
 		goto lmdb;
+	/* Writers commit without a disk flush and flush with records_sync
+	 * (the writer thread: once per interval) and at close: a commit is
+	 * in the page cache at once, so a crash of the process loses
+	 * nothing committed; a crash of the machine loses what was
+	 * committed since the last flush. */
 	if (rs->readonly)
 		flags |= MDB_RDONLY;
+	else
+		flags |= MDB_NOSYNC | MDB_WRITEMAP;
 	if ((rc = mdb_env_open(rs->env, path, flags, 0600)) != 0)
 		goto lmdb;
 	/* A reader killed mid-transaction pins old pages until cleared. */
@@ -411,11 +419,27 @@ lmdb:
 	return -1;
 }
 
+int
+records_sync(struct records *rs, char *err, size_t errlen)
+{
+	int rc;
+
+	if (rs->readonly)
+		return 0;
+	if ((rc = mdb_env_sync(rs->env, 1)) != 0) {
+		seterr(err, errlen, "%s: %s", rs->path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 records_close(struct records *rs)
 {
 	if (rs == NULL)
 		return;
+	if (!rs->readonly)
+		(void)mdb_env_sync(rs->env, 1);
 	mdb_env_close(rs->env);
 	free(rs);
 }
@@ -431,46 +455,90 @@ event_valid(const struct record_event *e)
 	    memchr(e->domain, '\0', sizeof(e->domain)) != NULL;
 }
 
-/* Apply one event inside txn; an LMDB code (0 on success). */
+/*
+ * A batch is folded in memory before it touches the store: the events of
+ * one sender (envelope, From, Reply-To of one message, or several
+ * messages) become one read and one write of its record, and the events
+ * of one domain one read and one write of its aggregate.  The result is
+ * the same as applying the events one by one, in order.
+ */
+struct fold {
+	const struct record_event *ev;
+	size_t			   n;
+	size_t			  *ix;		/* event order by sender */
+	size_t			  *dx;		/* event order by domain */
+	unsigned char		  *created;	/* per event: made a record */
+};
+
+static const struct record_event *sort_ev;	/* qsort has no argument */
+
 static int
-apply_event(struct records *rs, MDB_txn *txn, const struct record_event *e,
-    int *corrupt)
+by_sender(const void *x, const void *y)
 {
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	const struct record_event *ea = &sort_ev[a], *eb = &sort_ev[b];
+	int c;
+
+	if (ea->key_id != eb->key_id)
+		return ea->key_id < eb->key_id ? -1 : 1;
+	if ((c = memcmp(ea->hash, eb->hash, RECORDS_HASH_LEN)) != 0)
+		return c;
+	return a < b ? -1 : a > b;		/* stable: event order */
+}
+
+static int
+by_domain_ev(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int c = strcmp(sort_ev[a].domain, sort_ev[b].domain);
+
+	return c != 0 ? c : (a < b ? -1 : a > b);
+}
+
+/* The events ix[i..j) of one sender, applied to its record. */
+static int
+apply_sender(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
+    size_t j, int *corrupt)
+{
+	const struct record_event *e0 = &f->ev[f->ix[i]];
 	unsigned char		 rk[REC_KEY_LEN], ak[AGE_KEY_LEN];
-	unsigned char		 buf[DOM_MAX > REC_MAX ? DOM_MAX : REC_MAX];
+	unsigned char		 buf[REC_MAX];
 	struct record		 r;
-	struct domain_aggregate	 a;
 	MDB_val			 k, v;
 	time_t			 old_last = 0;
 	int			 rc, created = 0;
 
-	rec_key(rk, e->key_id, e->hash);
+	rec_key(rk, e0->key_id, e0->hash);
 	k.mv_data = rk;
 	k.mv_size = sizeof(rk);
 	rc = mdb_get(txn, rs->drec, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		memset(&r, 0, sizeof(r));
-		r.first_seen = r.last_seen = e->when;
+		r.first_seen = r.last_seen = e0->when;
 		created = 1;
+		f->created[f->ix[i]] = 1;
 	} else if (rc != 0) {
 		return rc;
 	} else if (rec_decode(&k, &v, &r) == -1) {
 		*corrupt = 1;
 		return MDB_CORRUPTED;
-	} else {
+	} else
 		old_last = r.last_seen;
+	for (size_t m = i; m < j; m++) {
+		const struct record_event *e = &f->ev[f->ix[m]];
+
 		if (e->when < r.first_seen)
 			r.first_seen = e->when;
 		if (e->when > r.last_seen)
 			r.last_seen = e->when;
+		if (r.messages < UINT32_MAX && !e->repeat_of_sender)
+			r.messages++;
+		r.categories |= 1u << e->category;
+		r.roles |= 1u << e->role | (e->more_roles &
+		    ((1u << ROLE_COUNT) - 1));
+		if (e->domain[0] != '\0')
+			memcpy(r.domain, e->domain, strlen(e->domain) + 1);
 	}
-	if (r.messages < UINT32_MAX && !e->repeat_of_sender)
-		r.messages++;
-	r.categories |= 1u << e->category;
-	r.roles |= 1u << e->role;
-	if (e->domain[0] != '\0')
-		memcpy(r.domain, e->domain, strlen(e->domain) + 1);
-
 	if (!created && time_enc(old_last) != time_enc(r.last_seen)) {
 		age_key(ak, old_last, rk);
 		k.mv_data = ak;
@@ -492,37 +560,97 @@ apply_event(struct records *rs, MDB_txn *txn, const struct record_event *e,
 	k.mv_size = sizeof(rk);
 	v.mv_data = buf;
 	v.mv_size = rec_encode(buf, &r);
-	if ((rc = mdb_put(txn, rs->drec, &k, &v, 0)) != 0)
-		return rc;
+	return mdb_put(txn, rs->drec, &k, &v, 0);
+}
 
-	if (e->domain[0] == '\0')
-		return 0;
-	k.mv_data = (void *)e->domain;
-	k.mv_size = strlen(e->domain);
+/* The events dx[i..j) of one domain, applied to its aggregate. */
+static int
+apply_domain(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
+    size_t j, int *corrupt)
+{
+	const struct record_event *e0 = &f->ev[f->dx[i]];
+	unsigned char		 buf[DOM_MAX];
+	struct domain_aggregate	 a;
+	MDB_val			 k, v;
+	int			 rc;
+
+	k.mv_data = (void *)e0->domain;
+	k.mv_size = strlen(e0->domain);
 	rc = mdb_get(txn, rs->ddom, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		memset(&a, 0, sizeof(a));
-		a.first_seen = a.last_seen = e->when;
+		a.first_seen = a.last_seen = e0->when;
 	} else if (rc != 0) {
 		return rc;
 	} else if (dom_decode(&k, &v, &a) == -1) {
 		*corrupt = 1;
 		return MDB_CORRUPTED;
-	} else {
+	}
+	for (size_t m = i; m < j; m++) {
+		const struct record_event *e = &f->ev[f->dx[m]];
+
 		if (e->when < a.first_seen)
 			a.first_seen = e->when;
 		if (e->when > a.last_seen)
 			a.last_seen = e->when;
+		if (e->first_of_domain) {
+			a.messages++;
+			a.per_action[e->action]++;
+		}
+		a.senders += f->created[f->dx[m]];
+		a.per_category[e->category]++;
 	}
-	if (e->first_of_domain) {
-		a.messages++;
-		a.per_action[e->action]++;
-	}
-	a.senders += created;
-	a.per_category[e->category]++;
 	v.mv_data = buf;
 	v.mv_size = dom_encode(buf, &a);
 	return mdb_put(txn, rs->ddom, &k, &v, 0);
+}
+
+static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Apply the whole batch inside txn; an LMDB code (0 on success). */
+static int
+apply_batch(struct records *rs, MDB_txn *txn,
+    const struct record_event *ev, size_t n, int *corrupt)
+{
+	struct fold f = { ev, n, NULL, NULL, NULL };
+	size_t nd = 0, i, j;
+	int rc = 0;
+
+	f.ix = calloc(n, sizeof(*f.ix));
+	f.dx = calloc(n, sizeof(*f.dx));
+	f.created = calloc(n, 1);
+	if (f.ix == NULL || f.dx == NULL || f.created == NULL) {
+		rc = ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		f.ix[i] = i;
+		if (ev[i].domain[0] != '\0')
+			f.dx[nd++] = i;
+	}
+	pthread_mutex_lock(&sort_lock);
+	sort_ev = ev;
+	qsort(f.ix, n, sizeof(*f.ix), by_sender);
+	qsort(f.dx, nd, sizeof(*f.dx), by_domain_ev);
+	pthread_mutex_unlock(&sort_lock);
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i + 1; j < n && ev[f.ix[j]].key_id ==
+		    ev[f.ix[i]].key_id && memcmp(ev[f.ix[j]].hash,
+		    ev[f.ix[i]].hash, RECORDS_HASH_LEN) == 0; j++)
+			;
+		rc = apply_sender(rs, txn, &f, i, j, corrupt);
+	}
+	for (i = 0; i < nd && rc == 0; i = j) {
+		for (j = i + 1; j < nd && strcmp(ev[f.dx[j]].domain,
+		    ev[f.dx[i]].domain) == 0; j++)
+			;
+		rc = apply_domain(rs, txn, &f, i, j, corrupt);
+	}
+out:
+	free(f.ix);
+	free(f.dx);
+	free(f.created);
+	return rc;
 }
 
 int
@@ -545,11 +673,10 @@ records_write_batch(struct records *rs, const struct record_event *ev,
 		return 0;
 	if ((rc = txn_begin(rs, 0, &txn)) != 0)
 		goto fail;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = apply_event(rs, txn, &ev[i], &corrupt)) != 0) {
-			mdb_txn_abort(txn);
-			goto fail;
-		}
+	if ((rc = apply_batch(rs, txn, ev, n, &corrupt)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
 	return 0;

@@ -20,8 +20,10 @@
  *   "meta" "version".
  *
  * Writes happen only through records_write_batch (one transaction per
- * batch: a crash loses at most the batch being written; LMDB itself
- * survives kill -9, see records_open); the daemon feeds it from a single
+ * batch, folded in memory first: one update per sender and per domain;
+ * commits are not flushed to disk one by one, records_sync does that:
+ * a crash of the process loses nothing committed, a crash of the machine
+ * what was committed since the last flush; LMDB itself survives kill -9); the daemon feeds it from a single
  * writer thread (recwriter.h).  Readers (disposable-ctl) may run while the
  * daemon writes.  Time is passed in, never read here: tests inject it.
  */
@@ -52,6 +54,8 @@ struct record_event {
 	int		first_of_domain; /* count the message once per domain */
 	int		repeat_of_sender; /* the same hash in another role of
 					     the same message: roles only */
+	unsigned	more_roles;	/* 1 << ROLE_*: other roles the same
+					   sender had in the same message */
 };
 
 struct record {
@@ -85,6 +89,10 @@ void	records_close(struct records *);
 #define RECORDS_EFULL 1
 int	records_write_batch(struct records *, const struct record_event *,
 	    size_t n, char *err, size_t errlen);
+
+/* Flush committed batches to disk (commits themselves do not: see
+ * records_open).  Returns 0, or -1 with err. */
+int	records_sync(struct records *, char *err, size_t errlen);
 
 /* Delete records whose last sighting is before cutoff, at most max in
  * one transaction.  *purged receives the count.  Returns 0, or -1 (err).

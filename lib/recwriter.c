@@ -41,6 +41,9 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -48,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "records.h"
@@ -79,6 +83,7 @@ struct recwriter {
 	time_t			 last_full_warn, last_err_warn;
 	int			 full_warned, err_warned;
 	uint64_t		 full_since_warn;
+	struct timespec		 next_sync;	/* next disk flush */
 };
 
 void
@@ -164,6 +169,13 @@ write_batch(struct recwriter *w)
 		}
 	}
 
+	/* One disk flush per interval, not one per commit. */
+	if (rc == 0 && deadline_passed(&w->next_sync)) {
+		if (records_sync(w->rs, err, sizeof(err)) != 0)
+			log_warnx("records: %s", err);
+		deadline_after(&w->next_sync, w->cfg.interval_ms);
+	}
+
 	pthread_mutex_lock(&w->mu);
 	if (rc == 0) {
 		w->st.written += n;
@@ -241,6 +253,11 @@ writer_main(void *arg)
 	struct recwriter	*w = arg;
 	struct timespec		 deadline;
 	uint64_t		 drain_to = 0;
+
+	/* The writer yields to the threads that carry mail: at a lower
+	 * priority it takes what CPU they leave, and the queue absorbs
+	 * bursts (Linux keeps a nice value per thread). */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 
 	pthread_mutex_lock(&w->mu);
 	deadline_after(&deadline, w->cfg.interval_ms);

@@ -208,6 +208,14 @@ record_message(struct conn *c, enum action done)
 		n = 1;
 	}
 	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		/* One event per sender and message: the envelope, From and
+		 * Reply-To are often one address. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(v[j].hash, v[i].hash) == 0;
+		if (seen)
+			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.when = now;
 		ev.key_id = c->st->key_id;
@@ -218,12 +226,12 @@ record_message(struct conn *c, enum action done)
 		ev.role = v[i].role;
 		ev.action = done;
 		ev.first_of_domain = 1;
-		for (size_t j = 0; j < i; j++) {
+		for (size_t j = 0; j < i; j++)
 			if (strcmp(v[j].domain, v[i].domain) == 0)
 				ev.first_of_domain = 0;
+		for (size_t j = i + 1; j < n; j++)
 			if (strcmp(v[j].hash, v[i].hash) == 0)
-				ev.repeat_of_sender = 1;
-		}
+				ev.more_roles |= 1u << v[j].role;
 		(void)recwriter_push(recorder, &ev);
 	}
 }
