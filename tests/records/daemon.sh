@@ -163,6 +163,33 @@ dm_check "rotation: forget removes both" grep -q 'records_removed=2' "$T/f4"
 kill -TERM "$PID"
 dm_wait_for 150 dm_dead "$PID"
 
+# kill -9 while the daemon writes: it restarts on the same store, which
+# opens cleanly, keeps what was committed, takes new records, and purges.
+dm_milter_start "$T/r.conf" "$M/r2.log" "unix:$M/r2.sock" ||
+    { dm_notok "daemon restarts"; dm_finish; }
+KPID=$DM_PID
+"$BENCH" -s "unix:$M/r2.sock" -c 4 -n 3000 -m 100 -f "$T/senders" >/dev/null 2>&1 &
+sleep 0.3
+kill -KILL "$KPID"
+wait $! 2>/dev/null
+dm_wait_for 50 dm_dead "$KPID"
+dm_milter_start "$T/r.conf" "$M/r3.log" "unix:$M/r3.sock" ||
+    { dm_notok "daemon starts after kill -9"; dm_finish; }
+KPID=$DM_PID
+dm_ok "after kill -9 the daemon opens the store again"
+"$BENCH" -s "unix:$M/r3.sock" -c 1 -n 8 -m 8 -f "$T/senders" >"$T/b5" 2>&1
+dm_check "after kill -9: mail flows" grep -q '^errors: 0$' "$T/b5"
+# user4@example.org was forgotten above: these 8 messages record it anew.
+dm_wait_for 50 sh -c "'$DM_CTL' -c '$T/r.conf' export user4@example.org 2>/dev/null |
+    grep -q '\"hash\"'"
+dm_check "after kill -9: earlier records kept, new ones written" sh -c "
+    '$DM_CTL' -c '$T/r.conf' export user8@example.org | grep -q '\"hash\"' &&
+    '$DM_CTL' -c '$T/r.conf' export user4@example.org | grep -q '\"hash\"'"
+dm_check "after kill -9: purge works beside the running daemon" \
+    sh -c "'$DM_CTL' -c '$T/r.conf' purge --days 1 | grep -q '^purged: 0 records'"
+kill -TERM "$KPID"
+dm_wait_for 150 dm_dead "$KPID"
+
 # A full map: 1 MiB, 6000 distinct senders.  Mail keeps flowing, the
 # drops are counted, and the warning comes once, not once a batch.
 dm_write_conf "$T/full.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
