@@ -843,36 +843,35 @@ fail:
 	return -1;
 }
 
-int
-records_foreach(struct records *rs, records_record_fn *fn, void *arg,
+/* Walk one table in key order in a read transaction; visit returns -1
+ * for a value that does not decode (named by what), 1 to stop, 0 to go
+ * on. */
+static int
+walk(struct records *rs, MDB_dbi dbi, const char *what,
+    int (*visit)(void *, const MDB_val *, const MDB_val *), void *arg,
     char *err, size_t errlen)
 {
-	struct record	 r;
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
 	MDB_val		 k, v;
-	int		 rc;
+	int		 rc, r = 0;
 
 	if ((rc = txn_begin(rs, MDB_RDONLY, &txn)) != 0)
 		goto fail;
-	if ((rc = mdb_cursor_open(txn, rs->drec, &cur)) != 0) {
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (rec_decode(&k, &v, &r) == -1) {
-			mdb_cursor_close(cur);
-			mdb_txn_abort(txn);
-			seterr(err, errlen, "%s: corrupt record", rs->path);
-			return -1;
-		}
-		if (fn(arg, &r) != 0)
-			break;
-	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		r = visit(arg, &k, &v);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (r < 0) {
+		seterr(err, errlen, "%s: corrupt %s", rs->path, what);
+		return -1;
+	}
+	if (r == 0 && rc != MDB_NOTFOUND)
 		goto fail;
 	return 0;
 fail:
@@ -880,41 +879,55 @@ fail:
 	return -1;
 }
 
+struct visit_rec {
+	records_record_fn	*fn;
+	void			*arg;
+};
+
+static int
+visit_record(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct visit_rec *vr = arg;
+	struct record r;
+
+	if (rec_decode(k, v, &r) == -1)
+		return -1;
+	return vr->fn(vr->arg, &r) != 0;
+}
+
+int
+records_foreach(struct records *rs, records_record_fn *fn, void *arg,
+    char *err, size_t errlen)
+{
+	struct visit_rec vr = { fn, arg };
+
+	return walk(rs, rs->drec, "record", visit_record, &vr, err, errlen);
+}
+
+struct visit_dom {
+	records_domain_fn	*fn;
+	void			*arg;
+};
+
+static int
+visit_domain(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct visit_dom *vd = arg;
+	struct domain_aggregate a;
+
+	if (dom_decode(k, v, &a) == -1)
+		return -1;
+	return vd->fn(vd->arg, &a) != 0;
+}
+
 int
 records_foreach_domain(struct records *rs, records_domain_fn *fn,
     void *arg, char *err, size_t errlen)
 {
-	struct domain_aggregate	 a;
-	MDB_txn			*txn;
-	MDB_cursor		*cur;
-	MDB_val			 k, v;
-	int			 rc;
+	struct visit_dom vd = { fn, arg };
 
-	if ((rc = txn_begin(rs, MDB_RDONLY, &txn)) != 0)
-		goto fail;
-	if ((rc = mdb_cursor_open(txn, rs->ddom, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		goto fail;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (dom_decode(&k, &v, &a) == -1) {
-			mdb_cursor_close(cur);
-			mdb_txn_abort(txn);
-			seterr(err, errlen, "%s: corrupt aggregate", rs->path);
-			return -1;
-		}
-		if (fn(arg, &a) != 0)
-			break;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		goto fail;
-	return 0;
-fail:
-	seterr(err, errlen, "%s: %s", rs->path, mdb_strerror(rc));
-	return -1;
+	return walk(rs, rs->ddom, "aggregate", visit_domain, &vd, err,
+	    errlen);
 }
 
 int
