@@ -57,7 +57,6 @@ struct conn {
 	unsigned	 malformed;	/* 1 << role of malformed fields */
 	int		 truncated;	/* address limit reached */
 	int		 ntag;		/* inbound copies of the tag header */
-	int		 decided;	/* verdict below is final */
 	struct verdict	 v;
 	int		 have_v;	/* v is meaningful */
 	enum action	 act;
@@ -551,7 +550,6 @@ dm_eoh(SMFICTX *ctx)
 	}
 	c->all = vs;		/* freed with the message */
 	c->nall = n;
-	c->decided = 1;
 	return finish_early(ctx, c);
 }
 
