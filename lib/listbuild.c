@@ -65,6 +65,7 @@
 #include "category.h"
 #include "domain.h"
 #include "listdb.h"
+#include "util.h"
 
 #define LISTDB_VERSION	1
 #define NSOURCES_MAX	256	/* the report's source[] */
@@ -608,20 +609,6 @@ merge(struct build *b)
 			warn_conflict(b, &b->items[start], out - start);
 	}
 	b->nitems = out;
-}
-
-static void
-put_u16(unsigned char *p, unsigned v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-}
-
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (v >> (8 * i)) & 0xff;
 }
 
 static int

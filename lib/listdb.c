@@ -55,6 +55,7 @@
 #include "dns.h"
 #include "domain.h"
 #include "listdb.h"
+#include "util.h"
 
 #define LISTDB_VERSION	1
 #define BLOCK_MASK	((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))
@@ -83,35 +84,6 @@ struct hit {
 	size_t		 n;
 	uint16_t	 id[LISTDB_MAX_SOURCES];
 };
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static unsigned
-get_u16(const unsigned char *p)
-{
-	return p[0] | (unsigned)p[1] << 8;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 /* A meta value as a number; -1 if missing or not a number. */
 static long long
