@@ -13,7 +13,9 @@ cd "$top"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	export DEBIAN_FRONTEND=noninteractive
 	# Postfix must install without asking and without starting: the
-	# tests run private instances of their own.
+	# tests run private instances of their own.  Sendmail conflicts
+	# with it: tests/e2e/sendmail.sh unpacks its packages itself and
+	# needs only m4 and the two libraries it links beyond ours.
 	echo "postfix postfix/main_mailer_type select No configuration" |
 	    debconf-set-selections
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -27,6 +29,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
 	    libspf2-dev libc-ares-dev publicsuffix miltertest postfix swaks \
 	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
+	    m4 liblockfile1 libwrap0 \
 	    >/dev/null
 fi
 
