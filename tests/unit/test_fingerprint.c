@@ -20,79 +20,7 @@
 #include "listdb.h"
 #include "t.h"
 
-static char dir[64];
-
-static struct {
-	int	is_error;
-	char	line[1024];
-} diags[256];
-static size_t ndiags;
-
-static void
-collect(void *arg, int is_error, const char *line)
-{
-	(void)arg;
-	if (ndiags < sizeof(diags) / sizeof(diags[0])) {
-		diags[ndiags].is_error = is_error;
-		snprintf(diags[ndiags].line, sizeof(diags[0].line), "%s",
-		    line);
-		ndiags++;
-	}
-}
-
-/* How many diagnostics of the given kind are exactly s. */
-static int
-diag_is(int is_error, const char *s)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < ndiags; i++)
-		if (diags[i].is_error == is_error &&
-		    strcmp(diags[i].line, s) == 0)
-			n++;
-	return n;
-}
-
-static void
-dump_diags(void)
-{
-	for (size_t i = 0; i < ndiags; i++)
-		fprintf(stderr, "  %s %s\n", diags[i].is_error ? "E" : "W",
-		    diags[i].line);
-}
-
-static const char *
-path_in(const char *name)
-{
-	static char buf[8][256];
-	static int k;
-
-	k = (k + 1) % 8;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
-	return buf[k];
-}
-
-static const char *
-write_file(const char *name, const char *text)
-{
-	const char *p = path_in(name);
-	FILE *fp;
-
-	if ((fp = fopen(p, "w")) == NULL || fputs(text, fp) == EOF ||
-	    fclose(fp) != 0) {
-		perror(p);
-		exit(99);
-	}
-	return p;
-}
-
-static int
-build(const char *db, const struct listdb_input *in, size_t nin,
-    struct listdb_build_report *rep)
-{
-	ndiags = 0;
-	return listdb_build(db, in, nin, 0, collect, NULL, rep);
-}
+#include "tlist.h"
 
 static struct fp_match m;
 
@@ -197,7 +125,7 @@ test_lookup(void)
 	in[3].source = "allow";
 	in[3].fingerprints = 0;
 
-	CHECK_INT(build(dbp, in, 4, &rep), 0);
+	CHECK_INT(build(dbp, in, 4, 0, &rep), 0);
 	dump_diags();
 	CHECK_INT(rep.errors, 0);
 	/* in.example-temp.test: relay wins; shared.example-mx.test: weak
@@ -444,7 +372,7 @@ test_refusals(void)
 	in[0].source = "bad-fp";
 	in[0].fingerprints = 1;
 
-	CHECK_INT(build(dbp, in, 1, &rep), -1);
+	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	CHECK_INT(access(dbp, F_OK), -1);
 	CHECK_INT(rep.errors, sizeof(expect) / sizeof(expect[0]));
 	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
@@ -492,7 +420,7 @@ test_refusals(void)
 	in[0].category = CAT_ALLOWED;
 	in[0].source = "allow-fp";
 	in[0].fingerprints = 1;
-	CHECK_INT(build(dbp, in, 1, &rep), -1);
+	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	snprintf(want, sizeof(want), "%s: fingerprints are disposable or "
 	    "relay, not allowed", in[0].path);
 	CHECK_INT(diag_is(1, want), 1);
@@ -503,7 +431,7 @@ test_refusals(void)
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "dom";
 	in[0].fingerprints = 0;
-	CHECK_INT(build(dbp, in, 1, &rep), -1);
+	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	CHECK_INT(rep.errors, 1);
 }
 
@@ -522,7 +450,7 @@ test_without(void)
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "only";
 	in[0].fingerprints = 0;
-	CHECK_INT(build(dbp, in, 1, &rep), 0);
+	CHECK_INT(build(dbp, in, 1, 0, &rep), 0);
 	CHECK_INT(rep.fingerprints, 0);
 	if (listdb_open(dbp, &db, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
