@@ -166,7 +166,7 @@ sed 's/^/# /' "$T/out"
 # On a terminal (script(1) gives it one), a progress bar.
 if command -v script >/dev/null 2>&1; then
 	script -qec "'$DM_CTL' -c '$T/mine.conf' mine --min 3 --rate 100 >/dev/null" \
-	    /dev/null >"$T/tty" 2>&1
+	    /dev/null </dev/null >"$T/tty" 2>&1
 	dm_check "mine: a progress bar on a terminal" \
 	    grep -q '\] 6/6 domains' "$T/tty"
 fi
