@@ -50,8 +50,6 @@ struct conn {
 					   the only per-connection field */
 	struct state	*st;		/* acquired for the current message */
 	int		 skip;		/* authenticated: not classified */
-	int		 have_env;
-	struct addr	 env;
 	struct hdr_addr	*hdr;
 	size_t		 nhdr, hdrcap;
 	unsigned	 malformed;	/* 1 << role of malformed fields */
@@ -79,16 +77,24 @@ callbacks_set_recorder(struct recwriter *w)
 	recorder = w;
 }
 
+/* The parsed header addresses: needed until they are classified, and not
+ * a moment longer. */
+static void
+free_header_addrs(struct conn *c)
+{
+	for (size_t i = 0; i < c->nhdr; i++)
+		addr_free(&c->hdr[i].a);
+	free(c->hdr);
+	c->hdr = NULL;
+	c->nhdr = c->hdrcap = 0;
+}
+
 static void
 msg_reset(struct conn *c)
 {
 	int nr_hdr;
 
-	if (c->have_env)
-		addr_free(&c->env);
-	for (size_t i = 0; i < c->nhdr; i++)
-		addr_free(&c->hdr[i].a);
-	free(c->hdr);
+	free_header_addrs(c);
 	free(c->all);
 	dns_session_free(c->dns);
 	state_release(c->st);
@@ -399,6 +405,7 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	const char *auth;
+	struct addr env;
 	int r;
 
 	if (c == NULL) {
@@ -419,7 +426,7 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	}
 
-	r = addr_parse_envelope(argv[0] != NULL ? argv[0] : "", &c->env);
+	r = addr_parse_envelope(argv[0] != NULL ? argv[0] : "", &env);
 	if (r == ADDR_NULL)
 		return SMFIS_CONTINUE;
 	if (r == ADDR_ESYNTAX) {
@@ -430,10 +437,13 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 		snprintf(c->error, sizeof(c->error), "out of memory");
 		return SMFIS_CONTINUE;
 	}
-	c->have_env = 1;
-	if (classify_address(state_db(c->st), &c->st->key,
-	    &c->st->cfg.policy, &c->env, ROLE_ENVELOPE, &c->v, c->error,
-	    sizeof(c->error)) != 0)
+	/* The address itself is needed only here: the verdict keeps its
+	 * hash and domain. */
+	r = classify_address(state_db(c->st), &c->st->key,
+	    &c->st->cfg.policy, &env, ROLE_ENVELOPE, &c->v, c->error,
+	    sizeof(c->error));
+	addr_free(&env);
+	if (r != 0)
 		return SMFIS_CONTINUE;
 	r = look_past_lists(c, &c->v, 1);
 	if (r == 0)
@@ -534,6 +544,7 @@ dm_eoh(SMFICTX *ctx)
 		}
 		n++;
 	}
+	free_header_addrs(c);
 	if (look_past_lists(c, vs, n) != 0) {
 		dns_close(c);
 		free(vs);
