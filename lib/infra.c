@@ -5,8 +5,8 @@
  * The walk is a set of callbacks on one DNS session: the MX answer starts
  * the host address lookups (or the implicit-MX lookups), each SPF record
  * found starts the TXT lookups of what it includes.  Every callback gets a
- * small heap context naming the struct infra it fills; the struct counts
- * what is pending only for assertions, completion is dns_wait()'s.
+ * small heap context naming the struct infra it fills; completion is
+ * dns_wait()'s.
  */
 #include "config.h"
 
@@ -51,9 +51,7 @@ ask(struct infra *inf, const char *name, int type, dns_callback *cb,
 	}
 	s->inf = inf;
 	s->depth = depth;
-	inf->pending++;
 	if (dns_query(inf->sess, name, type, cb, s) != 0) {
-		inf->pending--;
 		inf->incomplete = 1;
 		free(s);
 		return -1;
@@ -81,7 +79,6 @@ on_addr(void *arg, const struct dns_answer *a)
 {
 	struct step *s = arg;
 
-	s->inf->pending--;
 	/* An MX host without an address of one family is normal. */
 	if (a->status == DNS_OK)
 		add_addrs(s->inf, a);
@@ -95,7 +92,6 @@ on_implicit(void *arg, const struct dns_answer *a)
 {
 	struct step *s = arg;
 
-	s->inf->pending--;
 	if (a->status == DNS_OK) {
 		s->inf->a_status = DNS_OK;
 		add_addrs(s->inf, a);
@@ -122,7 +118,6 @@ on_mx(void *arg, const struct dns_answer *a)
 	struct infra *inf = s->inf;
 	struct dns_rr rr[DNS_MAX_RR];
 
-	inf->pending--;
 	inf->mx_status = a->status;
 	free(s);
 	switch (a->status) {
@@ -165,7 +160,6 @@ on_ns(void *arg, const struct dns_answer *a)
 	struct step *s = arg;
 	struct infra *inf = s->inf;
 
-	inf->pending--;
 	inf->ns_status = a->status;
 	free(s);
 	if (a->status != DNS_OK) {
@@ -214,7 +208,6 @@ on_txt(void *arg, const struct dns_answer *a)
 	struct spf_terms t;
 	char err[256];
 
-	inf->pending--;
 	free(s);
 	if (depth == 0)
 		inf->txt_status = a->status;

@@ -67,7 +67,6 @@ struct infra {
 	int		incomplete;	/* a lookup failed or timed out */
 	int		timed_out;	/* ... and a timeout was among them */
 	/* walk state, private */
-	int		pending;
 	int		spf_lookups;
 	struct dns_session *sess;
 };
