@@ -468,21 +468,6 @@ test_without(void)
 	listdb_close(db);
 }
 
-static void
-rm_dir(void)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			unlink(path_in(de->d_name));
-	closedir(d);
-	rmdir(dir);
-}
-
 int
 main(void)
 {

@@ -462,21 +462,6 @@ test_public_list(void)
 	return 0;
 }
 
-static void
-rm_dir(void)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			(void)unlink(path_in(de->d_name));
-	closedir(d);
-	(void)rmdir(dir);
-}
-
 int
 main(void)
 {

@@ -6,9 +6,11 @@
 #ifndef DM_TLIST_H
 #define DM_TLIST_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "listdb.h"
 
@@ -98,6 +100,22 @@ build(const char *db, const struct listdb_input *in, size_t nin, int flags,
 {
 	ndiags = 0;
 	return listdb_build(db, in, nin, flags, collect, NULL, rep);
+}
+
+/* Remove dir and the files in it. */
+static inline void
+rm_dir(void)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			(void)unlink(path_in(de->d_name));
+	closedir(d);
+	(void)rmdir(dir);
 }
 
 #endif
