@@ -49,7 +49,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd -P)
 RUN=$SRC/_quickstart
 CONF=$RUN/disposable-milter.conf
 SAMPLE=$SRC/conf/disposable-milter.conf
-CTL=$SRC/milter/disposable-ctl
+CTL=$SRC/ctl/disposable-ctl
 MILTER=$SRC/milter/disposable-milter
 
 if [ ! -f "$SRC/configure.ac" ] || [ ! -d "$SRC/conf/lists" ]; then

@@ -46,12 +46,8 @@
 #include "spf.h"
 #include "state.h"
 
-#ifndef DM_SYSCONFDIR
-#define DM_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONF DM_SYSCONFDIR "/disposable-milter/disposable-milter.conf"
 
-static const char *conffile = DEFAULT_CONF;
+static const char *conffile = config_default_file;
 static const char *socket_opt;
 static struct recwriter *recorder;	/* NULL: no records store */
 static time_t started;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make bench, second part: the cost of a fingerprint verdict, cold against
 # a private unbound on loopback and from the cache.
-. "${DM_SRCDIR:?}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "${DM_SRCDIR:?}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 dm_init bench-infra
 DM_BUILDDIR=${DM_BUILDDIR:-.}
 T=$DM_TMP
@@ -19,7 +19,7 @@ i=0
 	done
 } >"$T/zone.conf"
 dm_dns_start "$T/zone.conf" || exit 1
-"$DM_BUILDDIR/milter/disposable-ctl" build -o "$T/fp.db" \
+"$DM_BUILDDIR/ctl/disposable-ctl" build -o "$T/fp.db" \
     "disposable:bench:$S/lists-disposable.txt" \
     "fp:disposable:bench-fp:$S/fingerprints-disposable.txt" >/dev/null || exit 1
 echo "infrastructure: $N fresh domains (MX on a fingerprinted host, SPF two levels deep), unbound on $DM_DNS_SERVER"

@@ -9,7 +9,7 @@
 # BENCH_MILTER_C connections (20), BENCH_MILTER_N messages (20000),
 # BENCH_MILTER_M messages per connection (100), BENCH_MILTER_R runs per
 # configuration (3).
-. "${DM_SRCDIR:?}/tests/lib/common.sh"
+. "${DM_SRCDIR:?}/tests/support/common.sh"
 dm_require_built
 dm_init bench-milter
 T=$DM_TMP

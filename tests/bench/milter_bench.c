@@ -21,7 +21,7 @@
  * of each message, "mods:" the modifications.  The sender-domains file
  * holds lines "category domain" (category as the milter names it:
  * clean, disposable, relay, allowed); "#" comments.  Without -f a
- * built-in mix matching tests/lib/common.sh's test lists is used.
+ * built-in mix matching tests/support/common.sh's test lists is used.
  *
  * Prints the rate and the counts; exits 0, or 1 after any protocol or
  * connection error (counted in "errors:"), 2 on usage.
@@ -646,7 +646,7 @@ main(int argc, char *argv[])
 		if (load_domains(dfile) != 0)
 			return 2;
 	} else {
-		/* The domains of tests/lib/common.sh's dm_write_lists. */
+		/* The domains of tests/support/common.sh's dm_write_lists. */
 		add_domain("clean", "example.org");
 		add_domain("disposable", "mailinator.com");
 		add_domain("clean", "bench.example.net");

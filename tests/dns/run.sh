@@ -4,8 +4,8 @@
 # here, and tests/dns/chain.zone as an authoritative zone) and a server that never answers, runs tests/dns/test_dns, then
 # checks in the server's own log that cached answers sent no query.
 # The program runs once more under valgrind when valgrind is installed.
-. "$DM_SRCDIR/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "$DM_SRCDIR/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 
 dm_init dns
 TEST_DNS=$DM_BUILDDIR/tests/dns/test_dns

@@ -1,6 +1,6 @@
 #!/bin/sh
 # postfix-dns.sh - end-to-end test of the DNS layer: SMTP client -> private
-# Postfix -> milter with DNS and SPF on -> private unbound (tests/lib/dns.sh
+# Postfix -> milter with DNS and SPF on -> private unbound (tests/support/dns.sh
 # serving tests/infra/zone.conf), delivered copies captured by smtp-sink.
 #
 # One smtpd per milter configuration, each trusting XCLIENT from loopback
@@ -16,9 +16,9 @@
 # skips (77) without.
 
 # shellcheck disable=SC2317 # functions called through dm_check
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/postfix.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/postfix.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 
 dm_pf_require
 dm_require_built

@@ -18,8 +18,8 @@
 
 # Functions run from the EXIT trap or dm_check look unreachable to it:
 # shellcheck disable=SC2317
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/postfix.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/postfix.sh"
 
 dm_pf_require
 
@@ -28,7 +28,7 @@ dm_pf_require
 # (a missing daemon is not a pass) unless DM_E2E_NO_MILTER=1.
 HAVE_MILTER=1
 if [ -z "$DM_BUILDDIR" ] || [ ! -x "$DM_BUILDDIR/milter/disposable-milter" ] ||
-    [ ! -x "$DM_BUILDDIR/milter/disposable-ctl" ]; then
+    [ ! -x "$DM_BUILDDIR/ctl/disposable-ctl" ]; then
 	HAVE_MILTER=0
 fi
 
@@ -52,7 +52,7 @@ LOG_TAG=$T/milter/tag.log
 SOCK_ENF=$T/milter/enf.sock
 if [ "$HAVE_MILTER" = 1 ]; then
 	DM_MILTER=$DM_BUILDDIR/milter/disposable-milter
-	DM_CTL=$DM_BUILDDIR/milter/disposable-ctl
+	DM_CTL=$DM_BUILDDIR/ctl/disposable-ctl
 	mkdir -p "$T/milter"
 	dm_write_lists "$T/milter/lists"
 	"$DM_CTL" genkey "$T/milter/hash.key" >"$T/milter/ctl.log" 2>&1 ||

@@ -29,8 +29,8 @@
 
 # Functions run from the EXIT trap or dm_check look unreachable to it:
 # shellcheck disable=SC2317
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/postfix.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/postfix.sh"
 
 [ "$(id -u)" -eq 0 ] || dm_skip "needs root to run a private Sendmail"
 dm_require_built

@@ -9,8 +9,8 @@
 #     real MX hosts: none may come out disposable, relay or suspicious (the
 #     false-positive side).
 # Addresses are TEST-NET data; the private unbound answers everything.
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 dm_init infra-real
 dm_require_built
 L=$DM_DATA/lists/disposable-static-disposable-lists

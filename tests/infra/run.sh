@@ -7,8 +7,8 @@
 # answers (the budget holds), an SPF include loop, a hostile SPF record;
 # and the cache: a second lookup sends no query, TTL expiry re-queries,
 # negative answers are cached.
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 dm_init infra
 dm_require_built
 T=$DM_TMP

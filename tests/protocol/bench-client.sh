@@ -9,7 +9,7 @@
 #   enf   default policy, unix socket: disposable -> 550 at MAIL,
 #         relay -> tag header inserted at end of message
 #   tmp   ActionDisposable tempfail, inet socket: disposable -> 451
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 dm_require_built
 BENCH=$DM_BUILDDIR/tests/bench/milter_bench
 [ -x "$BENCH" ] || dm_skip "$BENCH not built"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # dns.sh - protocol tests with DNS and SPF on: the daemon, driven by
-# miltertest, against the private unbound of tests/lib/dns.sh serving
+# miltertest, against the private unbound of tests/support/dns.sh serving
 # tests/infra/zone.conf, with the lists and fingerprints of tests/infra.
 # One daemon per configuration:
 #
@@ -18,8 +18,8 @@
 # Functions called through dm_check look unreachable to shellcheck;
 # PID_<config> are set through eval.
 # shellcheck disable=SC2317,SC2154
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
-. "$DM_SRCDIR/tests/lib/dns.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/dns.sh"
 
 MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
 if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then

@@ -14,7 +14,7 @@
 # Functions called through dm_check look unreachable to shellcheck;
 # PID_<config> are set through eval.
 # shellcheck disable=SC2317,SC2154
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 
 MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
 if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then

@@ -12,7 +12,7 @@
 #   - the metrics file parses as Prometheus text (python3-prometheus-
 #     client's parser) and its counters match the messages sent;
 #   - no raw address or local part in any byte the daemon wrote.
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 dm_require_built
 BENCH=$DM_BUILDDIR/tests/bench/milter_bench
 [ -x "$BENCH" ] || dm_skip "$BENCH not built"

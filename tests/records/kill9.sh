@@ -6,7 +6,7 @@
 # the last round it committed.  Then rec_stress verify checks the records
 # against their age index, that the last committed round is all there,
 # purges and writes again.
-. "$DM_SRCDIR/tests/lib/common.sh"
+. "$DM_SRCDIR/tests/support/common.sh"
 
 dm_init records-kill9
 STRESS=$DM_BUILDDIR/tests/records/rec_stress

@@ -2,7 +2,7 @@
 # tests/tools/run.sh - disposable-ctl and the daemon's command line, as an
 # admin meets them: what each command prints, its exit status, and its
 # errors with file and line; bad input never leaves a partial database.
-. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 dm_init tools
 dm_require_built
 T=$DM_TMP

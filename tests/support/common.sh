@@ -112,7 +112,7 @@ dm_require_built()
 {
 	[ -n "$DM_BUILDDIR" ] || dm_skip "DM_BUILDDIR not set (run via make check)"
 	DM_MILTER=$DM_BUILDDIR/milter/disposable-milter
-	DM_CTL=$DM_BUILDDIR/milter/disposable-ctl
+	DM_CTL=$DM_BUILDDIR/ctl/disposable-ctl
 	[ -x "$DM_MILTER" ] || dm_skip "$DM_MILTER not built"
 	[ -x "$DM_CTL" ] || dm_skip "$DM_CTL not built"
 }

@@ -20,6 +20,10 @@
 #include "hash.h"
 #include "listdb.h"
 
+/* The file both programs read when not told otherwise (-c): under the
+ * sysconfdir configure was given. */
+extern const char config_default_file[];
+
 #define CONFIG_MAX_LISTS 64
 #define CONFIG_PATH_MAX  1024
 #define CONFIG_REPLY_MAX 512

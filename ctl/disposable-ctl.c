@@ -29,10 +29,6 @@
 #include "mine.h"
 #include "spf.h"
 
-#ifndef DM_SYSCONFDIR
-#define DM_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONF DM_SYSCONFDIR "/disposable-milter/disposable-milter.conf"
 
 struct config cfg;
 
@@ -799,8 +795,8 @@ main(int argc, char *argv[])
 	config_default(&cfg);
 	/* Without -c the default file is read if it exists, so that build
 	 * from explicit lists works on a machine with no configuration. */
-	if (conffile == NULL && access(DEFAULT_CONF, F_OK) == 0)
-		conffile = DEFAULT_CONF;
+	if (conffile == NULL && access(config_default_file, F_OK) == 0)
+		conffile = config_default_file;
 	if (conffile != NULL &&
 	    config_load(conffile, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);

@@ -41,6 +41,12 @@
 #include "conf.h"
 #include "log.h"
 
+#ifndef DM_SYSCONFDIR
+#define DM_SYSCONFDIR "/etc"
+#endif
+const char config_default_file[] =
+    DM_SYSCONFDIR "/disposable-milter/disposable-milter.conf";
+
 #define CONF_LINE_MAX	4096	/* bytes of a line, newline excluded */
 #define REPLY_SMFI_MAX	980	/* smfi_setreply's limit, '%' doubled */
 
