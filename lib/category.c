@@ -1,5 +1,5 @@
 /*
- * category.c - names of categories and roles (see category.h).
+ * category.c - names of categories, roles and actions (see category.h).
  */
 #include "config.h"
 
@@ -63,6 +63,25 @@ role_byname(const char *s)
 		if (strcasecmp(s, roles[i].name) == 0 ||
 		    (roles[i].header != NULL &&
 		    strcasecmp(s, roles[i].header) == 0))
+			return i;
+	return -1;
+}
+
+static const char *const action_names[ACT_COUNT] = {
+	"accept", "tag", "tempfail", "reject"
+};
+
+const char *
+action_name(enum action a)
+{
+	return (unsigned)a < ACT_COUNT ? action_names[a] : "?";
+}
+
+int
+action_byname(const char *s)
+{
+	for (int i = 0; i < ACT_COUNT; i++)
+		if (strcasecmp(s, action_names[i]) == 0)
 			return i;
 	return -1;
 }

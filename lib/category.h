@@ -1,9 +1,9 @@
 /*
  * category.h - what a sender address is, and where it appeared.
  *
- * Shared vocabulary of the classifier, the list database, the policy and
- * the logs.  The names are the strings used in config files, list files,
- * log lines and the tag header.
+ * Shared vocabulary of the classifier, the list database, the policy, the
+ * records store and the logs.  The names are the strings used in config
+ * files, list files, log lines and the tag header.
  */
 #ifndef DM_CATEGORY_H
 #define DM_CATEGORY_H
@@ -31,11 +31,22 @@ enum role {
 	ROLE_COUNT
 };
 
+/* What is done with a message, mildest first: the order is severity. */
+enum action {
+	ACT_ACCEPT = 0,		/* let through, log only */
+	ACT_TAG,		/* add the tag header */
+	ACT_TEMPFAIL,
+	ACT_REJECT,
+	ACT_COUNT
+};
+
 const char	*category_name(enum category);	/* "disposable" ... */
 int		 category_byname(const char *);	/* -1 if unknown */
 const char	*role_name(enum role);		/* "envelope", "reply-to" ... */
 int		 role_byname(const char *);	/* -1; accepts the header name
 						   too ("Reply-To") */
 const char	*role_header(enum role);	/* "Reply-To"; NULL for envelope */
+const char	*action_name(enum action);	/* "reject" ... */
+int		 action_byname(const char *);	/* -1 if unknown */
 
 #endif

@@ -11,25 +11,8 @@
 #include <strings.h>
 
 #include "classify.h"
-
-static const char *const action_names[ACT_COUNT] = {
-	"accept", "tag", "tempfail", "reject"
-};
-
-const char *
-action_name(enum action a)
-{
-	return (unsigned)a < ACT_COUNT ? action_names[a] : "?";
-}
-
-int
-action_byname(const char *s)
-{
-	for (int i = 0; i < ACT_COUNT; i++)
-		if (strcasecmp(s, action_names[i]) == 0)
-			return i;
-	return -1;
-}
+#include "identity.h"
+#include "util.h"
 
 void
 policy_default(struct policy *p)
@@ -40,7 +23,16 @@ policy_default(struct policy *p)
 	p->action[CAT_DISPOSABLE] = ACT_REJECT;
 	p->action[CAT_RELAY] = ACT_TAG;
 	p->action[CAT_SUSPICIOUS] = ACT_TAG;
+	p->null_sender_max = ACT_TAG;
 	p->subaddr_sep = '+';
+}
+
+enum action
+policy_action(const struct policy *p, enum category c, int null_sender)
+{
+	enum action a = p->action[c];
+
+	return null_sender && a > p->null_sender_max ? p->null_sender_max : a;
 }
 
 int
@@ -48,42 +40,28 @@ classify_address(struct listdb *db, const struct hash_key *key,
     const struct policy *pol, const struct addr *a, enum role role,
     struct verdict *v, char *err, size_t errlen)
 {
-	char canon[HASH_CANON_MAX], raw[ADDR_MAX_DOMAIN + 3];
+	struct identity id;
 
 	memset(v, 0, sizeof(*v));
 	v->role = role;
 	v->match.category = CAT_CLEAN;
-
-	if (a->literal ||
-	    domain_normalise(a->domain, v->domain) != DOMAIN_OK) {
-		/* An address literal or an unusable domain: no list can
-		 * name it.  It is still hashed (from its raw domain,
-		 * lower-cased) so that its log line can be correlated. */
+	if (identity_make(a, pol->subaddr_sep, key, &id) != 0) {
+		seterr(err, errlen, "cannot hash address");
+		return -1;
+	}
+	memcpy(v->hash, id.hash, sizeof(v->hash));
+	v->key_id = id.key_id;
+	/* An address literal or an unusable domain: no list can name it. */
+	if (id.invalid) {
 		v->category = CAT_INVALID;
-		v->domain[0] = '\0';
-		snprintf(raw, sizeof(raw), "%s", a->domain);
-		for (char *p = raw; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 'a' - 'A';
-		if (hash_canonical(a->local, raw, pol->subaddr_sep,
-		    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
-			snprintf(err, errlen, "cannot hash address");
-			return -1;
-		}
 		return 0;
 	}
-
+	memcpy(v->domain, id.domain, sizeof(v->domain));
 	if (listdb_lookup(db, v->domain, &v->match, err, errlen) != 0)
 		return -1;
 	v->category = v->match.category;
 	snprintf(v->why, sizeof(v->why), "%s", v->match.entry);
 	v->confidence = v->category == CAT_CLEAN ? "none" : "high";
-
-	if (hash_canonical(a->local, v->domain, pol->subaddr_sep,
-	    canon) != 0 || hash_hex(key, canon, v->hash) != 0) {
-		snprintf(err, errlen, "cannot hash address");
-		return -1;
-	}
 	return 0;
 }
 
@@ -100,7 +78,7 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 	if ((inf = calloc(n, sizeof(*inf))) == NULL ||
 	    (owner = calloc(n, sizeof(*owner))) == NULL) {
 		free(inf);
-		snprintf(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	/* One gathering per distinct domain. */
@@ -170,6 +148,43 @@ classify_decisive(const struct policy *pol, const struct verdict *v,
 			best = i;
 	}
 	return best;
+}
+
+size_t
+classify_record_events(const struct verdict *v, size_t n, enum action done,
+    time_t when, struct record_event *out)
+{
+	size_t nev = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct record_event *ev;
+		size_t j;
+
+		/* The envelope, From and Reply-To are often one sender:
+		 * one event, with all its roles. */
+		for (j = 0; j < nev; j++)
+			if (out[j].key_id == v[i].key_id &&
+			    memcmp(out[j].hash, v[i].hash, HASH_LEN) == 0)
+				break;
+		if (j < nev) {
+			out[j].roles |= 1u << v[i].role;
+			continue;
+		}
+		ev = &out[nev++];
+		memset(ev, 0, sizeof(*ev));
+		ev->when = when;
+		ev->key_id = v[i].key_id;
+		memcpy(ev->hash, v[i].hash, HASH_LEN);
+		memcpy(ev->domain, v[i].domain, sizeof(ev->domain));
+		ev->category = v[i].category;
+		ev->roles = 1u << v[i].role;
+		ev->action = done;
+		ev->first_of_domain = 1;
+		for (j = 0; j + 1 < nev; j++)
+			if (strcmp(out[j].domain, ev->domain) == 0)
+				ev->first_of_domain = 0;
+	}
+	return nev;
 }
 
 int

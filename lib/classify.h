@@ -19,39 +19,44 @@
 
 #include <stddef.h>
 
+#include <time.h>
+
 #include "addr.h"
 #include "category.h"
 #include "domain.h"
 #include "hash.h"
 #include "infra.h"
 #include "listdb.h"
+#include "records.h"
 #include "spf.h"
-
-enum action {
-	ACT_ACCEPT = 0,		/* let through, log only */
-	ACT_TAG,		/* add the tag header */
-	ACT_TEMPFAIL,
-	ACT_REJECT,
-	ACT_COUNT
-};
-
-const char	*action_name(enum action);
-int		 action_byname(const char *);	/* -1 if unknown */
 
 struct policy {
 	enum action	action[CAT_COUNT];	/* per category */
+	enum action	null_sender_max;	/* the most a message with the
+						   null envelope sender gets */
 	char		subaddr_sep;		/* '+' by default, '\0' off */
 };
 
 /* Defaults: disposable -> reject, relay -> tag, suspicious -> tag,
- * others (unknown among them: a DNS problem never rejects) -> accept. */
+ * others (unknown among them: a DNS problem never rejects) -> accept;
+ * with the null envelope sender at most tag. */
 void	policy_default(struct policy *);
+
+/* The action for a message whose decisive verdict has category c.  A
+ * message with the null envelope sender (a bounce, a delivery report)
+ * gets at most null_sender_max: its From is a provider's MAILER-DAEMON
+ * or a list's bounce address, and rejecting it loses the report that a
+ * disposable mailbox is gone. */
+enum action policy_action(const struct policy *, enum category c,
+	    int null_sender);
 
 struct verdict {
 	enum category	category;
 	enum role	role;
 	char		domain[DOMAIN_MAX + 1];	/* normalised; "" if invalid */
-	char		hash[HASH_HEX_LEN + 1];	/* keyed hash of the address */
+	unsigned char	hash[HASH_LEN];		/* keyed hash of the address
+						   (identity.h) */
+	unsigned char	key_id;			/* the key that made it */
 	struct listdb_match match;		/* what the lists said */
 	char		why[INFRA_MATCH_MAX];	/* what decided: the list
 						   entry, or a fingerprint
@@ -62,9 +67,9 @@ struct verdict {
 	enum spf_result	spf;			/* client SPF (envelope) */
 };
 
-/* Classify one address found in role.  Returns 0, or -1 on a database or
- * hashing error (reason in err; the verdict is then unusable and the caller
- * applies its failure action). */
+/* Classify one address found in role; its hash is identity_make()'s.
+ * Returns 0, or -1 on a database or hashing error (reason in err; the
+ * verdict is then unusable and the caller applies its failure action). */
 int	classify_address(struct listdb *, const struct hash_key *,
 	    const struct policy *, const struct addr *, enum role,
 	    struct verdict *, char *err, size_t errlen);
@@ -82,6 +87,14 @@ int	classify_infra(struct listdb *, struct dns_session *, int want_spf,
 /* Index of the decisive verdict among n (n > 0). */
 size_t	classify_decisive(const struct policy *, const struct verdict *,
 	    size_t n);
+
+/* The records store's events for one message whose n verdicts ended in
+ * action done: one event per distinct sender (by key and hash) carrying
+ * every role it had, the first sender of each domain flagged so that the
+ * domain counts the message once.  out has room for n events.  Returns
+ * the number of events written. */
+size_t	classify_record_events(const struct verdict *v, size_t n,
+	    enum action done, time_t when, struct record_event *out);
 
 /* The tag header value for a verdict: "disposable; role=reply-to;
  * match=mailinator.com", with "; spf=fail" when the client's SPF was

@@ -14,9 +14,9 @@
  * may change its working directory, and a configuration shipped with its
  * lists should not depend on where it is started from.
  *
- * DNS defaults are written here rather than taken from
- * dns_config_default(): disposable-ctl and the tests link this file, and
- * need not link the resolver to read a configuration.
+ * Defaults are not written here: config_default() takes them from the
+ * modules the settings belong to.  A number's range is written once, in
+ * the key table, and both config_load() and config_check() read it there.
  *
  * Diagnostics: "path:line: reason" from config_load(), "Key: reason" from
  * config_check().  A value is quoted back in a diagnostic at most 200
@@ -30,6 +30,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,8 @@
 
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
+#include "records.h"
 
 #ifndef DM_SYSCONFDIR
 #define DM_SYSCONFDIR "/etc"
@@ -60,26 +64,6 @@ const char config_default_file[] =
 			"try again later"
 #define DEF_HEADERS	(1u << ROLE_FROM | 1u << ROLE_SENDER | \
 			1u << ROLE_REPLY_TO)
-
-/* The DNS defaults, as documented in dns.h (dns_config_default). */
-#define DEF_DNS_TIMEOUT	1500
-#define DEF_DNS_TRIES	2
-#define DEF_DNS_BUDGET	8000
-#define DEF_DNS_CACHE	20000
-#define DEF_DNS_MINTTL	60
-#define DEF_DNS_MAXTTL	86400
-#define DEF_DNS_NEGTTL	300
-
-/* Ranges of the DNS numbers.  The budget stays well under Postfix's 30 s
- * milter_command_timeout, or the MTA gives up on the milter first. */
-#define DNS_TIMEOUT_MIN	100
-#define DNS_TIMEOUT_MAX	30000
-#define DNS_TRIES_MIN	1
-#define DNS_TRIES_MAX	5
-#define DNS_BUDGET_MIN	100
-#define DNS_BUDGET_MAX	25000
-#define DNS_CACHE_MAX	10000000
-#define DNS_TTL_MAX	604800		/* a week */
 
 #define EXPECT_SERVERS	"ADDRESS[:PORT] or [IPV6]:PORT, comma-separated"
 
@@ -105,11 +89,18 @@ static const char *const protected_headers[] = {
 struct load;
 typedef int (*parse_fn)(struct load *, char *value);
 
+/* How a number is stored: the field at off in struct config. */
+enum numtype { NUM_NONE = 0, NUM_INT, NUM_SIZE };
+
 struct keydef {
 	const char	*name;
 	parse_fn	 parse;
 	int		 arg;		/* category, or which reply */
 	int		 repeat;	/* may appear more than once */
+	enum numtype	 type;		/* numbers (p_number): where and */
+	size_t		 off;
+	long		 min, max;	/* the range, checked by config_load
+					   and config_check alike */
 };
 
 /* The state of one config_load() call. */
@@ -874,55 +865,6 @@ p_dnsservers(struct load *L, char *v)
 	return 0;
 }
 
-enum dnsnum { DN_TIMEOUT, DN_TRIES, DN_BUDGET, DN_CACHE, DN_MINTTL,
-	DN_MAXTTL, DN_NEGTTL };
-
-static int
-p_dnsnumber(struct load *L, char *v)
-{
-	struct dns_config *d = &L->c->dns;
-	long n;
-
-	switch (L->key->arg) {
-	case DN_TIMEOUT:
-		if (parse_number(L, v, DNS_TIMEOUT_MIN, DNS_TIMEOUT_MAX,
-		    &n) != 0)
-			return -1;
-		d->timeout_ms = (int)n;
-		break;
-	case DN_TRIES:
-		if (parse_number(L, v, DNS_TRIES_MIN, DNS_TRIES_MAX, &n) != 0)
-			return -1;
-		d->tries = (int)n;
-		break;
-	case DN_BUDGET:
-		if (parse_number(L, v, DNS_BUDGET_MIN, DNS_BUDGET_MAX,
-		    &n) != 0)
-			return -1;
-		d->budget_ms = (int)n;
-		break;
-	case DN_CACHE:
-		if (parse_number(L, v, 0, DNS_CACHE_MAX, &n) != 0)
-			return -1;
-		d->cache_size = (size_t)n;
-		break;
-	default:
-		if (parse_number(L, v, 0, DNS_TTL_MAX, &n) != 0)
-			return -1;
-		if (L->key->arg == DN_MINTTL)
-			d->min_ttl = (int)n;
-		else if (L->key->arg == DN_MAXTTL)
-			d->max_ttl = (int)n;
-		else
-			d->neg_ttl = (int)n;
-		break;
-	}
-	return 0;
-}
-
-enum { RN_MAPSIZE, RN_QUEUE, RN_BATCH, RN_INTERVAL, RN_RETENTION,
-    RN_METRICS };
-
 static int
 p_records(struct load *L, char *v)
 {
@@ -935,80 +877,87 @@ p_metricsfile(struct load *L, char *v)
 	return parse_path(L, v, L->c->metrics_file);
 }
 
-/* Numbers of the records store and the metrics file. */
+/* A number in the key's range, into the key's field. */
 static int
-p_recnumber(struct load *L, char *v)
+p_number(struct load *L, char *v)
 {
-	static const long range[][2] = {
-		[RN_MAPSIZE] = { 1, 1048576 },		/* MiB: up to 1 TiB */
-		[RN_QUEUE] = { 16, 10000000 },
-		[RN_BATCH] = { 1, 100000 },
-		[RN_INTERVAL] = { 10, 60000 },		/* ms */
-		[RN_RETENTION] = { 0, 3650 },		/* days; 0 = keep */
-		[RN_METRICS] = { 1, 86400 },		/* s */
-	};
-	int k = L->key->arg;
+	const struct keydef *k = L->key;
 	long n;
 
-	if (parse_number(L, v, range[k][0], range[k][1], &n) != 0)
+	if (parse_number(L, v, k->min, k->max, &n) != 0)
 		return -1;
-	switch (k) {
-	case RN_MAPSIZE:	L->c->records_mapsize = (size_t)n; break;
-	case RN_QUEUE:		L->c->records_queue = (size_t)n; break;
-	case RN_BATCH:		L->c->records_batch = (size_t)n; break;
-	case RN_INTERVAL:	L->c->records_interval_ms = (int)n; break;
-	case RN_RETENTION:	L->c->retention_days = (int)n; break;
-	default:		L->c->metrics_interval = (int)n; break;
-	}
+	if (k->type == NUM_INT)
+		*(int *)(void *)((char *)L->c + k->off) = (int)n;
+	else
+		*(size_t *)(void *)((char *)L->c + k->off) = (size_t)n;
 	return 0;
 }
 
+static int
+p_nullmax(struct load *L, char *v)
+{
+	int a = action_byname(v);
+
+	if (a < 0)
+		return bad(L, EXPECT_ACTION);
+	L->c->policy.null_sender_max = (enum action)a;
+	return 0;
+}
+
+#define TTL_MAX 604800		/* a week */
+#define KEY(n, p, a, r) { .name = n, .parse = p, .arg = a, .repeat = r }
+#define NUM(n, t, field, lo, hi) { .name = n, .parse = p_number, .type = t, \
+	.off = offsetof(struct config, field), .min = lo, .max = hi }
+
 static const struct keydef keys[] = {
-	{ "Socket",		p_socket,	0, 0 },
-	{ "PidFile",		p_pidfile,	0, 0 },
-	{ "UserID",		p_user,		0, 0 },
-	{ "Syslog",		p_syslog,	0, 0 },
-	{ "SyslogFacility",	p_facility,	0, 0 },
-	{ "LogLevel",		p_loglevel,	0, 0 },
-	{ "Database",		p_database,	0, 0 },
-	{ "List",		p_list,		0, 1 },
-	{ "Fingerprints",	p_list,		1, 1 },
-	{ "KeyFile",		p_keyfile,	0, 0 },
-	{ "HashMode",		p_hashmode,	0, 0 },
-	{ "SubaddressSeparator", p_separator,	0, 0 },
-	{ "HeaderFields",	p_headers,	0, 0 },
-	{ "ActionDisposable",	p_action,	CAT_DISPOSABLE, 0 },
-	{ "ActionRelay",	p_action,	CAT_RELAY, 0 },
-	{ "ActionInvalid",	p_action,	CAT_INVALID, 0 },
-	{ "ActionClean",	p_action,	CAT_CLEAN, 0 },
-	{ "ActionAllowed",	p_action,	CAT_ALLOWED, 0 },
-	{ "ActionSuspicious",	p_action,	CAT_SUSPICIOUS, 0 },
-	{ "ActionUnknown",	p_action,	CAT_UNKNOWN, 0 },
-	{ "RejectReply",	p_reply,	'5', 0 },
-	{ "TempfailReply",	p_reply,	'4', 0 },
-	{ "TagHeader",		p_tagheader,	0, 0 },
-	{ "StripTagHeader",	p_strip,	0, 0 },
-	{ "Mode",		p_mode,		0, 0 },
-	{ "SkipAuthenticated",	p_skipauth,	0, 0 },
-	{ "OnError",		p_onerror,	0, 0 },
-	{ "DNS",		p_dns,		0, 0 },
-	{ "DNSServers",		p_dnsservers,	0, 0 },
-	{ "DNSTimeout",		p_dnsnumber,	DN_TIMEOUT, 0 },
-	{ "DNSTries",		p_dnsnumber,	DN_TRIES, 0 },
-	{ "DNSBudget",		p_dnsnumber,	DN_BUDGET, 0 },
-	{ "DNSCacheSize",	p_dnsnumber,	DN_CACHE, 0 },
-	{ "DNSMinTTL",		p_dnsnumber,	DN_MINTTL, 0 },
-	{ "DNSMaxTTL",		p_dnsnumber,	DN_MAXTTL, 0 },
-	{ "DNSNegativeTTL",	p_dnsnumber,	DN_NEGTTL, 0 },
-	{ "SPF",		p_spf,		0, 0 },
-	{ "Records",		p_records,	0, 0 },
-	{ "RecordsMapSize",	p_recnumber,	RN_MAPSIZE, 0 },
-	{ "RecordsQueue",	p_recnumber,	RN_QUEUE, 0 },
-	{ "RecordsBatch",	p_recnumber,	RN_BATCH, 0 },
-	{ "RecordsInterval",	p_recnumber,	RN_INTERVAL, 0 },
-	{ "RetentionDays",	p_recnumber,	RN_RETENTION, 0 },
-	{ "MetricsFile",	p_metricsfile,	0, 0 },
-	{ "MetricsInterval",	p_recnumber,	RN_METRICS, 0 },
+	KEY("Socket", p_socket, 0, 0),
+	KEY("PidFile", p_pidfile, 0, 0),
+	KEY("UserID", p_user, 0, 0),
+	KEY("Syslog", p_syslog, 0, 0),
+	KEY("SyslogFacility", p_facility, 0, 0),
+	KEY("LogLevel", p_loglevel, 0, 0),
+	KEY("Database", p_database, 0, 0),
+	KEY("List", p_list, 0, 1),
+	KEY("Fingerprints", p_list, 1, 1),
+	KEY("KeyFile", p_keyfile, 0, 0),
+	KEY("HashMode", p_hashmode, 0, 0),
+	KEY("SubaddressSeparator", p_separator, 0, 0),
+	KEY("HeaderFields", p_headers, 0, 0),
+	KEY("ActionDisposable", p_action, CAT_DISPOSABLE, 0),
+	KEY("ActionRelay", p_action, CAT_RELAY, 0),
+	KEY("ActionInvalid", p_action, CAT_INVALID, 0),
+	KEY("ActionClean", p_action, CAT_CLEAN, 0),
+	KEY("ActionAllowed", p_action, CAT_ALLOWED, 0),
+	KEY("ActionSuspicious", p_action, CAT_SUSPICIOUS, 0),
+	KEY("ActionUnknown", p_action, CAT_UNKNOWN, 0),
+	KEY("NullSenderMaxAction", p_nullmax, 0, 0),
+	KEY("RejectReply", p_reply, '5', 0),
+	KEY("TempfailReply", p_reply, '4', 0),
+	KEY("TagHeader", p_tagheader, 0, 0),
+	KEY("StripTagHeader", p_strip, 0, 0),
+	KEY("Mode", p_mode, 0, 0),
+	KEY("SkipAuthenticated", p_skipauth, 0, 0),
+	KEY("OnError", p_onerror, 0, 0),
+	KEY("DNS", p_dns, 0, 0),
+	KEY("DNSServers", p_dnsservers, 0, 0),
+	NUM("DNSTimeout", NUM_INT, dns.timeout_ms, 100, 30000),
+	NUM("DNSTries", NUM_INT, dns.tries, 1, 5),
+	/* The budget stays well under Postfix's 30 s milter_command_timeout,
+	 * or the MTA gives up on the milter first. */
+	NUM("DNSBudget", NUM_INT, dns.budget_ms, 100, 25000),
+	NUM("DNSCacheSize", NUM_SIZE, dns.cache_size, 0, 10000000),
+	NUM("DNSMinTTL", NUM_INT, dns.min_ttl, 0, TTL_MAX),
+	NUM("DNSMaxTTL", NUM_INT, dns.max_ttl, 0, TTL_MAX),
+	NUM("DNSNegativeTTL", NUM_INT, dns.neg_ttl, 0, TTL_MAX),
+	KEY("SPF", p_spf, 0, 0),
+	KEY("Records", p_records, 0, 0),
+	NUM("RecordsMapSize", NUM_SIZE, records_mapsize, 1, 1048576), /* MiB */
+	NUM("RecordsQueue", NUM_SIZE, rec.queue, 16, 10000000),
+	NUM("RecordsBatch", NUM_SIZE, rec.batch, 1, 100000),
+	NUM("RecordsInterval", NUM_INT, rec.interval_ms, 10, 60000), /* ms */
+	NUM("RetentionDays", NUM_INT, rec.retention_days, 0, 3650), /* 0 = keep */
+	KEY("MetricsFile", p_metricsfile, 0, 0),
+	NUM("MetricsInterval", NUM_INT, metrics_interval, 1, 86400), /* s */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -1040,22 +989,10 @@ config_default(struct config *c)
 	c->on_error = ONERROR_ACCEPT;
 	c->dns_enabled = 1;
 	c->spf_enabled = 1;
-	c->records_mapsize = 256;
-	c->records_queue = 10000;
-	c->records_batch = 500;
-	c->records_interval_ms = 1000;
-	c->retention_days = 30;
-	c->metrics_interval = 60;
-	/* dns_config_default() would do, but disposable-ctl and the tests
-	 * link this file without dns.c; the values are dns.h's. */
-	c->dns.servers[0] = '\0';
-	c->dns.timeout_ms = DEF_DNS_TIMEOUT;
-	c->dns.tries = DEF_DNS_TRIES;
-	c->dns.budget_ms = DEF_DNS_BUDGET;
-	c->dns.cache_size = DEF_DNS_CACHE;
-	c->dns.min_ttl = DEF_DNS_MINTTL;
-	c->dns.max_ttl = DEF_DNS_MAXTTL;
-	c->dns.neg_ttl = DEF_DNS_NEGTTL;
+	dns_config_default(&c->dns);
+	c->records_mapsize = RECORDS_MAPSIZE_MB;
+	recwriter_config_default(&c->rec);
+	c->metrics_interval = METRICS_INTERVAL;
 }
 
 /* One line, without its newline.  Returns 0, or -1 with err. */
@@ -1201,15 +1138,29 @@ out:
 	return rc;
 }
 
+/* Every number in its key's range. */
 static int
-check_range(const char *key, long v, long min, long max, char *err,
-    size_t errlen)
+check_numbers(const struct config *c, char *err, size_t errlen)
 {
-	if (v >= min && v <= max)
-		return 0;
-	snprintf(err, errlen, "%s: expected a number from %ld to %ld", key,
-	    min, max);
-	return -1;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct keydef *k = &keys[i];
+		const char *field = (const char *)c + k->off;
+		long long v;
+
+		if (k->type == NUM_NONE)
+			continue;
+		if (k->type == NUM_INT)
+			v = *(const int *)(const void *)field;
+		else
+			v = *(const size_t *)(const void *)field > LONG_MAX ?
+			    -1 : (long long)*(const size_t *)(const void *)field;
+		if (v < k->min || v > k->max) {
+			snprintf(err, errlen, "%s: expected a number from %ld "
+			    "to %ld", k->name, k->min, k->max);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -1230,21 +1181,6 @@ check_dns(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "DNSServers: %s", why);
 		return -1;
 	}
-	if (check_range("DNSTimeout", d->timeout_ms, DNS_TIMEOUT_MIN,
-	    DNS_TIMEOUT_MAX, err, errlen) != 0 ||
-	    check_range("DNSTries", d->tries, DNS_TRIES_MIN, DNS_TRIES_MAX,
-	    err, errlen) != 0 ||
-	    check_range("DNSBudget", d->budget_ms, DNS_BUDGET_MIN,
-	    DNS_BUDGET_MAX, err, errlen) != 0 ||
-	    check_range("DNSCacheSize", d->cache_size > DNS_CACHE_MAX ? -1 :
-	    (long)d->cache_size, 0, DNS_CACHE_MAX, err, errlen) != 0 ||
-	    check_range("DNSMinTTL", d->min_ttl, 0, DNS_TTL_MAX, err,
-	    errlen) != 0 ||
-	    check_range("DNSMaxTTL", d->max_ttl, 0, DNS_TTL_MAX, err,
-	    errlen) != 0 ||
-	    check_range("DNSNegativeTTL", d->neg_ttl, 0, DNS_TTL_MAX, err,
-	    errlen) != 0)
-		return -1;
 	if (d->min_ttl > d->max_ttl) {
 		snprintf(err, errlen, "DNSMinTTL: %d is more than DNSMaxTTL "
 		    "%d", d->min_ttl, d->max_ttl);
@@ -1357,6 +1293,13 @@ config_check(const struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "OnError: expected accept or tempfail");
 		return -1;
 	}
+	if ((unsigned)c->policy.null_sender_max >= ACT_COUNT) {
+		snprintf(err, errlen, "NullSenderMaxAction: expected "
+		    EXPECT_ACTION);
+		return -1;
+	}
+	if (check_numbers(c, err, errlen) != 0)
+		return -1;
 	return check_dns(c, err, errlen);
 }
 

@@ -19,6 +19,7 @@
 #include "dns.h"
 #include "hash.h"
 #include "listdb.h"
+#include "recwriter.h"
 
 /* The file both programs read when not told otherwise (-c): under the
  * sysconfdir configure was given. */
@@ -57,6 +58,7 @@ struct config {
 	enum hash_mode hash_mode;		/* HashMode hmac|sha256 */
 
 	struct policy policy;			/* Action<Category>,
+						   NullSenderMaxAction,
 						   SubaddressSeparator */
 	unsigned headers;			/* HeaderFields: 1 << ROLE_* */
 	char	reject_reply[CONFIG_REPLY_MAX];	/* RejectReply */
@@ -69,10 +71,9 @@ struct config {
 
 	char	records[CONFIG_PATH_MAX];	/* Records ("" = off) */
 	size_t	records_mapsize;		/* RecordsMapSize (MiB) */
-	size_t	records_queue;			/* RecordsQueue */
-	size_t	records_batch;			/* RecordsBatch */
-	int	records_interval_ms;		/* RecordsInterval */
-	int	retention_days;			/* RetentionDays */
+	struct recwriter_config rec;		/* RecordsQueue, RecordsBatch,
+						   RecordsInterval,
+						   RetentionDays */
 	char	metrics_file[CONFIG_PATH_MAX];	/* MetricsFile ("" = off) */
 	int	metrics_interval;		/* MetricsInterval (s) */
 	int	dns_enabled;			/* DNS yes|no */
@@ -83,7 +84,8 @@ struct config {
 						   DNSMaxTTL, DNSNegativeTTL */
 };
 
-/* Fill *c with the defaults. */
+/* Fill *c with the defaults: those of the modules the settings belong to
+ * (policy_default, dns_config_default, recwriter_config_default, ...). */
 void	config_default(struct config *c);
 
 /* Read path into *c (which config_default should have filled).  Returns 0,

@@ -11,7 +11,7 @@
  * the old one and renaming it into place, so that a crash never leaves a
  * half-written key file.
  *
- * hash_canonical() and hash_hex() keep no state and use only OpenSSL's
+ * hash_canonical() and hash_bin() keep no state and use only OpenSSL's
  * one-shot functions, so they are safe in any number of threads.
  *
  * Diagnostics name the key file and, for syntax, the line; they never
@@ -243,8 +243,8 @@ keyring_parse(const char *path, const char *text, size_t len,
 			    path, lineno, HASH_MAX_KEYS);
 			goto fail;
 		}
-		r->k[r->n] = k;
-		r->id[r->n++] = (unsigned char)id;
+		k.id = (unsigned char)id;
+		r->k[r->n++] = k;
 		idline[id] = lineno;
 	}
 	if (r->n == 0) {
@@ -342,8 +342,8 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 	    keyring_parse(path, text, len, r, err, errlen) != 0)
 		goto out;
 	for (size_t i = 0; i < r->n; i++)
-		if (r->id[i] >= newid)
-			newid = r->id[i] + 1u;
+		if (r->k[i].id >= newid)
+			newid = r->k[i].id + 1u;
 	if (newid > 255) {
 		snprintf(err, errlen, "%s: key id 255 is taken; no higher id "
 		    "is possible (start a new key file)", path);
@@ -525,13 +525,13 @@ hash_canonical(const char *local, const char *ascii_domain, char sep,
 }
 
 int
-hash_hex(const struct hash_key *k, const char *canonical, char *hex)
+hash_bin(const struct hash_key *k, const char *canonical,
+    unsigned char out[HASH_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	size_t len = strlen(canonical);
 
-	hex[0] = '\0';
 	if (k->mode == HASH_SHA256) {
 		if (EVP_Digest(canonical, len, md, &mdlen, EVP_sha256(),
 		    NULL) != 1)
@@ -546,12 +546,50 @@ hash_hex(const struct hash_key *k, const char *canonical, char *hex)
 			return -1;
 	} else
 		return -1;
-	if (mdlen * 2 != HASH_HEX_LEN)
+	if (mdlen != HASH_LEN)
 		return -1;
-	for (unsigned int i = 0; i < mdlen; i++) {
-		hex[2 * i] = hexdigits[md[i] >> 4];
-		hex[2 * i + 1] = hexdigits[md[i] & 0xf];
+	memcpy(out, md, HASH_LEN);
+	return 0;
+}
+
+void
+hash_to_hex(const unsigned char bin[HASH_LEN], char hex[HASH_HEX_LEN + 1])
+{
+	for (size_t i = 0; i < HASH_LEN; i++) {
+		hex[2 * i] = hexdigits[bin[i] >> 4];
+		hex[2 * i + 1] = hexdigits[bin[i] & 0xf];
 	}
 	hex[HASH_HEX_LEN] = '\0';
+}
+
+int
+hash_from_hex(const char *hex, unsigned char bin[HASH_LEN])
+{
+	unsigned char buf[HASH_LEN];
+
+	/* bin is left as it was unless the whole text is good. */
+	if (hex == NULL || strlen(hex) != HASH_HEX_LEN)
+		return -1;
+	for (size_t i = 0; i < HASH_LEN; i++) {
+		int hi = hexval((unsigned char)hex[2 * i]);
+		int lo = hexval((unsigned char)hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		buf[i] = (unsigned char)(hi << 4 | lo);
+	}
+	memcpy(bin, buf, HASH_LEN);
+	return 0;
+}
+
+int
+hash_hex(const struct hash_key *k, const char *canonical, char *hex)
+{
+	unsigned char bin[HASH_LEN];
+
+	hex[0] = '\0';
+	if (hash_bin(k, canonical, bin) != 0)
+		return -1;
+	hash_to_hex(bin, hex);
 	return 0;
 }

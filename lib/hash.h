@@ -22,7 +22,8 @@
 
 #include <stddef.h>
 
-#define HASH_HEX_LEN 64
+#define HASH_LEN 32		/* bytes of a hash: SHA-256 */
+#define HASH_HEX_LEN 64		/* its text form, at the program's edges */
 #define HASH_KEY_MAX 64		/* bytes of key */
 #define HASH_CANON_MAX 600	/* bytes of a canonical address, NUL incl. */
 
@@ -30,6 +31,8 @@ enum hash_mode { HASH_HMAC = 0, HASH_SHA256 };
 
 struct hash_key {
 	enum hash_mode	mode;
+	unsigned char	id;		/* its id in the key file (0..255);
+					   every hash says which key made it */
 	unsigned char	key[HASH_KEY_MAX];
 	size_t		keylen;
 };
@@ -50,7 +53,6 @@ int	hash_key_load(const char *path, struct hash_key *k, char *err,
 
 struct hash_keyring {
 	size_t		n;			/* keys; k[n - 1] newest */
-	unsigned char	id[HASH_MAX_KEYS];
 	struct hash_key	k[HASH_MAX_KEYS];
 };
 
@@ -69,12 +71,23 @@ int	hash_key_generate(const char *path, char *err, size_t errlen);
 
 /* Build the canonical form of local@ascii_domain (domain already
  * normalised) into out (HASH_CANON_MAX bytes).  Returns 0, or -1 if it
- * does not fit. */
+ * does not fit.  Callers go through identity.h, which decides what the
+ * domain part is. */
 int	hash_canonical(const char *local, const char *ascii_domain, char sep,
 	    char *out);
 
-/* Hash a canonical address; hex receives HASH_HEX_LEN + 1 bytes.
- * Returns 0 or -1 (OpenSSL failure). */
+/* Hash a canonical address into out (HASH_LEN bytes).  Returns 0 or -1
+ * (OpenSSL failure, unknown mode). */
+int	hash_bin(const struct hash_key *k, const char *canonical,
+	    unsigned char out[HASH_LEN]);
+
+/* The text form: 64 lower-case hex digits and a NUL, and back (upper
+ * case accepted; anything but exactly 64 hex digits is -1). */
+void	hash_to_hex(const unsigned char bin[HASH_LEN],
+	    char hex[HASH_HEX_LEN + 1]);
+int	hash_from_hex(const char *hex, unsigned char bin[HASH_LEN]);
+
+/* hash_bin, then hash_to_hex (hex empty on failure).  Returns 0 or -1. */
 int	hash_hex(const struct hash_key *k, const char *canonical, char *hex);
 
 #endif

@@ -25,9 +25,12 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "classify.h"
+#include "category.h"
 #include "dns.h"
 #include "recwriter.h"
+
+#define METRICS_INTERVAL 60	/* seconds between two metrics files and
+				   summary lines (MetricsInterval) */
 
 void	metrics_count_message(enum action, enum category, enum role);
 void	metrics_count_error(void);

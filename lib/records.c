@@ -5,7 +5,7 @@
  * NAME
  *	records_open, records_close, records_write_batch, records_purge,
  *	records_get, records_forget, records_foreach,
- *	records_foreach_domain, records_count, records_hash_from_hex
+ *	records_foreach_domain, records_count
  *
  * DESCRIPTION
  *	One LMDB environment, MDB_NOSUBDIR (the file, and "path-lock"
@@ -17,7 +17,11 @@
  *	killed; LMDB's robust mutex recovers the writer lock of a writer
  *	killed mid-transaction, and the uncommitted pages are simply not
  *	referenced by any meta page: a kill -9 loses the batch being
- *	written and nothing else.  Commits are synced (LMDB's default).
+ *	written and nothing else.  A writer commits without a disk flush
+ *	(MDB_NOSYNC) and flushes with records_sync, which the writer thread
+ *	calls once per interval and records_close at the end: a crash of the
+ *	process loses nothing committed, a crash of the machine what was
+ *	committed since the last flush.
  *
  * ENCODING
  *	All integers little-endian except the age index key (big-endian, so
@@ -41,11 +45,9 @@
  *		   read an older value: missing counters read as 0)
  *	meta "version" -> u32 1
  *
- *	One event is one sighting of one address in one message (the
- *	daemon sends one event per classified address per message), so a
- *	record's messages grows by one per event, except for events flagged
- *	repeat_of_sender (the same sender in another role of the same
- *	message: it adds its role, not a message).  A domain's messages and
+ *	One event is one sender of one message, with every role it had in
+ *	that message (classify_record_events builds them), so a record's
+ *	messages grows by one per event.  A domain's messages and
  *	its per-action counters grow only for events flagged
  *	first_of_domain, so a message naming the same domain in several
  *	roles counts once; its per-category counters count every event;
@@ -76,7 +78,7 @@
 #include "util.h"
 
 #define RECORDS_VERSION	1
-#define REC_KEY_LEN	(1 + RECORDS_HASH_LEN)
+#define REC_KEY_LEN	(1 + HASH_LEN)
 #define AGE_KEY_LEN	(8 + REC_KEY_LEN)
 #define REC_FIXED	30
 #define REC_MAX		(REC_FIXED + DOMAIN_MAX)
@@ -115,7 +117,7 @@ static void
 rec_key(unsigned char *k, uint8_t key_id, const unsigned char *hash)
 {
 	k[0] = key_id;
-	memcpy(k + 1, hash, RECORDS_HASH_LEN);
+	memcpy(k + 1, hash, HASH_LEN);
 }
 
 static void
@@ -161,7 +163,7 @@ rec_decode(const MDB_val *k, const MDB_val *v, struct record *r)
 	memset(r, 0, sizeof(*r));
 	r->key_id = ((const unsigned char *)k->mv_data)[0];
 	memcpy(r->hash, (const unsigned char *)k->mv_data + 1,
-	    RECORDS_HASH_LEN);
+	    HASH_LEN);
 	r->first_seen = time_dec(get_u64(p + 1));
 	r->last_seen = time_dec(get_u64(p + 9));
 	r->messages = get_u32(p + 17);
@@ -401,7 +403,7 @@ static int
 event_valid(const struct record_event *e)
 {
 	return (unsigned)e->category < CAT_COUNT &&
-	    (unsigned)e->role < ROLE_COUNT &&
+	    e->roles != 0 && (e->roles >> ROLE_COUNT) == 0 &&
 	    (unsigned)e->action < ACT_COUNT &&
 	    memchr(e->domain, '\0', sizeof(e->domain)) != NULL;
 }
@@ -432,7 +434,7 @@ by_sender(const void *x, const void *y)
 
 	if (ea->key_id != eb->key_id)
 		return ea->key_id < eb->key_id ? -1 : 1;
-	if ((c = memcmp(ea->hash, eb->hash, RECORDS_HASH_LEN)) != 0)
+	if ((c = memcmp(ea->hash, eb->hash, HASH_LEN)) != 0)
 		return c;
 	return a < b ? -1 : a > b;		/* stable: event order */
 }
@@ -482,11 +484,10 @@ apply_sender(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
 			r.first_seen = e->when;
 		if (e->when > r.last_seen)
 			r.last_seen = e->when;
-		if (r.messages < UINT32_MAX && !e->repeat_of_sender)
+		if (r.messages < UINT32_MAX)
 			r.messages++;
 		r.categories |= 1u << e->category;
-		r.roles |= 1u << e->role | (e->more_roles &
-		    ((1u << ROLE_COUNT) - 1));
+		r.roles |= e->roles;
 		if (e->domain[0] != '\0')
 			memcpy(r.domain, e->domain, strlen(e->domain) + 1);
 	}
@@ -587,7 +588,7 @@ apply_batch(struct records *rs, MDB_txn *txn,
 	for (i = 0; i < n && rc == 0; i = j) {
 		for (j = i + 1; j < n && ev[f.ix[j]].key_id ==
 		    ev[f.ix[i]].key_id && memcmp(ev[f.ix[j]].hash,
-		    ev[f.ix[i]].hash, RECORDS_HASH_LEN) == 0; j++)
+		    ev[f.ix[i]].hash, HASH_LEN) == 0; j++)
 			;
 		rc = apply_sender(rs, txn, &f, i, j, corrupt);
 	}
@@ -704,7 +705,7 @@ fail:
 
 int
 records_forget(struct records *rs, uint8_t key_id,
-    const unsigned char hash[RECORDS_HASH_LEN], char *err, size_t errlen)
+    const unsigned char hash[HASH_LEN], char *err, size_t errlen)
 {
 	unsigned char	 rk[REC_KEY_LEN], ak[AGE_KEY_LEN];
 	struct record	 r;
@@ -760,7 +761,7 @@ fail:
 
 int
 records_get(struct records *rs, uint8_t key_id,
-    const unsigned char hash[RECORDS_HASH_LEN], struct record *r,
+    const unsigned char hash[HASH_LEN], struct record *r,
     char *err, size_t errlen)
 {
 	unsigned char	 rk[REC_KEY_LEN];
@@ -902,37 +903,5 @@ records_count(struct records *rs, size_t *records, size_t *domains)
 	if (domains != NULL)
 		*domains = st.ms_entries;
 	mdb_txn_abort(txn);
-	return 0;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-records_hash_from_hex(const char *hex, unsigned char *out)
-{
-	unsigned char	buf[RECORDS_HASH_LEN];
-	int		hi, lo;
-
-	if (hex == NULL)
-		return -1;
-	for (size_t i = 0; i < RECORDS_HASH_LEN; i++) {
-		if ((hi = hexval((unsigned char)hex[2 * i])) == -1 ||
-		    (lo = hexval((unsigned char)hex[2 * i + 1])) == -1)
-			return -1;
-		buf[i] = (unsigned char)(hi << 4 | lo);
-	}
-	if (hex[2 * RECORDS_HASH_LEN] != '\0')
-		return -1;
-	memcpy(out, buf, sizeof(buf));
 	return 0;
 }

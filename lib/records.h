@@ -23,8 +23,8 @@
  * batch, folded in memory first: one update per sender and per domain;
  * commits are not flushed to disk one by one, records_sync does that:
  * a crash of the process loses nothing committed, a crash of the machine
- * what was committed since the last flush; LMDB itself survives kill -9); the daemon feeds it from a single
- * writer thread (recwriter.h).  Readers (disposable-ctl) may run while the
+ * what was committed since the last flush; LMDB itself survives kill -9);
+ * the daemon feeds it from a single writer thread (recwriter.h).  Readers (disposable-ctl) may run while the
  * daemon writes.  Time is passed in, never read here: tests inject it.
  */
 #ifndef DM_RECORDS_H
@@ -35,32 +35,32 @@
 #include <time.h>
 
 #include "category.h"
-#include "classify.h"
 #include "domain.h"
+#include "hash.h"
 
-#define RECORDS_HASH_LEN 32
+#define RECORDS_MAPSIZE_MB 256	/* the map's default size (RecordsMapSize) */
 
 struct records;
 
-/* One classified address of one message. */
+/* One sender of one message (classify_record_events builds them from
+ * the message's verdicts). */
 struct record_event {
 	time_t		when;
-	uint8_t		key_id;
-	unsigned char	hash[RECORDS_HASH_LEN];
+	uint8_t		key_id;		/* the key the hash was made with */
+	unsigned char	hash[HASH_LEN];
 	char		domain[DOMAIN_MAX + 1];	/* "" for invalid domains */
 	enum category	category;
-	enum role	role;
+	unsigned	roles;		/* 1 << ROLE_*: every role the sender
+					   had in the message (not 0) */
 	enum action	action;		/* the message's action */
-	int		first_of_domain; /* count the message once per domain */
-	int		repeat_of_sender; /* the same hash in another role of
-					     the same message: roles only */
-	unsigned	more_roles;	/* 1 << ROLE_*: other roles the same
-					   sender had in the same message */
+	int		first_of_domain; /* the message's first sender of this
+					    domain: the domain counts the
+					    message once */
 };
 
 struct record {
 	uint8_t		key_id;
-	unsigned char	hash[RECORDS_HASH_LEN];
+	unsigned char	hash[HASH_LEN];
 	time_t		first_seen, last_seen;
 	uint32_t	messages;
 	unsigned	categories;	/* 1 << CAT_* */
@@ -102,14 +102,14 @@ int	records_purge(struct records *, time_t cutoff, size_t max,
 
 /* The record of one (key id, hash); 0 found, 1 not found, -1 error. */
 int	records_get(struct records *, uint8_t key_id,
-	    const unsigned char hash[RECORDS_HASH_LEN], struct record *,
+	    const unsigned char hash[HASH_LEN], struct record *,
 	    char *err, size_t errlen);
 
 /* Delete the record of one (key id, hash) and its index entry; 0
  * deleted, 1 not found, -1 error.  Aggregates are not changed (they hold
  * no individual data). */
 int	records_forget(struct records *, uint8_t key_id,
-	    const unsigned char hash[RECORDS_HASH_LEN], char *err,
+	    const unsigned char hash[HASH_LEN], char *err,
 	    size_t errlen);
 
 /* Visit every record (fn returns non-zero to stop); every aggregate. */
@@ -122,8 +122,5 @@ int	records_foreach_domain(struct records *, records_domain_fn *,
 
 /* Counts for stats and metrics. */
 int	records_count(struct records *, size_t *records, size_t *domains);
-
-/* Hex <-> binary for hashes (64 hex digits); 0 or -1. */
-int	records_hash_from_hex(const char *hex, unsigned char *out);
 
 #endif

@@ -65,6 +65,7 @@ struct conn {
 	struct verdict	*all;		/* every address's verdict, for the
 					   records store */
 	size_t		 nall;
+	int		 null_sender;	/* MAIL FROM:<>: a bounce or report */
 	int		 spf_done;	/* the client's SPF, whichever */
 	enum spf_result	 spf;		/* address decides in the end */
 };
@@ -198,47 +199,25 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 	c->spf_done = 1;
 }
 
-/* Hand every classified address of the message to the records store:
- * hashes and domains only.  Never waits: a full queue drops and counts. */
+/* Hand the message's senders to the records store: hashes and domains
+ * only.  Never waits: a full queue drops and counts. */
 static void
 record_message(struct conn *c, enum action done)
 {
 	const struct verdict *v = c->all;
 	size_t n = c->nall;
-	struct record_event ev;
-	time_t now = time(NULL);
+	struct record_event *ev;
 
 	if (v == NULL && c->have_v) {
 		v = &c->v;
 		n = 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int seen = 0;
-
-		/* One event per sender and message: the envelope, From and
-		 * Reply-To are often one address. */
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(v[j].hash, v[i].hash) == 0;
-		if (seen)
-			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.when = now;
-		ev.key_id = c->st->key_id;
-		if (records_hash_from_hex(v[i].hash, ev.hash) != 0)
-			continue;
-		memcpy(ev.domain, v[i].domain, sizeof(ev.domain));
-		ev.category = v[i].category;
-		ev.role = v[i].role;
-		ev.action = done;
-		ev.first_of_domain = 1;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(v[j].domain, v[i].domain) == 0)
-				ev.first_of_domain = 0;
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(v[j].hash, v[i].hash) == 0)
-				ev.more_roles |= 1u << v[j].role;
-		(void)recwriter_push(recorder, &ev);
-	}
+	if (n == 0 || (ev = calloc(n, sizeof(*ev))) == NULL)
+		return;
+	n = classify_record_events(v, n, done, time(NULL), ev);
+	for (size_t i = 0; i < n; i++)
+		(void)recwriter_push(recorder, &ev[i]);
+	free(ev);
 }
 
 /* One line per message decision: queue id first, then key=value.  The
@@ -267,6 +246,8 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 	if (c->dns_used && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " dns_ms=%ld",
 		    c->dns_ms);
+	if (c->null_sender && n < sizeof(extra))
+		n += snprintf(extra + n, sizeof(extra) - n, " null_sender=1");
 	if (c->ntag > 0 && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " stripped=%d",
 		    cfg->strip_tag && cfg->mode == MODE_ENFORCE ? c->ntag : 0);
@@ -287,16 +268,20 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 	else if (!c->have_v)
 		log_info("qid=%s action=%s category=none%s", qid(ctx),
 		    action_name(done), extra);
-	else
+	else {
+		char hex[HASH_HEX_LEN + 1];
+
+		hash_to_hex(c->v.hash, hex);
 		log_info("qid=%s action=%s category=%s role=%s hash=%s "
 		    "domain=%s match=%s confidence=%s%s%s%s", qid(ctx),
 		    action_name(done), category_name(c->v.category),
-		    role_name(c->v.role), c->v.hash,
+		    role_name(c->v.role), hex,
 		    c->v.domain[0] ? c->v.domain : "-",
 		    c->v.why[0] ? c->v.why : "-",
 		    c->v.confidence ? c->v.confidence : "none",
 		    c->v.match.overridden ? " overrides=" : "",
 		    c->v.match.overridden ? c->v.match.block_entry : "", extra);
+	}
 }
 
 /* Set the SMTP reply for a reject or tempfail from the configured reply
@@ -427,8 +412,11 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	}
 
 	r = addr_parse_envelope(argv[0] != NULL ? argv[0] : "", &env);
-	if (r == ADDR_NULL)
+	if (r == ADDR_NULL) {
+		/* Nothing to classify here; the headers still are. */
+		c->null_sender = 1;
 		return SMFIS_CONTINUE;
+	}
 	if (r == ADDR_ESYNTAX) {
 		c->malformed |= 1u << ROLE_ENVELOPE;
 		return SMFIS_CONTINUE;
@@ -452,7 +440,7 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	if (r != 0)
 		return SMFIS_CONTINUE;
 	c->have_v = 1;
-	c->act = c->st->cfg.policy.action[c->v.category];
+	c->act = policy_action(&c->st->cfg.policy, c->v.category, 0);
 	if (c->act == ACT_REJECT)
 		return finish_early(ctx, c);
 	return SMFIS_CONTINUE;
@@ -557,7 +545,8 @@ dm_eoh(SMFICTX *ctx)
 		best = classify_decisive(&c->st->cfg.policy, vs, n);
 		c->v = vs[best];
 		c->have_v = 1;
-		c->act = c->st->cfg.policy.action[c->v.category];
+		c->act = policy_action(&c->st->cfg.policy, c->v.category,
+		    c->null_sender);
 	}
 	c->all = vs;		/* freed with the message */
 	c->nall = n;

@@ -280,17 +280,11 @@ main(int argc, char *argv[])
 	started = time(NULL);
 	if (s->cfg.records[0] != '\0') {
 		struct records *rs;
-		struct recwriter_config rc;
 
 		if (records_open(s->cfg.records, s->cfg.records_mapsize << 20,
 		    0, &rs, err, sizeof(err)) != 0)
 			fatalx("%s", err);
-		recwriter_config_default(&rc);
-		rc.queue = s->cfg.records_queue;
-		rc.batch = s->cfg.records_batch;
-		rc.interval_ms = s->cfg.records_interval_ms;
-		rc.retention_days = s->cfg.retention_days;
-		if ((recorder = recwriter_start(rs, &rc, err,
+		if ((recorder = recwriter_start(rs, &s->cfg.rec, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s", err);
 		callbacks_set_recorder(recorder);

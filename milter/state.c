@@ -75,7 +75,6 @@ state_load(const char *conffile, const char *socket,
 		if (hash_keyring_load(s->cfg.keyfile, &ring, err, errlen) != 0)
 			goto fail;
 		s->key = ring.k[ring.n - 1];
-		s->key_id = ring.id[ring.n - 1];
 		explicit_bzero(&ring, sizeof(ring));
 	}
 

@@ -19,7 +19,6 @@ struct state {
 	struct config	 cfg;
 	struct dbref	*db;		/* shared between states if unchanged */
 	struct hash_key	 key;		/* the newest key of KeyFile */
-	unsigned char	 key_id;	/* its id, recorded with records */
 	int		 refs;		/* guarded by the state mutex */
 };
 

@@ -86,4 +86,15 @@ ok(mt.eom_check(conn, MT_HDRDELETE, tagname, 1),
 ok(tagged(conn, "relay; role=from; match=relay.test"),
     "PH10 own tag added")
 mt.disconnect(conn)
+
+-- A bounce: the null envelope sender, From a provider's MAILER-DAEMON at
+-- a disposable domain.  Not rejected (NullSenderMaxAction tag): tagged.
+conn = connect()
+st, r = message(conn, { qid = "PH11", from = "<>",
+    headers = { { "From", "Mail Delivery System <MAILER-DAEMON@mailinator.com>" },
+        { "Subject", "Undelivered Mail Returned to Sender" } } })
+expect_pass("PH11 bounce with a disposable From is not rejected", st, r)
+ok(tagged(conn, "disposable; role=from; match=mailinator.com"),
+    "PH11 bounce: tagged 'disposable; role=from; match=mailinator.com'")
+mt.disconnect(conn)
 done()

@@ -170,7 +170,7 @@ has_decision()
 
 H='hash=[0-9a-f]{64}( |$)'
 for q in PE01 PE02 PE03 PE04 PE05 PE06 PE07 PE08 PE09 PE11 PE12 \
-    PH01 PH02 PH03 PH04 PH05 PH06 PH07 PH08 PH09 PH10; do
+    PH01 PH02 PH03 PH04 PH05 PH06 PH07 PH08 PH09 PH10 PH11; do
 	dm_check "log: $q decision line with hash" has_decision enf "$q" "$H"
 done
 for q in PT01 PT02 PT03 PT04 PT05; do
@@ -212,6 +212,9 @@ dm_check "log: PH07 forged tags counted as stripped" \
     has_decision enf PH07 'action=accept' 'stripped=2'
 dm_check "log: PH08 malformed From flagged" \
     has_decision enf PH08 'malformed=[a-z,-]*from'
+dm_check "log: PH11 bounce classified on From, capped at tag" \
+    has_decision enf PH11 'action=tag' 'category=disposable' 'role=from' \
+    'null_sender=1'
 dm_check "log: PO01 observe says what would have happened" \
     has_decision observe PO01 'action=accept' 'observe=reject' \
     'category=disposable'

@@ -72,7 +72,7 @@ dm_check "export -f: two people, two records" \
 
 ctl forget user0@example.org >"$T/f0" 2>&1
 dm_check "forget: confirmation with hash, count and time" grep -Eq \
-    '^forgotten: hash=[0-9a-f]{64} records_removed=1 at=20[0-9-]+T[0-9:]+Z$' "$T/f0"
+    '^forgotten: hash=[0-9a-f]{64} key=[0-9]+ records_removed=1 at=20[0-9-]+T[0-9:]+Z$' "$T/f0"
 ctl export user0@example.org >"$T/e0b" 2>&1
 dm_check "forget: the record is gone" sh -c "! grep -q '\"hash\"' '$T/e0b'"
 ctl export user4@example.org >"$T/e4b" 2>&1

@@ -45,7 +45,7 @@
 static void
 mkhash(unsigned char *h, unsigned n)
 {
-	for (size_t i = 0; i < RECORDS_HASH_LEN; i++)
+	for (size_t i = 0; i < HASH_LEN; i++)
 		h[i] = (unsigned char)(n * 37u + i);
 	h[0] = (unsigned char)(n >> 24);
 	h[1] = (unsigned char)(n >> 16);
@@ -64,7 +64,7 @@ ev(unsigned who, time_t when, int first)
 	mkhash(e.hash, who);
 	snprintf(e.domain, sizeof(e.domain), "stress.example");
 	e.category = (enum category)(who % CAT_COUNT);
-	e.role = (enum role)(who % ROLE_COUNT);
+	e.roles = 1u << (who % ROLE_COUNT);
 	e.action = ACT_TAG;
 	e.first_of_domain = first;
 	return e;
@@ -232,14 +232,14 @@ check_index(const char *store, size_t *nrec)
 		uint64_t t = 0, last = 0;
 
 		entries++;
-		if (k.mv_size != 8 + 1 + RECORDS_HASH_LEN || v.mv_size != 0) {
+		if (k.mv_size != 8 + 1 + HASH_LEN || v.mv_size != 0) {
 			bad++;
 			continue;
 		}
 		for (int i = 0; i < 8; i++)
 			t = t << 8 | p[i];
 		rk.mv_data = (void *)(p + 8);
-		rk.mv_size = 1 + RECORDS_HASH_LEN;
+		rk.mv_size = 1 + HASH_LEN;
 		if (mdb_get(txn, drec, &rk, &rv) != 0 || rv.mv_size < 30) {
 			bad++;
 			continue;
@@ -266,7 +266,7 @@ do_verify(const char *store, const char *progress)
 	struct records	*rs;
 	struct record	 rec;
 	struct walk	 w;
-	unsigned char	 h[RECORDS_HASH_LEN];
+	unsigned char	 h[HASH_LEN];
 	char		 err[256];
 	size_t		 nrec, n, total = 0, counted, present = 0;
 	long		 last;

@@ -54,7 +54,9 @@ main(void)
 	struct hash_key k = { .mode = HASH_HMAC, .keylen = 32 };
 	struct policy p;
 	struct verdict v, vs[4];
-	char err[1024], path[600], buf[512], h1[HASH_HEX_LEN + 1];
+	char err[1024], path[600], buf[512];
+	unsigned char h1[HASH_LEN], zero[HASH_LEN] = { 0 };
+	struct record_event ev[4];
 
 	if (mkdtemp(dir) == NULL)
 		T_SKIP("mkdtemp failed");
@@ -82,7 +84,7 @@ main(void)
 	CHECK_STR(v.domain, "mailinator.com");
 	CHECK_STR(v.match.entry, "mailinator.com");
 	CHECK_INT(v.role, ROLE_ENVELOPE);
-	CHECK_INT(strlen(v.hash), HASH_HEX_LEN);
+	CHECK(memcmp(v.hash, zero, HASH_LEN) != 0);
 	v = classify(db, &k, &p, "x", "a.b.tempmail.test", ROLE_FROM);
 	CHECK_INT(v.category, CAT_DISPOSABLE);
 	CHECK_STR(v.match.entry, "tempmail.test");
@@ -97,7 +99,7 @@ main(void)
 	v = classify(db, &k, &p, "x", "bad..domain", ROLE_FROM);
 	CHECK_INT(v.category, CAT_INVALID);
 	CHECK_STR(v.domain, "");
-	CHECK_INT(strlen(v.hash), HASH_HEX_LEN);
+	CHECK(memcmp(v.hash, zero, HASH_LEN) != 0);
 	v = classify(db, &k, &p, "x", "[192.0.2.1]", ROLE_FROM);
 	CHECK_INT(v.category, CAT_INVALID);
 	v = classify(db, &k, &p, "x", "m\xc3\xa4" "chine.example", ROLE_FROM);
@@ -106,16 +108,16 @@ main(void)
 	/* The hash is of the canonical address: case and +tag do not
 	 * matter, the key does. */
 	v = classify(db, &k, &p, "Joe+list", "Mailinator.COM", ROLE_FROM);
-	snprintf(h1, sizeof(h1), "%s", v.hash);
+	memcpy(h1, v.hash, HASH_LEN);
 	v = classify(db, &k, &p, "joe", "mailinator.com", ROLE_FROM);
-	CHECK_STR(v.hash, h1);
+	CHECK(memcmp(v.hash, h1, HASH_LEN) == 0);
 	p.subaddr_sep = '\0';
 	v = classify(db, &k, &p, "joe+list", "mailinator.com", ROLE_FROM);
-	CHECK(strcmp(v.hash, h1) != 0);
+	CHECK(memcmp(v.hash, h1, HASH_LEN) != 0);
 	p.subaddr_sep = '+';
 	k.key[0] ^= 1;
 	v = classify(db, &k, &p, "joe", "mailinator.com", ROLE_FROM);
-	CHECK(strcmp(v.hash, h1) != 0);
+	CHECK(memcmp(v.hash, h1, HASH_LEN) != 0);
 
 	/* The decisive address: the most severe action wins ... */
 	vs[0] = classify(db, &k, &p, "a", "example.org", ROLE_ENVELOPE);
@@ -134,8 +136,46 @@ main(void)
 	vs[1] = classify(db, &k, &p, "b", "tempmail.test", ROLE_FROM);
 	CHECK_INT(classify_decisive(&p, vs + 1, 2), 0);
 	policy_default(&p);
+	vs[1] = classify(db, &k, &p, "b", "mozmail.com", ROLE_FROM);
+
+	/* With the null envelope sender (a bounce) the action is capped:
+	 * by default at tag; a milder action stays what it is. */
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_RELAY, 1), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 1), ACT_ACCEPT);
+	p.null_sender_max = ACT_ACCEPT;
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_ACCEPT);
+	p.null_sender_max = ACT_REJECT;
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_REJECT);
+	policy_default(&p);
+
+	/* Record events: one per sender and message, with all its roles;
+	 * a domain counts the message once. */
+	vs[0] = classify(db, &k, &p, "joe", "mailinator.com", ROLE_ENVELOPE);
+	vs[1] = classify(db, &k, &p, "Joe+x", "MAILINATOR.com", ROLE_FROM);
+	vs[2] = classify(db, &k, &p, "ann", "mailinator.com", ROLE_REPLY_TO);
+	vs[3] = classify(db, &k, &p, "bob", "example.org", ROLE_SENDER);
+	CHECK_INT(classify_record_events(vs, 4, ACT_REJECT, 1000, ev), 3);
+	CHECK_INT(ev[0].roles, 1u << ROLE_ENVELOPE | 1u << ROLE_FROM);
+	CHECK(memcmp(ev[0].hash, vs[0].hash, HASH_LEN) == 0);
+	CHECK_INT(ev[0].first_of_domain, 1);
+	CHECK_INT(ev[1].roles, 1u << ROLE_REPLY_TO);
+	CHECK_INT(ev[1].first_of_domain, 0);
+	CHECK_INT(ev[2].first_of_domain, 1);
+	CHECK_STR(ev[2].domain, "example.org");
+	CHECK_INT(ev[2].action, ACT_REJECT);
+	CHECK_INT((int)ev[2].when, 1000);
+	CHECK_INT(ev[2].category, CAT_CLEAN);
+	/* The same hash under another key is another sender. */
+	k.id = 1;
+	vs[1] = classify(db, &k, &p, "joe", "mailinator.com", ROLE_FROM);
+	k.id = 0;
+	CHECK_INT(classify_record_events(vs, 2, ACT_TAG, 1000, ev), 2);
 
 	/* The tag value. */
+	vs[0] = classify(db, &k, &p, "a", "example.org", ROLE_ENVELOPE);
+	vs[2] = classify(db, &k, &p, "c", "mailinator.com", ROLE_REPLY_TO);
 	CHECK(verdict_tag_value(&vs[2], buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "disposable; role=reply-to; match=mailinator.com");
 	CHECK(verdict_tag_value(&vs[0], buf, sizeof(buf)) > 0);

@@ -399,9 +399,9 @@ test_keyring(void)
 	    "# retired above\n7 " KEYC "\n", 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 3);
-	CHECK_INT(r.id[0], 0);
-	CHECK_INT(r.id[1], 3);
-	CHECK_INT(r.id[2], 7);
+	CHECK_INT(r.k[0].id, 0);
+	CHECK_INT(r.k[1].id, 3);
+	CHECK_INT(r.k[2].id, 7);
 	CHECK_INT(r.k[0].key[1], 0x01);
 	CHECK_INT(r.k[1].key[0], 0xb0);
 	CHECK_INT(r.k[2].key[31], 0xdf);
@@ -425,8 +425,8 @@ test_keyring(void)
 	write_file(path, KEY64 "\n1 " KEYB "\n", 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 2);
-	CHECK_INT(r.id[0], 0);
-	CHECK_INT(r.id[1], 1);
+	CHECK_INT(r.k[0].id, 0);
+	CHECK_INT(r.k[1].id, 1);
 	write_file(path, KEY64 "\n#\n0 " KEYB "\n", 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:3: duplicate key id 0 (first on "
@@ -446,7 +446,7 @@ test_keyring(void)
 	 * id is checked like a bare one, with its own line number. */
 	write_file(path, "255 " KEY64 "\n", 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
-	CHECK_INT(r.id[0], 255);
+	CHECK_INT(r.k[0].id, 255);
 	write_file(path, "256 " KEY64 "\n", 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s:1: key id 256 out of range (0 to "
@@ -480,7 +480,7 @@ test_keyring(void)
 	write_file(path, text, 0600);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, HASH_MAX_KEYS);
-	CHECK_INT(r.id[HASH_MAX_KEYS - 1], (HASH_MAX_KEYS - 1) * 10);
+	CHECK_INT(r.k[HASH_MAX_KEYS - 1].id, (HASH_MAX_KEYS - 1) * 10);
 	/* ... and rotating such a file is refused, leaving it alone. */
 	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), -1);
 	CHECK(strstr(err, "already 16 keys") != NULL);
@@ -507,7 +507,7 @@ test_keyring(void)
 	CHECK_INT(n, (long)strlen(before) + 2 + 64 + 1);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 3);
-	CHECK_INT(r.id[2], 5);
+	CHECK_INT(r.k[2].id, 5);
 	CHECK_INT(r.k[0].key[1], 0x01);
 	CHECK_INT(r.k[1].key[0], 0xb0);
 	CHECK(memcmp(r.k[2].key, r.k[1].key, 32) != 0);
@@ -517,7 +517,7 @@ test_keyring(void)
 	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 4);
-	CHECK_INT(r.id[3], 6);
+	CHECK_INT(r.k[3].id, 6);
 	CHECK(memcmp(k.key, r.k[2].key, 32) == 0);
 
 	/* A legacy file (bare hex, no final newline, as genkey wrote or an
@@ -530,8 +530,8 @@ test_keyring(void)
 	CHECK_INT(n, 6 + 64 + 1 + 2 + 64 + 1);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 2);
-	CHECK_INT(r.id[0], 0);
-	CHECK_INT(r.id[1], 1);
+	CHECK_INT(r.k[0].id, 0);
+	CHECK_INT(r.k[1].id, 1);
 	CHECK_INT(r.k[0].key[31], 0x1f);
 	/* A key from hash_key_generate rotates the same way. */
 	unlink(path);
@@ -540,7 +540,7 @@ test_keyring(void)
 	CHECK_INT(hash_key_rotate(path, err, sizeof(err)), 0);
 	CHECK_INT(hash_keyring_load(path, &r, err, sizeof(err)), 0);
 	CHECK_INT(r.n, 2);
-	CHECK_INT(r.id[1], 1);
+	CHECK_INT(r.k[1].id, 1);
 	CHECK(memcmp(r.k[0].key, k.key, 32) == 0);
 
 	/* Id 255 taken: no rotation, file unchanged. */
@@ -565,6 +565,40 @@ test_keyring(void)
 	CHECK_INT(count_entries(tmpdir), 0);
 }
 
+static void
+test_hex(void)
+{
+	unsigned char	h[HASH_LEN], want[HASH_LEN];
+	char		hex[2 * HASH_LEN + 2];
+
+	for (size_t i = 0; i < HASH_LEN; i++) {
+		want[i] = (unsigned char)(i * 8 + 0x0f);
+		snprintf(hex + 2 * i, 3, "%02x", want[i]);
+	}
+	CHECK_INT(hash_from_hex(hex, h), 0);
+	CHECK(memcmp(h, want, sizeof(h)) == 0);
+	for (size_t i = 0; hex[i] != '\0'; i++)
+		if (hex[i] >= 'a' && hex[i] <= 'f')
+			hex[i] = (char)(hex[i] - 'a' + 'A');
+	memset(h, 0, sizeof(h));
+	CHECK_INT(hash_from_hex(hex, h), 0);
+	CHECK(memcmp(h, want, sizeof(h)) == 0);
+
+	memset(h, 0xaa, sizeof(h));
+	hex[5] = 'g';
+	CHECK_INT(hash_from_hex(hex, h), -1);
+	CHECK_INT(h[2], 0xaa);		/* untouched on error */
+	hex[5] = '0';
+	hex[63] = '\0';			/* 63 digits */
+	CHECK_INT(hash_from_hex(hex, h), -1);
+	hex[63] = '0';
+	hex[64] = '0';			/* 65 digits */
+	hex[65] = '\0';
+	CHECK_INT(hash_from_hex(hex, h), -1);
+	CHECK_INT(hash_from_hex("", h), -1);
+	CHECK_INT(hash_from_hex(NULL, h), -1);
+}
+
 int
 main(void)
 {
@@ -582,5 +616,6 @@ main(void)
 	test_keyring();
 	if (rmdir(tmpdir) == -1)
 		perror(tmpdir);
+	test_hex();
 	return T_DONE();
 }

@@ -42,7 +42,7 @@ set_clock(time_t t)
 static void
 mkhash(unsigned char *h, unsigned n)
 {
-	memset(h, 0x5a, RECORDS_HASH_LEN);
+	memset(h, 0x5a, HASH_LEN);
 	h[0] = (unsigned char)n;
 	h[1] = (unsigned char)(n >> 8);
 	h[2] = (unsigned char)(n >> 16);
@@ -59,7 +59,7 @@ ev(unsigned who, time_t when)
 	mkhash(e.hash, who);
 	snprintf(e.domain, sizeof(e.domain), "relay.example");
 	e.category = CAT_RELAY;
-	e.role = ROLE_FROM;
+	e.roles = 1u << ROLE_FROM;
 	e.action = ACT_TAG;
 	e.first_of_domain = 1;
 	return e;
@@ -110,7 +110,7 @@ present(const char *path, unsigned from, unsigned to, size_t *total)
 {
 	struct records	*rs;
 	struct record	 r;
-	unsigned char	 h[RECORDS_HASH_LEN];
+	unsigned char	 h[HASH_LEN];
 	char		 err[256];
 	size_t		 n = 0;
 

@@ -1,14 +1,15 @@
 /*
- * ctl-records.c - the commands a data-protection officer asks for: export
+ * cmd-records.c - the commands a data-protection officer asks for: export
  * (the right of access), forget (the right to erasure), recheck (which
  * remembered senders a list update turned disposable), purge (retention
  * by hand), and the aggregates of stats.
  *
  * A person is named by an address, by a keyed hash, or by a file of
- * either, one per line.  An address is hashed with every key of KeyFile,
- * and a hash is tried under every key id, so records made before a key
- * rotation are found too.  Output names hashes, never addresses; the
- * admin's own input is only echoed in error messages on the terminal.
+ * either, one per line.  An address is hashed (identity.h, as the daemon
+ * hashes it) with every key of KeyFile, and a hash is tried under every
+ * key id, so records made before a key rotation are found too.  Output
+ * names hashes with the id of the key that made them, never addresses;
+ * the admin's own input is only echoed in error messages on the terminal.
  */
 #include "config.h"
 
@@ -22,107 +23,66 @@
 #include "classify.h"
 #include "ctl.h"
 #include "dns.h"
-#include "domain.h"
-#include "hash.h"
+#include "identity.h"
 #include "records.h"
 
 static int
-open_records(int readonly, struct records **rs)
+open_records(struct ctl *ctl, int readonly, struct records **rs)
 {
 	char err[1024];
 
-	if (cfg.records[0] == '\0') {
+	if (ctl->cfg.records[0] == '\0') {
 		fprintf(stderr, "disposable-ctl: no Records store in the "
 		    "configuration\n");
 		return -1;
 	}
-	if (records_open(cfg.records, cfg.records_mapsize << 20, readonly,
-	    rs, err, sizeof(err)) != 0) {
+	if (records_open(ctl->cfg.records, ctl->cfg.records_mapsize << 20,
+	    readonly, rs, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		return -1;
 	}
 	return 0;
-}
-
-static void
-iso_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-}
-
-static void
-hex(const unsigned char *h, char *out)
-{
-	for (int i = 0; i < RECORDS_HASH_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
 /* The (key id, hash) pairs one person may have records under. */
 struct who {
 	size_t		n;
 	unsigned char	id[HASH_MAX_KEYS];
-	unsigned char	hash[HASH_MAX_KEYS][RECORDS_HASH_LEN];
+	unsigned char	hash[HASH_MAX_KEYS][HASH_LEN];
 };
 
 static int
-resolve_who(const struct hash_keyring *ring, const char *input,
-    struct who *w)
+resolve_who(struct ctl *ctl, const struct hash_keyring *ring,
+    const char *input, struct who *w)
 {
-	char canon[HASH_CANON_MAX], dom[DOMAIN_MAX + 1], h[HASH_HEX_LEN + 1];
+	char canon[HASH_CANON_MAX], dom[DOMAIN_MAX + 1];
 	struct addr a;
+	int rc = 0;
 
 	w->n = 0;
-	if (strlen(input) == HASH_HEX_LEN &&
-	    records_hash_from_hex(input, w->hash[0]) == 0) {
+	if (hash_from_hex(input, w->hash[0]) == 0) {
 		for (size_t i = 0; i < ring->n; i++) {
-			w->id[i] = ring->id[i];
-			memcpy(w->hash[i], w->hash[0], RECORDS_HASH_LEN);
+			w->id[i] = ring->k[i].id;
+			memcpy(w->hash[i], w->hash[0], HASH_LEN);
 		}
 		w->n = ring->n;
 		return 0;
 	}
 	if (addr_parse_envelope(input, &a) != ADDR_OK)
 		return -1;
-	if (a.literal || domain_normalise(a.domain, dom) != DOMAIN_OK) {
-		/* As classify_address hashes an unusable domain. */
-		snprintf(dom, sizeof(dom), "%s", a.domain);
-		for (char *p = dom; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p += 'a' - 'A';
-	}
-	if (hash_canonical(a.local, dom, cfg.policy.subaddr_sep, canon) != 0) {
-		addr_free(&a);
-		return -1;
-	}
+	/* The canonical form once, hashed under every key. */
+	if (identity_canonical(&a, ctl->cfg.policy.subaddr_sep, canon,
+	    dom) < 0)
+		rc = -1;
 	addr_free(&a);
-	for (size_t i = 0; i < ring->n; i++) {
-		if (hash_hex(&ring->k[i], canon, h) != 0 ||
-		    records_hash_from_hex(h, w->hash[w->n]) != 0)
-			return -1;
-		w->id[w->n++] = ring->id[i];
+	for (size_t i = 0; rc == 0 && i < ring->n; i++) {
+		if (hash_bin(&ring->k[i], canon, w->hash[w->n]) != 0)
+			rc = -1;
+		else
+			w->id[w->n++] = ring->k[i].id;
 	}
 	explicit_bzero(canon, sizeof(canon));
-	return 0;
-}
-
-static int
-load_ring(struct hash_keyring *ring)
-{
-	char err[1024];
-
-	if (cfg.hash_mode == HASH_SHA256) {
-		memset(ring, 0, sizeof(*ring));
-		ring->n = 1;
-		ring->k[0].mode = HASH_SHA256;
-		return 0;
-	}
-	if (hash_keyring_load(cfg.keyfile, ring, err, sizeof(err)) != 0) {
-		fprintf(stderr, "disposable-ctl: %s\n", err);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* The people named on the command line: arguments, or -f FILE. */
@@ -172,7 +132,7 @@ read_inputs(int argc, char **argv, struct inputs *in)
 		return 0;
 	}
 	if (argc < 2)
-		usage();
+		ctl_usage();
 	if ((in->v = calloc(argc - 1, sizeof(char *))) == NULL)
 		return -1;
 	for (int i = 1; i < argc; i++)
@@ -195,9 +155,9 @@ print_json_record(const struct record *r, int *first)
 	char h[HASH_HEX_LEN + 1], f[32], l[32];
 	int any = 0;
 
-	hex(r->hash, h);
-	iso_time(r->first_seen, f, sizeof(f));
-	iso_time(r->last_seen, l, sizeof(l));
+	hash_to_hex(r->hash, h);
+	ctl_iso_time(r->first_seen, f, sizeof(f));
+	ctl_iso_time(r->last_seen, l, sizeof(l));
 	printf("%s  {\n    \"hash\": \"%s\",\n    \"key_id\": %u,\n"
 	    "    \"domain\": \"%s\",\n    \"first_seen\": \"%s\",\n"
 	    "    \"last_seen\": \"%s\",\n    \"messages\": %u,\n"
@@ -220,7 +180,7 @@ print_json_record(const struct record *r, int *first)
 }
 
 int
-cmd_export(int argc, char **argv)
+cmd_export(struct ctl *ctl, int argc, char **argv)
 {
 	struct hash_keyring ring;
 	struct records *rs;
@@ -228,9 +188,9 @@ cmd_export(int argc, char **argv)
 	int rc = 0, first = 1;
 	char err[1024];
 
-	if (read_inputs(argc, argv, &in) != 0 || load_ring(&ring) != 0)
+	if (read_inputs(argc, argv, &in) != 0 || ctl_load_keys(ctl, &ring) != 0)
 		return 1;
-	if (open_records(1, &rs) != 0) {
+	if (open_records(ctl, 1, &rs) != 0) {
 		free_inputs(&in);
 		return 1;
 	}
@@ -238,7 +198,7 @@ cmd_export(int argc, char **argv)
 	for (size_t i = 0; i < in.n; i++) {
 		struct who w;
 
-		if (resolve_who(&ring, in.v[i], &w) != 0) {
+		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
 			fprintf(stderr, "%s: not an address or a hash\n",
 			    in.v[i]);
 			rc = 1;
@@ -264,7 +224,7 @@ cmd_export(int argc, char **argv)
 }
 
 int
-cmd_forget(int argc, char **argv)
+cmd_forget(struct ctl *ctl, int argc, char **argv)
 {
 	struct hash_keyring ring;
 	struct records *rs;
@@ -272,9 +232,9 @@ cmd_forget(int argc, char **argv)
 	int rc = 0;
 	char err[1024], when[32], h[HASH_HEX_LEN + 1];
 
-	if (read_inputs(argc, argv, &in) != 0 || load_ring(&ring) != 0)
+	if (read_inputs(argc, argv, &in) != 0 || ctl_load_keys(ctl, &ring) != 0)
 		return 1;
-	if (open_records(0, &rs) != 0) {
+	if (open_records(ctl, 0, &rs) != 0) {
 		free_inputs(&in);
 		return 1;
 	}
@@ -282,7 +242,7 @@ cmd_forget(int argc, char **argv)
 		struct who w;
 		size_t removed = 0;
 
-		if (resolve_who(&ring, in.v[i], &w) != 0) {
+		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
 			fprintf(stderr, "%s: not an address or a hash\n",
 			    in.v[i]);
 			rc = 1;
@@ -299,10 +259,10 @@ cmd_forget(int argc, char **argv)
 				removed++;
 		}
 		/* The hash under the newest key names the person. */
-		hex(w.hash[w.n - 1], h);
-		iso_time(time(NULL), when, sizeof(when));
-		printf("forgotten: hash=%s records_removed=%zu at=%s\n", h,
-		    removed, when);
+		hash_to_hex(w.hash[w.n - 1], h);
+		ctl_iso_time(time(NULL), when, sizeof(when));
+		printf("forgotten: hash=%s key=%u records_removed=%zu at=%s\n",
+		    h, w.id[w.n - 1], removed, when);
 	}
 	explicit_bzero(&ring, sizeof(ring));
 	records_close(rs);
@@ -345,27 +305,27 @@ by_domain(const void *x, const void *y)
 }
 
 int
-cmd_recheck(int argc, char **argv)
+cmd_recheck(struct ctl *ctl, int argc, char **argv)
 {
 	struct recheck rc = { 0 };
 	struct records *rs;
 	struct listdb *db;
-	int use_dns = cfg.dns_enabled, status = 0;
+	int use_dns = ctl->cfg.dns_enabled, status = 0;
 	size_t found = 0, domains = 0;
 	char err[1024];
 
 	if (argc == 2 && strcmp(argv[1], "--no-dns") == 0)
 		use_dns = 0;
 	else if (argc != 1)
-		usage();
-	if (open_records(1, &rs) != 0)
+		ctl_usage();
+	if (open_records(ctl, 1, &rs) != 0)
 		return 1;
-	if (open_db(&db) != 0 || (use_dns && init_dns() != 0)) {
+	if (ctl_open_db(ctl, &db) != 0 || (use_dns && ctl_init_dns(ctl) != 0)) {
 		records_close(rs);
 		return 1;
 	}
-	rc.cutoff = cfg.retention_days > 0 ?
-	    time(NULL) - (time_t)cfg.retention_days * 86400 : 0;
+	rc.cutoff = ctl->cfg.rec.retention_days > 0 ?
+	    time(NULL) - (time_t)ctl->cfg.rec.retention_days * 86400 : 0;
 	if (records_foreach(rs, recheck_collect, &rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		status = 1;
@@ -410,9 +370,10 @@ cmd_recheck(int argc, char **argv)
 		for (size_t k = i; k < j; k++) {
 			char h[HASH_HEX_LEN + 1], when[32];
 
-			hex(rc.v[k].hash, h);
-			iso_time(rc.v[k].last_seen, when, sizeof(when));
-			printf("%s\t%s\t%s\t%s%s\n", h, rc.v[k].domain, when,
+			hash_to_hex(rc.v[k].hash, h);
+			ctl_iso_time(rc.v[k].last_seen, when, sizeof(when));
+			printf("%s\t%u\t%s\t%s\t%s%s\n", h, rc.v[k].key_id,
+			    rc.v[k].domain, when,
 			    v.why[0] ? v.why : "-",
 			    rc.v[k].categories & (1u << CAT_DISPOSABLE) ?
 			    "" : "\tnewly-disposable");
@@ -429,23 +390,23 @@ out:
 }
 
 int
-cmd_purge(int argc, char **argv)
+cmd_purge(struct ctl *ctl, int argc, char **argv)
 {
 	struct records *rs;
-	int days = cfg.retention_days;
+	int days = ctl->cfg.rec.retention_days;
 	size_t purged, total = 0;
 	char err[1024];
 
 	if (argc == 3 && strcmp(argv[1], "--days") == 0)
 		days = atoi(argv[2]);
 	else if (argc != 1)
-		usage();
+		ctl_usage();
 	if (days <= 0) {
 		fprintf(stderr, "disposable-ctl: retention is off "
 		    "(RetentionDays 0): give --days N\n");
 		return 1;
 	}
-	if (open_records(0, &rs) != 0)
+	if (open_records(ctl, 0, &rs) != 0)
 		return 1;
 	do {
 		if (records_purge(rs, time(NULL) - (time_t)days * 86400, 1000,
@@ -506,14 +467,14 @@ agg_visit(void *arg, const struct domain_aggregate *d)
 }
 
 int
-cmd_records_stats(void)
+cmd_records_stats(struct ctl *ctl)
 {
 	struct records *rs;
 	struct agg a = { 0 };
 	size_t nrec = 0, ndom = 0;
 	char err[1024];
 
-	if (open_records(1, &rs) != 0)
+	if (open_records(ctl, 1, &rs) != 0)
 		return 1;
 	if (records_foreach_domain(rs, agg_visit, &a, err, sizeof(err)) != 0 ||
 	    records_count(rs, &nrec, &ndom) != 0) {
@@ -521,7 +482,7 @@ cmd_records_stats(void)
 		records_close(rs);
 		return 1;
 	}
-	printf("records:  %s: %zu hashed senders, %zu domains\n", cfg.records,
+	printf("records:  %s: %zu hashed senders, %zu domains\n", ctl->cfg.records,
 	    nrec, ndom);
 	printf("messages: %llu (per domain seen), senders counted %llu\n",
 	    (unsigned long long)a.messages, (unsigned long long)a.senders);

@@ -1,0 +1,300 @@
+/*
+ * cmd-check.c - check: classify a file of addresses (a list operator's
+ * subscriber file) as the daemon would, one line out per address.
+ *
+ * Lines are read in batches: the domains of one batch the lists left
+ * clean are looked up in DNS together, in parallel.
+ *
+ * Hashes are identity.h's, under the keys of KeyFile: --hashed prints
+ * the hash under the newest key with that key's id (--all-keys: a line
+ * per key, newest first, for logs and records older than a rotation);
+ * --match-hashes FILE prints the addresses whose hash under any key is
+ * listed in FILE (recheck's output, say).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "ctl.h"
+#include "dns.h"
+#include "identity.h"
+
+#define CHECK_BATCH 64
+
+struct check_line {
+	char		*text;		/* as typed, for the admin's eyes */
+	int		 bad;		/* not an address */
+	struct verdict	 v;		/* hash under the newest key */
+	unsigned char	 hash[HASH_MAX_KEYS][HASH_LEN];	/* under key i */
+};
+
+struct check {
+	struct ctl		*ctl;
+	struct listdb		*db;
+	struct hash_keyring	 ring;
+	int			 hashed, all_keys, use_dns;
+	unsigned char		(*want)[HASH_LEN];	/* --match-hashes, sorted */
+	size_t			 nwant;
+};
+
+static int
+hash_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, HASH_LEN);
+}
+
+/* The hashes to match: the first column of each line that is not blank
+ * or a comment must be 64 hex digits. */
+static int
+read_hashes(struct check *ck, const char *path)
+{
+	char *line = NULL, *tok;
+	size_t cap = 0, lineno = 0, room = 0;
+	FILE *f;
+	int rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "disposable-ctl: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, f) != -1) {
+		lineno++;
+		tok = line + strspn(line, " \t");
+		if (*tok == '#' || *tok == '\n' || *tok == '\0')
+			continue;
+		tok[strcspn(tok, " \t\r\n")] = '\0';
+		if (ck->nwant == room) {
+			size_t nroom = room ? 2 * room : 256;
+			void *nv = reallocarray(ck->want, nroom, HASH_LEN);
+
+			if (nv == NULL) {
+				fprintf(stderr, "disposable-ctl: out of "
+				    "memory\n");
+				rc = -1;
+				break;
+			}
+			ck->want = nv;
+			room = nroom;
+		}
+		if (hash_from_hex(tok, ck->want[ck->nwant]) != 0) {
+			fprintf(stderr, "%s:%zu: the first column is not a "
+			    "hash (64 hex digits)\n", path, lineno);
+			rc = -1;
+		} else
+			ck->nwant++;
+	}
+	free(line);
+	fclose(f);
+	if (rc == 0 && ck->nwant > 0)
+		qsort(ck->want, ck->nwant, HASH_LEN, hash_cmp);
+	return rc;
+}
+
+/* Under which key, if any, line l's address hashes to a wanted hash. */
+static int
+wanted(const struct check *ck, const struct check_line *l)
+{
+	for (size_t k = 0; k < ck->ring.n; k++)
+		if (bsearch(l->hash[k], ck->want, ck->nwant, HASH_LEN,
+		    hash_cmp) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+print_line(const struct check *ck, const struct check_line *l)
+{
+	const char *cat = l->bad ? "invalid" : category_name(l->v.category);
+	const char *why = !l->bad && l->v.why[0] ? l->v.why : "-";
+	char hex[HASH_HEX_LEN + 1];
+
+	if (ck->want != NULL) {
+		if (!l->bad && wanted(ck, l))
+			printf("%s\t%s\t%s\n", l->text, cat, why);
+		return;
+	}
+	if (!ck->hashed) {
+		printf("%s\t%s\t%s\n", l->text, cat, why);
+		return;
+	}
+	if (l->bad) {
+		printf("-\tinvalid\t-\t-\n");
+		return;
+	}
+	/* Newest key first: the one the daemon hashes with now. */
+	for (size_t k = ck->ring.n; k-- > 0; ) {
+		hash_to_hex(l->hash[k], hex);
+		printf("%s\t%s\t%s\t%u\n", hex, cat, why, ck->ring.k[k].id);
+		if (!ck->all_keys)
+			break;
+	}
+}
+
+static int
+check_flush(struct check *ck, struct check_line *b, size_t n)
+{
+	struct verdict *vs;
+	struct dns_session *sess;
+	char err[1024];
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (ck->use_dns) {
+		if ((vs = calloc(n, sizeof(*vs))) == NULL ||
+		    (sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+			free(vs);
+			fprintf(stderr, "disposable-ctl: out of memory\n");
+			return -1;
+		}
+		for (size_t i = 0; i < n; i++)
+			vs[i] = b[i].v;
+		if (classify_infra(ck->db, sess, 1, vs, n, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			rc = -1;
+		} else
+			for (size_t i = 0; i < n; i++)
+				b[i].v = vs[i];
+		dns_session_free(sess);
+		free(vs);
+	}
+	for (size_t i = 0; i < n; i++) {
+		print_line(ck, &b[i]);
+		free(b[i].text);
+	}
+	return rc;
+}
+
+/* Classify one address under the newest key, and hash it under each. */
+static int
+check_address(struct check *ck, const struct addr *a, struct check_line *l,
+    char *err, size_t errlen)
+{
+	const struct hash_keyring *r = &ck->ring;
+	char sep = ck->ctl->cfg.policy.subaddr_sep;
+	struct identity id;
+
+	if (classify_address(ck->db, &r->k[r->n - 1], &ck->ctl->cfg.policy, a,
+	    ROLE_ENVELOPE, &l->v, err, errlen) != 0)
+		return -1;
+	memcpy(l->hash[r->n - 1], l->v.hash, HASH_LEN);
+	for (size_t k = 0; k + 1 < r->n; k++) {
+		if (identity_make(a, sep, &r->k[k], &id) != 0) {
+			snprintf(err, errlen, "cannot hash address");
+			return -1;
+		}
+		memcpy(l->hash[k], id.hash, HASH_LEN);
+	}
+	return 0;
+}
+
+int
+cmd_check(struct ctl *ctl, int argc, char **argv)
+{
+	struct check ck = { .ctl = ctl, .use_dns = ctl->cfg.dns_enabled };
+	struct check_line *batch;
+	const char *name = "stdin", *match = NULL;
+	char *line = NULL, err[1024];
+	size_t cap = 0, lineno = 0, bad = 0, n = 0;
+	FILE *f = stdin;
+	int i = 1, rc = 0;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+		if (strcmp(argv[i], "--hashed") == 0)
+			ck.hashed = 1;
+		else if (strcmp(argv[i], "--all-keys") == 0)
+			ck.all_keys = 1;
+		else if (strcmp(argv[i], "--no-dns") == 0)
+			ck.use_dns = 0;
+		else if (strcmp(argv[i], "--match-hashes") == 0 &&
+		    i + 1 < argc)
+			match = argv[++i];
+		else
+			ctl_usage();
+	}
+	if (i < argc)
+		name = argv[i++];
+	if (i != argc || (ck.all_keys && !ck.hashed) ||
+	    (match != NULL && ck.hashed))
+		ctl_usage();
+	/* The daemon's keys, so that hashes match its logs and records. */
+	if (ctl_load_keys(ctl, &ck.ring) != 0)
+		return 1;
+	if (match != NULL && read_hashes(&ck, match) != 0) {
+		explicit_bzero(&ck.ring, sizeof(ck.ring));
+		return 1;
+	}
+	if (strcmp(name, "stdin") != 0 && (f = fopen(name, "r")) == NULL) {
+		fprintf(stderr, "disposable-ctl: %s: %s\n", name,
+		    strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if ((batch = calloc(CHECK_BATCH, sizeof(*batch))) == NULL) {
+		fprintf(stderr, "disposable-ctl: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	if (ctl_open_db(ctl, &ck.db) != 0 ||
+	    (ck.use_dns && ctl_init_dns(ctl) != 0)) {
+		free(batch);
+		rc = 1;
+		goto out;
+	}
+	while (rc == 0 && getline(&line, &cap, f) != -1) {
+		struct check_line *cl = &batch[n];
+		struct addr a;
+		char *p = line, *e;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strlen(p);
+		while (e > p && (e[-1] == '\n' || e[-1] == '\r' ||
+		    e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p == '\0' || *p == '#')
+			continue;
+		memset(cl, 0, sizeof(*cl));
+		if ((cl->text = strdup(p)) == NULL) {
+			rc = 1;
+			break;
+		}
+		if (addr_parse_envelope(p, &a) != ADDR_OK) {
+			fprintf(stderr, "%s:%zu: not a mail address\n", name,
+			    lineno);
+			cl->bad = 1;
+			bad++;
+		} else {
+			if (check_address(&ck, &a, cl, err, sizeof(err)) != 0) {
+				fprintf(stderr, "%s:%zu: %s\n", name, lineno,
+				    err);
+				rc = 1;
+			}
+			addr_free(&a);
+		}
+		if (++n == CHECK_BATCH || rc != 0) {
+			if (check_flush(&ck, batch, n) != 0)
+				rc = 1;
+			n = 0;
+		}
+	}
+	if (check_flush(&ck, batch, n) != 0)
+		rc = 1;
+	free(batch);
+	listdb_close(ck.db);
+out:
+	free(line);
+	if (f != stdin && f != NULL)
+		fclose(f);
+	free(ck.want);
+	explicit_bzero(&ck.ring, sizeof(ck.ring));
+	return rc ? rc : bad ? 1 : 0;
+}

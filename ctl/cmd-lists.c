@@ -1,0 +1,554 @@
+/*
+ * cmd-lists.c - the list database: build it from the List and
+ * Fingerprints files, explain a verdict (lookup), show a domain's
+ * infrastructure (fingerprint), propose fingerprints (mine), and stats.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "ctl.h"
+#include "dns.h"
+#include "domain.h"
+#include "infra.h"
+#include "listdb.h"
+#include "mine.h"
+
+static void
+build_diag(void *arg, int is_error, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s\n", is_error ? "error" : "warning", line);
+}
+
+int
+cmd_build(struct ctl *ctl, int argc, char **argv)
+{
+	struct listdb_input in[CONFIG_MAX_LISTS + 256];
+	struct listdb_build_report rep;
+	const char *out = ctl->cfg.database;
+	size_t nin = 0;
+	int i = 1, flags = 0;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--skip-bad") == 0)
+			flags |= LISTDB_BUILD_SKIP_BAD;
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			out = argv[++i];
+		else
+			ctl_usage();
+	}
+	for (; i < argc; i++) {
+		/* [fp:]category:source:path */
+		char *cat = argv[i], *src, *path;
+		int c, fp = 0;
+
+		if (strncmp(cat, "fp:", 3) == 0) {
+			fp = 1;
+			cat += 3;
+		}
+		if ((src = strchr(cat, ':')) == NULL ||
+		    (path = strchr(src + 1, ':')) == NULL)
+			ctl_usage();
+		*src++ = '\0';
+		*path++ = '\0';
+		c = category_byname(cat);
+		if (c != CAT_DISPOSABLE && c != CAT_RELAY &&
+		    (c != CAT_ALLOWED || fp)) {
+			fprintf(stderr, "disposable-ctl: bad category '%s' "
+			    "(%s)\n", cat, fp ? "disposable or relay" :
+			    "disposable, relay or allow");
+			return 2;
+		}
+		if (nin == sizeof(in) / sizeof(in[0])) {
+			fprintf(stderr, "disposable-ctl: too many lists\n");
+			return 2;
+		}
+		in[nin++] = (struct listdb_input){ path, c, src, fp };
+	}
+	if (nin == 0)
+		for (size_t j = 0; j < ctl->cfg.nlists; j++)
+			in[nin++] = (struct listdb_input){ ctl->cfg.lists[j].path,
+			    ctl->cfg.lists[j].category, ctl->cfg.lists[j].source,
+			    ctl->cfg.lists[j].fingerprints };
+	if (nin == 0) {
+		fprintf(stderr, "disposable-ctl: no lists: name them with "
+		    "List in the configuration or on the command line\n");
+		return 1;
+	}
+	if (listdb_build(out, in, nin, flags, build_diag, NULL, &rep) != 0) {
+		fprintf(stderr, "disposable-ctl: %s not written (%zu errors)\n",
+		    out, rep.errors);
+		return 1;
+	}
+	printf("%s: %zu disposable, %zu relay, %zu allowed, %zu "
+	    "fingerprints (%zu warnings, %zu entries skipped)\n", out,
+	    rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
+	    rep.per_category[CAT_ALLOWED], rep.fingerprints, rep.warnings,
+	    rep.errors);
+	for (size_t j = 0; j < rep.nsources; j++)
+		printf("  source %-24s %-10s %zu\n", rep.source[j].name,
+		    category_name(rep.source[j].category),
+		    rep.source[j].entries);
+	return 0;
+}
+
+static void
+print_sources(const struct listdb_match *m)
+{
+	for (size_t i = 0; i < m->nsources; i++)
+		printf("%s%s", i ? ", " : "", m->sources[i]);
+}
+
+/* Gather one domain's infrastructure on a session of its own. */
+static int
+gather(const char *domain, struct infra *inf)
+{
+	struct dns_session *sess;
+	char err[256];
+
+	if ((sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	infra_start(sess, domain, 1, inf);
+	(void)dns_wait(sess);
+	dns_session_free(sess);
+	return 0;
+}
+
+static const char *const dns_status_names[] = {
+	"ok", "no data", "NXDOMAIN", "SERVFAIL", "timeout", "error"
+};
+
+
+static void
+print_facts(const struct infra *inf)
+{
+	char a[64];
+
+	if (inf->nxdomain)
+		printf("  dns:         %s does not exist (NXDOMAIN)\n",
+		    inf->domain);
+	if (inf->null_mx)
+		printf("  mx:          null MX (RFC 7505: receives no mail)\n");
+	else if (inf->implicit_mx)
+		printf("  mx:          none; the domain's own address is its "
+		    "mail server\n");
+	else if (inf->mx_status != DNS_OK && !inf->nxdomain)
+		printf("  mx:          lookup failed (%s)\n",
+		    dns_status_names[inf->mx_status]);
+	for (size_t i = 0; i < inf->nmx; i++)
+		printf("  mx:          %s\n", inf->mx[i]);
+	for (size_t i = 0; i < inf->naddr; i++)
+		printf("  address:     %s\n",
+		    dns_addr_str(&inf->addr[i], a, sizeof(a)));
+	for (size_t i = 0; i < inf->nns; i++)
+		printf("  ns:          %s\n", inf->ns[i]);
+	if (inf->ns_status != DNS_OK && inf->ns_status != DNS_NXDOMAIN)
+		printf("  ns:          lookup failed or none (%s)\n",
+		    dns_status_names[inf->ns_status]);
+	if (!inf->has_spf)
+		printf("  spf:         no record\n");
+	for (size_t i = 0; i < inf->nspf; i++)
+		printf("  spf:         includes or redirects to %s\n",
+		    inf->spf[i]);
+	for (size_t i = 0; i < inf->nrange; i++)
+		printf("  spf range:   %s/%d\n",
+		    dns_addr_str(&inf->range[i].addr, a, sizeof(a)),
+		    inf->range[i].prefix);
+	if (inf->spf_screened)
+		printf("  spf:         %d record(s) with macros skipped "
+		    "(screened, never handed to libspf2)\n",
+		    inf->spf_screened);
+	if (inf->spf_loop)
+		printf("  spf:         include loop cut\n");
+	if (inf->spf_limit)
+		printf("  spf:         walk cut at its limits\n");
+	if (inf->incomplete)
+		printf("  dns:         incomplete: a lookup %s\n",
+		    inf->timed_out ? "timed out" : "failed");
+}
+
+int
+cmd_fingerprint(struct ctl *ctl, int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 2)
+		ctl_usage();
+	if (ctl_init_dns(ctl) != 0)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		struct infra *inf;
+		char dom[DOMAIN_MAX + 1];
+
+		if (domain_normalise(argv[i], dom) != DOMAIN_OK) {
+			fprintf(stderr, "%s: not a valid domain name\n",
+			    argv[i]);
+			rc = 1;
+			continue;
+		}
+		if ((inf = calloc(1, sizeof(*inf))) == NULL ||
+		    gather(dom, inf) != 0) {
+			free(inf);
+			return 1;
+		}
+		printf("%s\n", dom);
+		print_facts(inf);
+		free(inf);
+	}
+	return rc;
+}
+
+/* The infrastructure part of lookup: each fact, and what it matched. */
+static int
+explain_infra(struct listdb *db, const char *dom)
+{
+	struct infra *inf;
+	struct infra_verdict *iv;
+	char err[256];
+	int rc = 0;
+
+	inf = calloc(1, sizeof(*inf));
+	iv = calloc(1, sizeof(*iv));
+	if (inf == NULL || iv == NULL || gather(dom, inf) != 0) {
+		free(inf);
+		free(iv);
+		return 1;
+	}
+	printf("  lists:       no entry for %s or its parents; its "
+	    "infrastructure:\n", dom);
+	print_facts(inf);
+	if (infra_match(db, inf, iv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		rc = 1;
+	} else {
+		for (size_t i = 0; i < iv->nsignals; i++)
+			printf("  signal:      %s (%s, %s%s%s)\n",
+			    iv->signal[i].what,
+			    category_name(iv->signal[i].category),
+			    iv->signal[i].strong ? "strong" : "weak",
+			    iv->signal[i].sources[0] ? "; sources " : "",
+			    iv->signal[i].sources);
+		printf("  category:    %s (confidence %s%s%s)\n",
+		    category_name(iv->category), iv->confidence,
+		    iv->match[0] ? ", match " : "", iv->match);
+	}
+	free(inf);
+	free(iv);
+	return rc;
+}
+
+/* mine: the domains to resolve, collected from the database. */
+struct mine_names {
+	char		**v;
+	size_t		  n, cap;
+	enum category	  want;		/* disposable or relay */
+	int		  allowed;	/* collect the allowlist instead */
+};
+
+
+static int
+mine_collect(void *arg, const char *domain, enum category c)
+{
+	struct mine_names *mn = arg;
+
+	if (mn->allowed ? c != CAT_ALLOWED : c != mn->want)
+		return 0;
+	if (mn->n == mn->cap) {
+		size_t ncap = mn->cap ? mn->cap * 2 : 1024;
+		char **nv = reallocarray(mn->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		mn->v = nv;
+		mn->cap = ncap;
+	}
+	if ((mn->v[mn->n] = strdup(domain)) == NULL)
+		return -1;
+	mn->n++;
+	return 0;
+}
+
+static void
+progress(size_t done, size_t total)
+{
+	int width = 40, fill = total ? (int)(done * width / total) : width;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu domains", fill,
+	    "########################################", width - fill, "",
+	    done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resolve names[first..] at rate domains a second, in parallel within
+ * each second, handing the facts to mine_add. */
+static int
+mine_resolve(struct mine *m, char **names, size_t n, int allowed,
+    double rate, size_t *done, size_t total, size_t *answered)
+{
+	size_t step = rate < 1 ? 1 : (size_t)rate;
+	struct infra *inf;
+
+	if ((inf = calloc(step, sizeof(*inf))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
+		double t0 = now_s(), left;
+		struct dns_session *sess;
+		char err[256];
+
+		if ((sess = dns_session_new(0, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			free(inf);
+			return -1;
+		}
+		for (size_t j = 0; j < k; j++)
+			infra_start(sess, names[i + j], 0, &inf[j]);
+		(void)dns_wait(sess);
+		dns_session_free(sess);
+		for (size_t j = 0; j < k; j++) {
+			if (inf[j].mx_status == DNS_OK ||
+			    inf[j].ns_status == DNS_OK)
+				(*answered)++;
+			if (mine_add(m, &inf[j], allowed) != 0) {
+				free(inf);
+				return -1;
+			}
+		}
+		*done += k;
+		progress(*done, total);
+		/* The rate limit: one step a second at most. */
+		left = 1.0 / (rate / (double)step) - (now_s() - t0);
+		if (left > 0 && i + k < n) {
+			struct timespec ts = { (time_t)left,
+			    (long)((left - (time_t)left) * 1e9) };
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(inf);
+	return 0;
+}
+
+int
+cmd_mine(struct ctl *ctl, int argc, char **argv)
+{
+	struct mine_names listed = { .want = CAT_DISPOSABLE };
+	struct mine_names allow = { .allowed = 1 };
+	struct mine_proposal *p = NULL;
+	struct listdb *db;
+	struct mine *m = NULL;
+	size_t min = 3, limit = 1000, np = 0, done = 0, answered = 0;
+	double rate = 20;
+	char err[1024];
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--min") == 0 && i + 1 < argc)
+			min = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+			rate = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--category") == 0 && i + 1 < argc) {
+			listed.want = category_byname(argv[++i]);
+			if (listed.want != CAT_DISPOSABLE &&
+			    listed.want != CAT_RELAY)
+				ctl_usage();
+		} else
+			ctl_usage();
+	}
+	if (min < 1 || limit < 1 || !(rate > 0))
+		ctl_usage();
+	if (ctl_open_db(ctl, &db) != 0)
+		return 1;
+	if (ctl_init_dns(ctl) != 0 ||
+	    listdb_foreach(db, mine_collect, &listed, err, sizeof(err)) != 0 ||
+	    listdb_foreach(db, mine_collect, &allow, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		goto out;
+	}
+	/* A sample spread over the whole (sorted) list, not its head. */
+	if (listed.n > limit) {
+		for (size_t i = 0; i < limit; i++) {
+			size_t from = i * listed.n / limit;
+			char *t = listed.v[i];
+
+			listed.v[i] = listed.v[from];
+			listed.v[from] = t;
+		}
+		for (size_t i = limit; i < listed.n; i++)
+			free(listed.v[i]);
+		listed.n = limit;
+	}
+	if ((m = mine_new()) == NULL)
+		goto out;
+	if (mine_resolve(m, listed.v, listed.n, 0, rate, &done,
+	    listed.n + allow.n, &answered) != 0 ||
+	    mine_resolve(m, allow.v, allow.n, 1, rate, &done,
+	    listed.n + allow.n, &answered) != 0 ||
+	    mine_result(m, min, &p, &np) != 0) {
+		fprintf(stderr, "disposable-ctl: out of memory\n");
+		goto out;
+	}
+	printf("# proposed by disposable-ctl mine: %zu %s domains and %zu "
+	    "allowlisted resolved (%zu answered);\n# shared by at least "
+	    "%zu listed domains and by no allowlisted one.\n"
+	    "# Review each line before adding it to a fingerprint file.\n",
+	    listed.n, category_name(listed.want), allow.n, answered, min);
+	for (size_t i = 0; i < np; i++) {
+		struct fp_match fm = { 0 };
+		struct dns_addr a;
+
+		if (p[i].kind == FP_IP) {
+			if (dns_addr_parse(p[i].value, &a) == 0 &&
+			    listdb_fp_addr(db, &a, a.family == AF_INET ? 32 :
+			    128, &fm, err, sizeof(err)) != 0)
+				fm.found = 0;
+		} else if (listdb_fp_host(db, p[i].kind, p[i].value, &fm, err,
+		    sizeof(err)) != 0)
+			fm.found = 0;
+		printf("%-3s %-40s %-6s # %zu listed domains%s%s\n",
+		    fp_kind_name(p[i].kind), p[i].value,
+		    p[i].kind == FP_NS ? "weak" : "strong", p[i].listed,
+		    fm.found ? "; already a fingerprint: " : "",
+		    fm.found ? fm.entry : "");
+	}
+	rc = 0;
+out:
+	free(p);
+	mine_free(m);
+	for (size_t i = 0; i < listed.n; i++)
+		free(listed.v[i]);
+	for (size_t i = 0; i < allow.n; i++)
+		free(allow.v[i]);
+	free(listed.v);
+	free(allow.v);
+	listdb_close(db);
+	return rc;
+}
+
+int
+cmd_lookup(struct ctl *ctl, int argc, char **argv)
+{
+	struct listdb *db;
+	int rc = 0, use_dns = ctl->cfg.dns_enabled, first = 1;
+
+	if (first < argc && strcmp(argv[first], "--no-dns") == 0) {
+		use_dns = 0;
+		first++;
+	}
+	if (first >= argc)
+		ctl_usage();
+	if (ctl_open_db(ctl, &db) != 0 || (use_dns && ctl_init_dns(ctl) != 0))
+		return 1;
+	for (int i = first; i < argc; i++) {
+		struct listdb_match m;
+		struct addr a = { 0 };
+		char dom[DOMAIN_MAX + 1], err[256];
+		const char *raw = argv[i], *reg;
+		int r;
+
+		if (strchr(argv[i], '@') != NULL) {
+			if (addr_parse_envelope(argv[i], &a) != ADDR_OK) {
+				fprintf(stderr, "%s: not a mail address\n",
+				    argv[i]);
+				rc = 1;
+				continue;
+			}
+			raw = a.domain;
+		}
+		r = domain_normalise(raw, dom);
+		printf("%s\n", argv[i]);
+		if (r != DOMAIN_OK) {
+			printf("  category:    invalid (%s)\n",
+			    r == DOMAIN_ELITERAL ? "address literal or IP" :
+			    "not a valid domain name");
+			addr_free(&a);
+			continue;
+		}
+		reg = domain_registrable(dom);
+		printf("  domain:      %s\n", dom);
+		printf("  registrable: %s\n", reg != NULL ? reg :
+		    "(none: a public suffix)");
+		if (listdb_lookup(db, dom, &m, err, sizeof(err)) != 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", err);
+			rc = 1;
+		} else if (m.category == CAT_CLEAN && use_dns)
+			rc |= explain_infra(db, dom);
+		else if (m.category == CAT_CLEAN)
+			printf("  category:    clean (no entry for %s or its "
+			    "parents; DNS not asked)\n", dom);
+		else {
+			printf("  category:    %s\n", category_name(m.category));
+			printf("  match:       %s (%s)\n", m.entry,
+			    m.level == 0 ? "exact" : "parent domain");
+			if (m.level > 0)
+				printf("  level:       %d label%s up\n", m.level,
+				    m.level == 1 ? "" : "s");
+			printf("  sources:     ");
+			print_sources(&m);
+			printf("\n");
+			if (m.overridden)
+				printf("  overrides:   block entry %s "
+				    "(the allowlist wins)\n", m.block_entry);
+		}
+		addr_free(&a);
+	}
+	listdb_close(db);
+	return rc;
+}
+
+int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	struct listdb *db;
+	struct listdb_source_info *src;
+	size_t n;
+	time_t built;
+	char when[64];
+	struct tm tm;
+
+	(void)argv;
+	if (argc != 1)
+		ctl_usage();
+	if (ctl_open_db(ctl, &db) != 0)
+		return 1;
+	built = listdb_built(db);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+	    gmtime_r(&built, &tm));
+	printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
+	    "fingerprints: %zu\n", ctl->cfg.database, when, listdb_entries(db),
+	    listdb_fp_entries(db));
+	if (listdb_sources(db, &src, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			printf("  source %-24s %-10s %8u  %s\n", src[i].name,
+			    category_name(src[i].category), src[i].entries,
+			    src[i].path);
+	}
+	listdb_close(db);
+	return ctl->cfg.records[0] != '\0' ? cmd_records_stats(ctl) : 0;
+}
