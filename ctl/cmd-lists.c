@@ -20,6 +20,7 @@
 #include "dns.h"
 #include "domain.h"
 #include "infra.h"
+#include "listbuild.h"
 #include "listdb.h"
 #include "mine.h"
 
@@ -62,8 +63,7 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 		*src++ = '\0';
 		*path++ = '\0';
 		c = category_byname(cat);
-		if (c != CAT_DISPOSABLE && c != CAT_RELAY &&
-		    (c != CAT_ALLOWED || fp)) {
+		if (c < 0 || !listdb_category_listable((enum category)c, fp)) {
 			fprintf(stderr, "disposable-ctl: bad category '%s' "
 			    "(%s)\n", cat, fp ? "disposable or relay" :
 			    "disposable, relay or allow");

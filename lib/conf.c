@@ -671,8 +671,7 @@ p_list(struct load *L, char *v)
 		return -1;
 	}
 	k = category_byname(cat);
-	if (k != CAT_DISPOSABLE && k != CAT_RELAY &&
-	    (k != CAT_ALLOWED || fp)) {
+	if (k < 0 || !listdb_category_listable((enum category)k, fp)) {
 		lerr(L, "bad category for %s: '%.200s' (expected "
 		    "%s)", key, cat, fp ? "disposable or relay" :
 		    "disposable, relay or allow");
@@ -1218,8 +1217,7 @@ config_check(const struct config *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->nlists; i++) {
 		const struct config_list *l = &c->lists[i];
 
-		if (l->category != CAT_DISPOSABLE && l->category != CAT_RELAY &&
-		    (l->category != CAT_ALLOWED || l->fingerprints)) {
+		if (!listdb_category_listable(l->category, l->fingerprints)) {
 			snprintf(err, errlen, "List %zu: category must be "
 			    "disposable, relay%s", i + 1, l->fingerprints ?
 			    " (fingerprints)" : " or allow");

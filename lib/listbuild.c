@@ -64,14 +64,14 @@
 
 #include "category.h"
 #include "domain.h"
+#include "listbuild.h"
 #include "listdb.h"
+#include "listdb_format.h"
 #include "util.h"
 
-#define LISTDB_VERSION	1
-#define NSOURCES_MAX	256	/* the report's source[] */
+#define NSOURCES_MAX	LISTDB_BUILD_MAX_INPUTS
 #define SHOW_MAX	80	/* bytes of an input token quoted in a diag */
 #define MAPSIZE_MIN	((size_t)64 << 20)
-#define FP_KEY_MAX	(2 + DOMAIN_MAX)	/* 'm' '*' host; 'i' '6' len 16 */
 #define FP_SHOW_MAX	(DOMAIN_MAX + 8)	/* "spf *.host" */
 
 struct item {
@@ -85,7 +85,7 @@ struct item {
 
 /* One fingerprint line, its key already in the database's form. */
 struct fpitem {
-	unsigned char	key[FP_KEY_MAX];
+	unsigned char	key[LISTDB_FP_KEY_MAX];
 	uint16_t	klen;
 	uint8_t		strong;
 	uint32_t	line;
@@ -268,8 +268,6 @@ take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
  * Fingerprint lines: "KIND VALUE STRENGTH".
  */
 
-static const char *const fp_kinds[FP_KIND_COUNT] = { "mx", "ns", "spf", "ip" };
-static const char fp_letter[FP_KIND_COUNT] = { 'm', 'n', 's', 'i' };
 
 /*
  * A host name as a fingerprint: normalised like a domain, except that
@@ -347,10 +345,8 @@ fp_host_key(struct build *b, const char *path, uint32_t lineno,
 		    norm);
 		return 1;
 	}
-	it->key[0] = (unsigned char)fp_letter[kind];
-	it->key[1] = suffix ? '*' : '=';
-	memcpy(it->key + 2, norm, strlen(norm));
-	it->klen = (uint16_t)(2 + strlen(norm));
+	it->klen = (uint16_t)listdb_fp_host_key(it->key, kind, suffix, norm,
+	    strlen(norm));
 	return 0;
 }
 
@@ -390,11 +386,7 @@ fp_range_key(struct build *b, const char *path, uint32_t lineno,
 			    lineno, show(val, sh, sizeof(sh)));
 			return 1;
 		}
-	it->key[0] = 'i';
-	it->key[1] = v6 ? '6' : '4';
-	it->key[2] = (unsigned char)len;
-	memcpy(it->key + 3, net, (size_t)nbytes);
-	it->klen = (uint16_t)(3 + nbytes);
+	it->klen = (uint16_t)listdb_fp_range_key(it->key, v6, len, net);
 	b->prefixes[v6][len / 64] |= (uint64_t)1 << (len % 64);
 	return 0;
 garbage:
@@ -446,10 +438,7 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		say(b, 1, "%s:%u: expected KIND VALUE STRENGTH", path, lineno);
 		return 1;
 	}
-	for (kind = 0; kind < FP_KIND_COUNT; kind++)
-		if (strcasecmp(tok[0], fp_kinds[kind]) == 0)
-			break;
-	if (kind == FP_KIND_COUNT) {
+	if ((kind = fp_kind_byname(tok[0])) < 0) {
 		say(b, 1, "%s:%u: unknown kind '%s' (expected mx, ns, spf or "
 		    "ip)", path, lineno, show(tok[0], sh, sizeof(sh)));
 		return 1;
@@ -628,15 +617,15 @@ fp_show(const struct fpitem *it, char *buf, size_t len)
 	int k;
 
 	for (k = 0; k < FP_KIND_COUNT; k++)
-		if (fp_letter[k] == it->key[0])
+		if (listdb_fp_letter((enum fp_kind)k) == (char)it->key[0])
 			break;
 	if (k == FP_IP) {
 		inet_ntop(it->key[1] == '6' ? AF_INET6 : AF_INET, it->key + 3,
 		    a, sizeof(a));
 		snprintf(buf, len, "ip %s/%u", a, it->key[2]);
 	} else
-		snprintf(buf, len, "%s %s%.*s", k < FP_KIND_COUNT ?
-		    fp_kinds[k] : "?", it->key[1] == '*' ? "*." : "",
+		snprintf(buf, len, "%s %s%.*s", fp_kind_name((enum fp_kind)k),
+		    it->key[1] == '*' ? "*." : "",
 		    (int)(it->klen - 2), (const char *)it->key + 2);
 	return buf;
 }
@@ -756,7 +745,7 @@ fp_prefix_text(const uint64_t bits[3], char *buf, size_t len)
 static int
 write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
 {
-	unsigned char val[5 + 2 * NSOURCES_MAX];
+	unsigned char val[LISTDB_FP_SIZE(NSOURCES_MAX)];
 	char text[600];
 	MDB_dbi dfp;
 	MDB_val k, v;
@@ -766,33 +755,29 @@ write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
 
 	snprintf(text, sizeof(text), "%zu", b->nfps == 0 ? 0 :
 	    b->rep->fingerprints);
-	if ((rc = put_text(txn, dmeta, "fp_entries", text)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_ENTRIES, text)) != 0)
 		return rc;
 	/* A database without fingerprints has no "fp" table at all, as
 	 * one built before fingerprints existed. */
 	if (b->nfps == 0)
 		return 0;
 	fp_prefix_text(b->prefixes[0], text, sizeof(text));
-	if ((rc = put_text(txn, dmeta, "fp_prefix4", text)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_PREFIX4, text)) != 0)
 		return rc;
 	fp_prefix_text(b->prefixes[1], text, sizeof(text));
-	if ((rc = put_text(txn, dmeta, "fp_prefix6", text)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_PREFIX6, text)) != 0)
 		return rc;
-	if ((rc = mdb_dbi_open(txn, "fp", MDB_CREATE, &dfp)) != 0)
+	if ((rc = mdb_dbi_open(txn, LISTDB_T_FP, MDB_CREATE, &dfp)) != 0)
 		return rc;
 	for (i = 0; i < b->nfps; i = j) {
 		for (j = i, n = 0; j < b->nfps && fp_same(&b->fps[j],
 		    &b->fps[i]); j++)
-			put_u16(val + 5 + 2 * n++, b->fps[j].src);
+			put_u16(val + LISTDB_FP_HEAD + 2 * n++, b->fps[j].src);
 		fp_resolve(b, &b->fps[i], j - i, &cat, &strong);
-		val[0] = LISTDB_VERSION;
-		val[1] = (unsigned char)cat;
-		val[2] = (unsigned char)strong;
-		put_u16(val + 3, (unsigned)n);
 		k.mv_data = b->fps[i].key;
 		k.mv_size = b->fps[i].klen;
 		v.mv_data = val;
-		v.mv_size = 5 + 2 * n;
+		v.mv_size = listdb_fp_pack(val, cat, strong, n);
 		if ((rc = mdb_put(txn, dfp, &k, &v, MDB_APPEND)) != 0)
 			return rc;
 	}
@@ -802,7 +787,8 @@ write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
 static int
 write_tables(struct build *b, MDB_txn *txn)
 {
-	unsigned char val[4 + 2 * NSOURCES_MAX], sval[1 + 2 * 512 + 4];
+	unsigned char val[LISTDB_ENTRY_SIZE(NSOURCES_MAX)];
+	unsigned char sval[LISTDB_SOURCE_SIZE(LISTDB_SOURCE_NAME, 511)];
 	MDB_dbi ddom, dsrc, dmeta;
 	MDB_val k, v;
 	size_t i, j, n;
@@ -810,9 +796,9 @@ write_tables(struct build *b, MDB_txn *txn)
 	uint16_t id;
 	int rc;
 
-	if ((rc = mdb_dbi_open(txn, "domain", MDB_CREATE, &ddom)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "source", MDB_CREATE, &dsrc)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &dmeta)) != 0)
+	if ((rc = mdb_dbi_open(txn, LISTDB_T_DOMAIN, MDB_CREATE, &ddom)) != 0 ||
+	    (rc = mdb_dbi_open(txn, LISTDB_T_SOURCE, MDB_CREATE, &dsrc)) != 0 ||
+	    (rc = mdb_dbi_open(txn, LISTDB_T_META, MDB_CREATE, &dmeta)) != 0)
 		return rc;
 
 	for (i = 0; i < b->nitems; i = j) {
@@ -823,15 +809,13 @@ write_tables(struct build *b, MDB_txn *txn)
 		for (j = i; j < b->nitems &&
 		    strcmp(b->items[j].u.dom, dom) == 0; j++) {
 			mask |= 1u << b->in[b->items[j].src].category;
-			put_u16(val + 4 + 2 * n++, b->items[j].src);
+			put_u16(val + LISTDB_ENTRY_HEAD + 2 * n++,
+			    b->items[j].src);
 		}
-		val[0] = LISTDB_VERSION;
-		val[1] = (unsigned char)mask;
-		put_u16(val + 2, (unsigned)n);
 		k.mv_data = (void *)(uintptr_t)dom;
 		k.mv_size = strlen(dom);
 		v.mv_data = val;
-		v.mv_size = 4 + 2 * n;
+		v.mv_size = listdb_entry_pack(val, mask, n);
 		if ((rc = mdb_put(txn, ddom, &k, &v, MDB_APPEND)) != 0)
 			return rc;
 	}
@@ -853,19 +837,19 @@ write_tables(struct build *b, MDB_txn *txn)
 		k.mv_data = key;
 		k.mv_size = 2;
 		v.mv_data = sval;
-		v.mv_size = 7 + nl + pl;
+		v.mv_size = LISTDB_SOURCE_SIZE(nl, pl);
 		if ((rc = mdb_put(txn, dsrc, &k, &v, 0)) != 0)
 			return rc;
 	}
 
 	snprintf(num, sizeof(num), "%d", LISTDB_VERSION);
-	if ((rc = put_text(txn, dmeta, "version", num)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_VERSION, num)) != 0)
 		return rc;
 	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-	if ((rc = put_text(txn, dmeta, "built", num)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_BUILT, num)) != 0)
 		return rc;
 	snprintf(num, sizeof(num), "%zu", b->ndomains);
-	if ((rc = put_text(txn, dmeta, "entries", num)) != 0)
+	if ((rc = put_text(txn, dmeta, LISTDB_M_ENTRIES, num)) != 0)
 		return rc;
 	return write_fps(b, txn, dmeta);
 }
@@ -916,7 +900,7 @@ write_db(struct build *b, const char *dbpath)
 
 	if ((rc = mdb_env_create(&env)) != 0)
 		goto fail;
-	if ((rc = mdb_env_set_maxdbs(env, 4)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(env, LISTDB_MAXDBS)) != 0 ||
 	    (rc = mdb_env_set_mapsize(env, mapsize)) != 0 ||
 	    (rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_NOLOCK |
 	    MDB_NOSYNC, 0644)) != 0)
@@ -971,16 +955,12 @@ check_inputs(struct build *b)
 			    LISTDB_SOURCE_NAME - 1);
 			return -1;
 		}
-		if (in->fingerprints && in->category != CAT_DISPOSABLE &&
-		    in->category != CAT_RELAY) {
-			say(b, 1, "%s: fingerprints are disposable or relay, "
-			    "not %s", in->path, category_name(in->category));
-			return -1;
-		}
-		if (in->category != CAT_DISPOSABLE &&
-		    in->category != CAT_RELAY && in->category != CAT_ALLOWED) {
-			say(b, 1, "%s: category %s cannot be listed",
-			    in->path, category_name(in->category));
+		if (!listdb_category_listable(in->category,
+		    in->fingerprints)) {
+			say(b, 1, in->fingerprints ? "%s: fingerprints are "
+			    "disposable or relay, not %s" : "%s: category %s "
+			    "cannot be listed", in->path,
+			    category_name(in->category));
 			return -1;
 		}
 		snprintf(b->rep->source[i].name, LISTDB_SOURCE_NAME, "%s",

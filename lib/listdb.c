@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <lmdb.h>
@@ -55,9 +56,9 @@
 #include "dns.h"
 #include "domain.h"
 #include "listdb.h"
+#include "listdb_format.h"
 #include "util.h"
 
-#define LISTDB_VERSION	1
 #define BLOCK_MASK	((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))
 
 struct listdb {
@@ -226,37 +227,37 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 		db->env = NULL;
 		goto lmdb_fail;
 	}
-	if ((rc = mdb_env_set_maxdbs(db->env, 4)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(db->env, LISTDB_MAXDBS)) != 0 ||
 	    (rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOLOCK |
 	    MDB_NOSUBDIR | MDB_NOTLS, 0)) != 0 ||
 	    (rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
 		goto lmdb_fail;
-	if (mdb_dbi_open(txn, "domain", 0, &db->ddom) != 0 ||
-	    mdb_dbi_open(txn, "source", 0, &db->dsrc) != 0 ||
-	    mdb_dbi_open(txn, "meta", 0, &db->dmeta) != 0) {
+	if (mdb_dbi_open(txn, LISTDB_T_DOMAIN, 0, &db->ddom) != 0 ||
+	    mdb_dbi_open(txn, LISTDB_T_SOURCE, 0, &db->dsrc) != 0 ||
+	    mdb_dbi_open(txn, LISTDB_T_META, 0, &db->dmeta) != 0) {
 		seterr(err, errlen, "%s: not a list database", path);
 		goto fail;
 	}
-	if ((n = meta_number(txn, db->dmeta, "version")) != LISTDB_VERSION) {
+	if ((n = meta_number(txn, db->dmeta, LISTDB_M_VERSION)) != LISTDB_VERSION) {
 		seterr(err, errlen, "%s: list database version %lld, "
 		    "expected %d: rebuild it", path, n, LISTDB_VERSION);
 		goto fail;
 	}
-	n = meta_number(txn, db->dmeta, "built");
+	n = meta_number(txn, db->dmeta, LISTDB_M_BUILT);
 	db->built = n < 0 ? 0 : (time_t)n;
-	n = meta_number(txn, db->dmeta, "entries");
+	n = meta_number(txn, db->dmeta, LISTDB_M_ENTRIES);
 	db->entries = n < 0 ? 0 : (size_t)n;
 	if (load_sources(db, txn, err, errlen) != 0)
 		goto fail;
 	/* A database built without fingerprints has no "fp" table: it
 	 * opens, and no fingerprint ever matches. */
-	if ((rc = mdb_dbi_open(txn, "fp", 0, &db->dfp)) == 0) {
+	if ((rc = mdb_dbi_open(txn, LISTDB_T_FP, 0, &db->dfp)) == 0) {
 		db->has_fp = 1;
-		n = meta_number(txn, db->dmeta, "fp_entries");
+		n = meta_number(txn, db->dmeta, LISTDB_M_FP_ENTRIES);
 		db->fp_entries = n < 0 ? 0 : (size_t)n;
-		load_prefixes(txn, db->dmeta, "fp_prefix4", 32, db->prefix4,
+		load_prefixes(txn, db->dmeta, LISTDB_M_FP_PREFIX4, 32, db->prefix4,
 		    &db->nprefix4);
-		load_prefixes(txn, db->dmeta, "fp_prefix6", 128, db->prefix6,
+		load_prefixes(txn, db->dmeta, LISTDB_M_FP_PREFIX6, 128, db->prefix6,
 		    &db->nprefix6);
 	} else if (rc != MDB_NOTFOUND)
 		goto lmdb_fail;
@@ -311,15 +312,12 @@ parse_entry(const MDB_val *v, struct hit *h)
 	const unsigned char *p = v->mv_data;
 	size_t n, i;
 
-	if (v->mv_size < 4 || p[0] != LISTDB_VERSION)
+	if (listdb_entry_unpack(p, v->mv_size, &h->mask, &n) != 0)
 		return -1;
-	n = get_u16(p + 2);
-	if (v->mv_size != 4 + 2 * n)
-		return -1;
-	h->mask = p[1];
 	h->n = 0;
 	for (i = 0; i < n && h->n < LISTDB_MAX_SOURCES; i++)
-		h->id[h->n++] = (uint16_t)get_u16(p + 4 + 2 * i);
+		h->id[h->n++] = (uint16_t)get_u16(p + LISTDB_ENTRY_HEAD +
+		    2 * i);
 	return 0;
 }
 
@@ -452,12 +450,27 @@ listdb_entries(struct listdb *db)
  */
 
 static const char *const fp_names[FP_KIND_COUNT] = { "mx", "ns", "spf", "ip" };
-static const char fp_letters[FP_KIND_COUNT] = { 'm', 'n', 's', 'i' };
 
 const char *
 fp_kind_name(enum fp_kind k)
 {
 	return (unsigned)k < FP_KIND_COUNT ? fp_names[k] : "?";
+}
+
+int
+fp_kind_byname(const char *s)
+{
+	for (int k = 0; k < FP_KIND_COUNT; k++)
+		if (strcasecmp(s, fp_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+int
+listdb_category_listable(enum category c, int fingerprints)
+{
+	return c == CAT_DISPOSABLE || c == CAT_RELAY ||
+	    (c == CAT_ALLOWED && !fingerprints);
 }
 
 /* Parse an "fp" value into m (sources by name); -1 if it does not. */
@@ -468,18 +481,13 @@ parse_fp(const struct listdb *db, const MDB_val *v, struct fp_match *m)
 	const struct listdb_source_info *s;
 	size_t n, i;
 
-	if (v->mv_size < 5 || p[0] != LISTDB_VERSION ||
-	    (p[1] != CAT_DISPOSABLE && p[1] != CAT_RELAY) || p[2] > 1)
-		return -1;
-	n = get_u16(p + 3);
-	if (v->mv_size != 5 + 2 * n)
+	if (listdb_fp_unpack(p, v->mv_size, &m->category, &m->strong,
+	    &n) != 0)
 		return -1;
 	m->found = 1;
-	m->category = (enum category)p[1];
-	m->strong = p[2];
 	m->nsources = 0;
 	for (i = 0; i < n && m->nsources < LISTDB_MAX_SOURCES; i++) {
-		unsigned id = get_u16(p + 5 + 2 * i);
+		unsigned id = get_u16(p + LISTDB_FP_HEAD + 2 * i);
 
 		if ((s = source_by_id(db, id)) != NULL)
 			memcpy(m->sources[m->nsources++], s->name,
@@ -517,9 +525,9 @@ int
 listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
     struct fp_match *m, char *err, size_t errlen)
 {
-	unsigned char key[2 + DOMAIN_MAX];
+	unsigned char key[LISTDB_FP_KEY_MAX];
 	const char *d;
-	size_t len;
+	size_t len, klen;
 	MDB_txn *txn;
 	int rc;
 
@@ -537,22 +545,18 @@ listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
-	key[0] = (unsigned char)fp_letters[kind];
-	key[1] = '=';
-	memcpy(key + 2, host, len);
-	rc = fp_get(db, txn, key, 2 + len, m, err, errlen);
+	klen = listdb_fp_host_key(key, kind, 0, host, len);
+	rc = fp_get(db, txn, key, klen, m, err, errlen);
 	if (rc == 1)
 		snprintf(m->entry, sizeof(m->entry), "%s", host);
 	/* A suffix entry matches the names below it, not itself; nearest
 	 * parent first.  No suffix entry is a public suffix, so walking
 	 * past the registrable domain finds nothing and costs a lookup or
 	 * two. */
-	key[1] = '*';
 	for (d = domain_parent(host); rc == 0 && d != NULL;
 	    d = domain_parent(d)) {
-		len = strlen(d);
-		memcpy(key + 2, d, len);
-		if ((rc = fp_get(db, txn, key, 2 + len, m, err, errlen)) == 1)
+		klen = listdb_fp_host_key(key, kind, 1, d, strlen(d));
+		if ((rc = fp_get(db, txn, key, klen, m, err, errlen)) == 1)
 			snprintf(m->entry, sizeof(m->entry), "*.%s", d);
 	}
 	mdb_txn_abort(txn);
@@ -564,7 +568,7 @@ int
 listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
     struct fp_match *m, char *err, size_t errlen)
 {
-	unsigned char key[3 + 16], net[16], *lens;
+	unsigned char key[LISTDB_FP_KEY_MAX], net[16], masked[16], *lens;
 	char text[INET6_ADDRSTRLEN];
 	size_t nlens, nbytes, i;
 	int v6, max, rc = 0;
@@ -604,24 +608,22 @@ listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
-	key[0] = 'i';
-	key[1] = v6 ? '6' : '4';
 	/* Most specific first; a range only fits in one at least as wide. */
 	for (i = 0, rc = 0; i < nlens && rc == 0; i++) {
 		int len = lens[i];
+		size_t klen;
 
 		if (len > prefix)
 			continue;
-		key[2] = (unsigned char)len;
 		for (size_t b = 0; b < nbytes; b++) {
 			int bits = len - 8 * (int)b;
 
-			key[3 + b] = bits >= 8 ? net[b] : bits <= 0 ? 0 :
+			masked[b] = bits >= 8 ? net[b] : bits <= 0 ? 0 :
 			    net[b] & (unsigned char)(0xff << (8 - bits));
 		}
-		if ((rc = fp_get(db, txn, key, 3 + nbytes, m, err,
-		    errlen)) == 1) {
-			inet_ntop(v6 ? AF_INET6 : AF_INET, key + 3, text,
+		klen = listdb_fp_range_key(key, v6, len, masked);
+		if ((rc = fp_get(db, txn, key, klen, m, err, errlen)) == 1) {
+			inet_ntop(v6 ? AF_INET6 : AF_INET, masked, text,
 			    sizeof(text));
 			snprintf(m->entry, sizeof(m->entry), "%s/%d", text,
 			    len);

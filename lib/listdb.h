@@ -1,18 +1,11 @@
 /*
- * listdb.h - the immutable list database: lookup and build.
+ * listdb.h - the immutable list database: lookup (the builder is
+ * listbuild.h; the on-disk format, private to both, listdb_format.h).
  *
  * One LMDB file (MDB_NOSUBDIR) compiled by listdb_build() from text lists
  * and opened read-only by the daemon and the tools.  It is never written in
  * place: a build writes "PATH.tmp.PID", syncs it and renames it over PATH,
  * so a reader sees the old file or the new one, never half of either.
- *
- * Layout (named databases; keys are bytes, integers little-endian):
- *   "domain"  key: normalised domain        value: struct listdb_entry
- *             packed as u8 version(1), u8 category mask (1 << CAT_*),
- *             u16 n, then n u16 source ids
- *   "source"  key: u16 source id            value: u8 category, then the
- *             source name, NUL, the file path, NUL, u32 entry count
- *   "meta"    key: "version" "built" "entries"  value: text
  *
  * Lookup walks from the domain up through its parents and stops at the
  * registrable domain: "x.y.mailinator.com" is looked up as itself, then
@@ -86,46 +79,11 @@ int	listdb_sources(struct listdb *, struct listdb_source_info **out,
 time_t	listdb_built(struct listdb *);
 size_t	listdb_entries(struct listdb *);
 
-/*
- * Building.  A list file is one domain per line; "#" starts a comment;
- * blank lines are ignored; surrounding whitespace is trimmed.  Each file
- * has a category (CAT_DISPOSABLE, CAT_RELAY or CAT_ALLOWED) and a source
- * name.  Entries are normalised with domain_normalise().
- *
- * Refused, as "file:line: reason" diagnostics: public suffixes, IP
- * addresses and literals, invalid or non-normalisable names, names with a
- * wildcard.  Reported as warnings: duplicates within a source, and domains
- * that are both allowed and blocked.  Any refused entry fails the build
- * (no file written) unless the caller passes LISTDB_BUILD_SKIP_BAD.
- */
-struct listdb_input {
-	const char	*path;
-	enum category	 category;
-	const char	*source;
-	int		 fingerprints;	/* 1: a fingerprint list (below) */
-};
-
-struct listdb_build_report {
-	size_t	per_category[CAT_COUNT];	/* distinct domain entries */
-	size_t	fingerprints;			/* fingerprint entries */
-	size_t	errors, warnings;
-	size_t	nsources;
-	struct {
-		char	name[LISTDB_SOURCE_NAME];
-		enum category category;
-		size_t	entries;
-	} source[256];
-};
-
-#define LISTDB_BUILD_SKIP_BAD 0x01
-
-/* Diagnostics are passed to diag (one line each, "file:line: ..." with
- * is_error 1 for refusals, 0 for warnings); diag may be NULL.  Returns 0
- * when the database was written, -1 otherwise (reason through diag). */
-int	listdb_build(const char *dbpath, const struct listdb_input *in,
-	    size_t nin, int flags,
-	    void (*diag)(void *arg, int is_error, const char *line), void *arg,
-	    struct listdb_build_report *report);
+/* Whether a list of category c may be compiled: disposable, relay or
+ * allowed for a domain list, disposable or relay for a fingerprint list
+ * (fingerprints 1).  The one rule the config parser, the tool and the
+ * builder all ask. */
+int	listdb_category_listable(enum category c, int fingerprints);
 
 /*
  * Infrastructure fingerprints.  A fingerprint list file (category
@@ -149,19 +107,15 @@ int	listdb_build(const char *dbpath, const struct listdb_input *in,
  * that is a public suffix, ranges with host bits set, IPv4 ranges wider
  * than /8 and IPv6 ranges wider than /16.  Duplicates are warnings.
  *
- * Stored in the named database "fp": key kind letter ('m', 'n', 's') +
- * '=' or '*' + host for names, 'i' + family ('4' or '6') + prefix length
- * (one byte) + the 4 or 16 network bytes for ranges; value u8 version,
- * u8 category, u8 strong, u16 n, n u16 source ids.  "meta" records the
- * prefix lengths in use, so an address lookup tries only those
- * ("fp_prefix4", "fp_prefix6": "32,24,20", longest first), and the
- * number of entries ("fp_entries").  A database built without
- * fingerprints has no "fp" table; it opens and never matches one.
- * Host names may hold '_' (SPF includes such as "_spf.example.test").
+ * The database records the prefix lengths in use, so an address lookup
+ * tries only those.  A database built without fingerprints opens and
+ * never matches one.  Host names may hold '_' (SPF includes such as
+ * "_spf.example.test").
  */
 enum fp_kind { FP_MX = 0, FP_NS, FP_SPF, FP_IP, FP_KIND_COUNT };
 
 const char	*fp_kind_name(enum fp_kind);	/* "mx", "ns", "spf", "ip" */
+int		 fp_kind_byname(const char *);	/* any case; -1 if unknown */
 
 struct fp_match {
 	int		found;

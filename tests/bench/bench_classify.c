@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "listbuild.h"
 
 static double
 now(void)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "listbuild.h"
 #include "t.h"
 
 static char dir[] = "/tmp/test_classify.XXXXXX";

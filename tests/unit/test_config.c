@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "domain.h"
+#include "listbuild.h"
 #include "listdb.h"
 #include "t.h"
 

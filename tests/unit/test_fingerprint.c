@@ -17,6 +17,7 @@
 
 #include "dns.h"
 #include "domain.h"
+#include "listbuild.h"
 #include "listdb.h"
 #include "t.h"
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "domain.h"
+#include "listbuild.h"
 #include "listdb.h"
 #include "t.h"
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "listbuild.h"
 #include "listdb.h"
 
 static char dir[64];		/* the test's temporary directory */

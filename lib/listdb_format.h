@@ -1,0 +1,153 @@
+/*
+ * listdb_format.h - the list database's on-disk format, private to its
+ * reader (listdb.c) and its builder (listbuild.c), so that both read and
+ * write it from one description.  Nothing else includes this file.
+ *
+ * One LMDB file (MDB_NOSUBDIR) with named databases; keys are bytes,
+ * integers little-endian (util.h's get_/put_ helpers):
+ *
+ *   "domain"  key: normalised domain
+ *             value: u8 version, u8 category mask (1 << CAT_*), u16 n,
+ *             then n u16 source ids
+ *   "source"  key: u16 source id
+ *             value: u8 category, the source name, NUL, the file path,
+ *             NUL, u32 entry count
+ *   "fp"      key: a host fingerprint is its kind letter ('m', 'n', 's'),
+ *             '=' (exact) or '*' (the names below), and the host name; a
+ *             range is 'i', '4' or '6', one byte of prefix length and the
+ *             4 or 16 network bytes
+ *             value: u8 version, u8 category, u8 strong, u16 n, then n
+ *             u16 source ids
+ *   "meta"    text values: "version", "built" (seconds since the epoch),
+ *             "entries", and with fingerprints "fp_entries",
+ *             "fp_prefix4" and "fp_prefix6" (the prefix lengths in use,
+ *             longest first: "32,24,20")
+ *
+ * A database built without fingerprints has no "fp" table at all.  A
+ * change to any of this changes LISTDB_VERSION: a reader refuses a file
+ * of another version ("rebuild it") rather than misread it.
+ */
+#ifndef DM_LISTDB_FORMAT_H
+#define DM_LISTDB_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "listdb.h"
+#include "util.h"
+
+#define LISTDB_VERSION		1
+#define LISTDB_MAXDBS		4
+
+#define LISTDB_T_DOMAIN		"domain"
+#define LISTDB_T_SOURCE		"source"
+#define LISTDB_T_FP		"fp"
+#define LISTDB_T_META		"meta"
+
+#define LISTDB_M_VERSION	"version"
+#define LISTDB_M_BUILT		"built"
+#define LISTDB_M_ENTRIES	"entries"
+#define LISTDB_M_FP_ENTRIES	"fp_entries"
+#define LISTDB_M_FP_PREFIX4	"fp_prefix4"
+#define LISTDB_M_FP_PREFIX6	"fp_prefix6"
+
+/* "domain" values: 4 bytes, then 2 a source. */
+#define LISTDB_ENTRY_HEAD	4
+#define LISTDB_ENTRY_SIZE(n)	(LISTDB_ENTRY_HEAD + 2 * (size_t)(n))
+
+static inline size_t
+listdb_entry_pack(unsigned char *out, unsigned mask, size_t n)
+{
+	out[0] = LISTDB_VERSION;
+	out[1] = (unsigned char)mask;
+	put_u16(out + 2, (unsigned)n);
+	return LISTDB_ENTRY_SIZE(n);
+}
+
+/* The mask and the number of source ids of a value; -1 if it is not a
+ * value of this version. */
+static inline int
+listdb_entry_unpack(const unsigned char *p, size_t len, unsigned *mask,
+    size_t *n)
+{
+	if (len < LISTDB_ENTRY_HEAD || p[0] != LISTDB_VERSION)
+		return -1;
+	*n = get_u16(p + 2);
+	if (len != LISTDB_ENTRY_SIZE(*n))
+		return -1;
+	*mask = p[1];
+	return 0;
+}
+
+/* "fp" values: 5 bytes, then 2 a source. */
+#define LISTDB_FP_HEAD		5
+#define LISTDB_FP_SIZE(n)	(LISTDB_FP_HEAD + 2 * (size_t)(n))
+
+static inline size_t
+listdb_fp_pack(unsigned char *out, enum category c, int strong, size_t n)
+{
+	out[0] = LISTDB_VERSION;
+	out[1] = (unsigned char)c;
+	out[2] = (unsigned char)(strong != 0);
+	put_u16(out + 3, (unsigned)n);
+	return LISTDB_FP_SIZE(n);
+}
+
+static inline int
+listdb_fp_unpack(const unsigned char *p, size_t len, enum category *c,
+    int *strong, size_t *n)
+{
+	if (len < LISTDB_FP_HEAD || p[0] != LISTDB_VERSION ||
+	    (p[1] != CAT_DISPOSABLE && p[1] != CAT_RELAY) || p[2] > 1)
+		return -1;
+	*n = get_u16(p + 3);
+	if (len != LISTDB_FP_SIZE(*n))
+		return -1;
+	*c = (enum category)p[1];
+	*strong = p[2];
+	return 0;
+}
+
+/* Fingerprint keys.  LISTDB_FP_KEY_MAX covers both forms. */
+#define LISTDB_FP_KEY_MAX	(2 + DOMAIN_MAX)
+
+static inline char
+listdb_fp_letter(enum fp_kind k)
+{
+	static const char letter[FP_KIND_COUNT] = { 'm', 'n', 's', 'i' };
+
+	return (unsigned)k < FP_KIND_COUNT ? letter[k] : '?';
+}
+
+/* The key of a host fingerprint: kind, exact or suffix, the name (len
+ * bytes, at most DOMAIN_MAX).  Returns the key's length. */
+static inline size_t
+listdb_fp_host_key(unsigned char *key, enum fp_kind kind, int suffix,
+    const char *host, size_t len)
+{
+	key[0] = (unsigned char)listdb_fp_letter(kind);
+	key[1] = suffix ? '*' : '=';
+	memcpy(key + 2, host, len);
+	return 2 + len;
+}
+
+/* The key of a range: the network bytes already masked to prefix. */
+static inline size_t
+listdb_fp_range_key(unsigned char *key, int v6, int prefix,
+    const unsigned char *net)
+{
+	size_t nbytes = v6 ? 16 : 4;
+
+	key[0] = (unsigned char)listdb_fp_letter(FP_IP);
+	key[1] = v6 ? '6' : '4';
+	key[2] = (unsigned char)prefix;
+	memcpy(key + 3, net, nbytes);
+	return 3 + nbytes;
+}
+
+/* "source" values: u8 category, name NUL path NUL, u32 entries. */
+#define LISTDB_SOURCE_SIZE(namelen, pathlen) \
+	(1 + (namelen) + 1 + (pathlen) + 1 + 4)
+
+#endif
