@@ -44,6 +44,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "records.h"
+#include "util.h"
 
 #ifndef DM_SYSCONFDIR
 #define DM_SYSCONFDIR "/etc"
@@ -1090,12 +1091,12 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	L.err = err;
 	L.errlen = errlen;
 	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* Work on a copy: a bad file must not leave a half-loaded config. */
 	if ((L.c = malloc(sizeof(*L.c))) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	memcpy(L.c, c, sizeof(*c));
@@ -1124,7 +1125,7 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 			goto out;
 	}
 	if (ferror(f) || errno == ENOMEM) {
-		snprintf(err, errlen, "%s: %s", path,
+		seterr(err, errlen, "%s: %s", path,
 		    strerror(errno ? errno : EIO));
 		goto out;
 	}
@@ -1154,7 +1155,7 @@ check_numbers(const struct config *c, char *err, size_t errlen)
 			v = *(const size_t *)(const void *)field > LONG_MAX ?
 			    -1 : (long long)*(const size_t *)(const void *)field;
 		if (v < k->min || v > k->max) {
-			snprintf(err, errlen, "%s: expected a number from %ld "
+			seterr(err, errlen, "%s: expected a number from %ld "
 			    "to %ld", k->name, k->min, k->max);
 			return -1;
 		}
@@ -1170,18 +1171,18 @@ check_dns(const struct config *c, char *err, size_t errlen)
 
 	if ((c->dns_enabled != 0 && c->dns_enabled != 1) ||
 	    (c->spf_enabled != 0 && c->spf_enabled != 1)) {
-		snprintf(err, errlen, "%s: expected yes or no",
+		seterr(err, errlen, "%s: expected yes or no",
 		    c->dns_enabled != 0 && c->dns_enabled != 1 ? "DNS" :
 		    "SPF");
 		return -1;
 	}
 	if (memchr(d->servers, '\0', sizeof(d->servers)) == NULL ||
 	    check_servers(d->servers, NULL, 0, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "DNSServers: %s", why);
+		seterr(err, errlen, "DNSServers: %s", why);
 		return -1;
 	}
 	if (d->min_ttl > d->max_ttl) {
-		snprintf(err, errlen, "DNSMinTTL: %d is more than DNSMaxTTL "
+		seterr(err, errlen, "DNSMinTTL: %d is more than DNSMaxTTL "
 		    "%d", d->min_ttl, d->max_ttl);
 		return -1;
 	}
@@ -1195,64 +1196,64 @@ config_check(const struct config *c, char *err, size_t errlen)
 	unsigned valid = 0;
 
 	if (check_socket(c->socket, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "Socket: %s", why);
+		seterr(err, errlen, "Socket: %s", why);
 		return -1;
 	}
 	if (c->user[0] != '\0' && check_user(c->user) != 0) {
-		snprintf(err, errlen, "UserID: expected USER or USER:GROUP");
+		seterr(err, errlen, "UserID: expected USER or USER:GROUP");
 		return -1;
 	}
 	if (c->verbose < 0 || c->verbose > 2) {
-		snprintf(err, errlen, "LogLevel: expected 0, 1 or 2");
+		seterr(err, errlen, "LogLevel: expected 0, 1 or 2");
 		return -1;
 	}
 	if (c->database[0] == '\0') {
-		snprintf(err, errlen, "Database: no path");
+		seterr(err, errlen, "Database: no path");
 		return -1;
 	}
 	if (c->nlists > CONFIG_MAX_LISTS) {
-		snprintf(err, errlen, "List: more than %d", CONFIG_MAX_LISTS);
+		seterr(err, errlen, "List: more than %d", CONFIG_MAX_LISTS);
 		return -1;
 	}
 	for (size_t i = 0; i < c->nlists; i++) {
 		const struct config_list *l = &c->lists[i];
 
 		if (!listdb_category_listable(l->category, l->fingerprints)) {
-			snprintf(err, errlen, "List %zu: category must be "
+			seterr(err, errlen, "List %zu: category must be "
 			    "disposable, relay%s", i + 1, l->fingerprints ?
 			    " (fingerprints)" : " or allow");
 			return -1;
 		}
 		if (check_source(l->source) != 0 || l->path[0] == '\0') {
-			snprintf(err, errlen, "List %zu: bad source name or "
+			seterr(err, errlen, "List %zu: bad source name or "
 			    "no path", i + 1);
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->lists[j].source, l->source) == 0) {
-				snprintf(err, errlen, "List: source '%s' "
+				seterr(err, errlen, "List: source '%s' "
 				    "given twice", l->source);
 				return -1;
 			}
 		/* The build renames its output over Database: a list there
 		 * would be destroyed by the first build. */
 		if (strcmp(l->path, c->database) == 0) {
-			snprintf(err, errlen, "List: source '%s' reads the "
+			seterr(err, errlen, "List: source '%s' reads the "
 			    "Database file %s", l->source, c->database);
 			return -1;
 		}
 	}
 	if (c->hash_mode != HASH_HMAC && c->hash_mode != HASH_SHA256) {
-		snprintf(err, errlen, "HashMode: expected hmac or sha256");
+		seterr(err, errlen, "HashMode: expected hmac or sha256");
 		return -1;
 	}
 	if (c->hash_mode == HASH_HMAC && c->keyfile[0] == '\0') {
-		snprintf(err, errlen, "KeyFile: HashMode hmac needs a key "
+		seterr(err, errlen, "KeyFile: HashMode hmac needs a key "
 		    "file");
 		return -1;
 	}
 	if (check_separator(c->policy.subaddr_sep) != 0) {
-		snprintf(err, errlen, "SubaddressSeparator: not a letter, "
+		seterr(err, errlen, "SubaddressSeparator: not a letter, "
 		    "digit or '@'");
 		return -1;
 	}
@@ -1260,39 +1261,39 @@ config_check(const struct config *c, char *err, size_t errlen)
 		if (r != ROLE_ENVELOPE)
 			valid |= 1u << r;
 	if ((c->headers & ~valid) != 0) {
-		snprintf(err, errlen, "HeaderFields: expected "
+		seterr(err, errlen, "HeaderFields: expected "
 		    EXPECT_HEADERS);
 		return -1;
 	}
 	for (int k = 0; k < CAT_COUNT; k++)
 		if ((unsigned)c->policy.action[k] >= ACT_COUNT) {
-			snprintf(err, errlen, "Action%c%s: expected "
+			seterr(err, errlen, "Action%c%s: expected "
 			    EXPECT_ACTION, category_name(k)[0] - 'a' + 'A',
 			    category_name(k) + 1);
 			return -1;
 		}
 	if (check_reply(c->reject_reply, '5', why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "RejectReply: %s", why);
+		seterr(err, errlen, "RejectReply: %s", why);
 		return -1;
 	}
 	if (check_reply(c->tempfail_reply, '4', why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "TempfailReply: %s", why);
+		seterr(err, errlen, "TempfailReply: %s", why);
 		return -1;
 	}
 	if (check_tag_header(c->tag_header, why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "TagHeader: expected %s", why);
+		seterr(err, errlen, "TagHeader: expected %s", why);
 		return -1;
 	}
 	if (c->mode != MODE_ENFORCE && c->mode != MODE_OBSERVE) {
-		snprintf(err, errlen, "Mode: expected enforce or observe");
+		seterr(err, errlen, "Mode: expected enforce or observe");
 		return -1;
 	}
 	if (c->on_error != ONERROR_ACCEPT && c->on_error != ONERROR_TEMPFAIL) {
-		snprintf(err, errlen, "OnError: expected accept or tempfail");
+		seterr(err, errlen, "OnError: expected accept or tempfail");
 		return -1;
 	}
 	if ((unsigned)c->policy.null_sender_max >= ACT_COUNT) {
-		snprintf(err, errlen, "NullSenderMaxAction: expected "
+		seterr(err, errlen, "NullSenderMaxAction: expected "
 		    EXPECT_ACTION);
 		return -1;
 	}

@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "util.h"
 
 struct centry {
 	struct centry	*hnext;		/* hash chain */
@@ -95,14 +96,6 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *what, const char *why)
-{
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s%s%s", what, why ? ": " : "",
-		    why ? why : "");
 }
 
 void
@@ -376,16 +369,16 @@ config_check(const struct dns_config *c, char *err, size_t errlen)
 {
 	if (c->timeout_ms <= 0 || c->tries <= 0 || c->budget_ms <= 0) {
 		seterr(err, errlen, "dns: timeout, tries and budget must be "
-		    "positive", NULL);
+		    "positive");
 		return -1;
 	}
 	if (c->min_ttl < 0 || c->max_ttl < c->min_ttl || c->neg_ttl < 0) {
 		seterr(err, errlen, "dns: need 0 <= min_ttl <= max_ttl and "
-		    "neg_ttl >= 0", NULL);
+		    "neg_ttl >= 0");
 		return -1;
 	}
 	if (memchr(c->servers, '\0', sizeof(c->servers)) == NULL) {
-		seterr(err, errlen, "dns: server list not terminated", NULL);
+		seterr(err, errlen, "dns: server list not terminated");
 		return -1;
 	}
 	return 0;
@@ -408,13 +401,14 @@ channel_new(const struct dns_config *c, ares_channel *ch, char *err,
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
 	    ARES_OPT_EDNSPSZ;
 	if ((rc = ares_init_options(ch, &o, mask)) != ARES_SUCCESS) {
-		seterr(err, errlen, "dns: c-ares", ares_strerror(rc));
+		seterr(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
 		return -1;
 	}
 	if (c->servers[0] != '\0' &&
 	    (rc = ares_set_servers_ports_csv(*ch, c->servers)) != ARES_SUCCESS) {
 		ares_destroy(*ch);
-		seterr(err, errlen, "dns: bad server list", ares_strerror(rc));
+		seterr(err, errlen, "dns: bad server list: %s",
+		    ares_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -429,7 +423,7 @@ dns_init(const struct dns_config *c, char *err, size_t errlen)
 	if (config_check(c, err, errlen) == -1)
 		return -1;
 	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
-		seterr(err, errlen, "dns: c-ares", ares_strerror(rc));
+		seterr(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
 		return -1;
 	}
 	/* A channel made and dropped: a bad server list fails here, at
@@ -446,7 +440,7 @@ dns_init(const struct dns_config *c, char *err, size_t errlen)
 	if (c->cache_size > 0 && (dns_cache = cache_new(c->cache_size)) == NULL) {
 		pthread_mutex_unlock(&dns_lock);
 		ares_library_cleanup();
-		seterr(err, errlen, "dns: cache", strerror(ENOMEM));
+		seterr(err, errlen, "dns: cache: %s", strerror(ENOMEM));
 		return -1;
 	}
 	dns_ready = 1;
@@ -471,7 +465,7 @@ dns_reconfigure(const struct dns_config *c, char *err, size_t errlen)
 		if (c->cache_size > 0 &&
 		    (nc = cache_new(c->cache_size)) == NULL) {
 			pthread_mutex_unlock(&dns_lock);
-			seterr(err, errlen, "dns: cache", strerror(ENOMEM));
+			seterr(err, errlen, "dns: cache: %s", strerror(ENOMEM));
 			return -1;
 		}
 		cache_free(dns_cache);
@@ -515,11 +509,11 @@ dns_session_new(int budget_ms, char *err, size_t errlen)
 	c = dns_conf;
 	pthread_mutex_unlock(&dns_lock);
 	if (c.timeout_ms <= 0) {
-		seterr(err, errlen, "dns: dns_init not called", NULL);
+		seterr(err, errlen, "dns: dns_init not called");
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		seterr(err, errlen, "dns", strerror(ENOMEM));
+		seterr(err, errlen, "dns: %s", strerror(ENOMEM));
 		return NULL;
 	}
 	if (channel_new(&c, &s->ch, err, errlen) == -1) {

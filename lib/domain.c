@@ -36,6 +36,7 @@
 #include <libpsl.h>
 
 #include "domain.h"
+#include "util.h"
 
 /* Longer input cannot be a domain even after UTS #46 mapping has
  * dropped ignorable code points; refusing it early bounds the work. */

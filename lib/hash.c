@@ -35,6 +35,7 @@
 #include <openssl/rand.h>
 
 #include "hash.h"
+#include "util.h"
 
 #define KEYFILE_MAX	65536	/* a key file is a few lines; refuse more */
 #define KEY_MIN		32	/* bytes of key hash_key_load() requires */
@@ -70,23 +71,23 @@ parse_key_line(const char *path, unsigned lineno, const char *s,
 
 	for (const char *p = s; p < e; p++)
 		if (hexval((unsigned char)*p) < 0) {
-			snprintf(err, errlen, "%s:%u: key is not hexadecimal "
+			seterr(err, errlen, "%s:%u: key is not hexadecimal "
 			    "(column %zu)", path, lineno,
 			    (size_t)(p - s) + 1);
 			return -1;
 		}
 	if (ndig % 2 != 0) {
-		snprintf(err, errlen, "%s:%u: key has an odd number of hex "
+		seterr(err, errlen, "%s:%u: key has an odd number of hex "
 		    "digits (%zu)", path, lineno, ndig);
 		return -1;
 	}
 	if (ndig < 2 * KEY_MIN) {
-		snprintf(err, errlen, "%s:%u: key too short (%zu hex digits, "
+		seterr(err, errlen, "%s:%u: key too short (%zu hex digits, "
 		    "need at least %d)", path, lineno, ndig, 2 * KEY_MIN);
 		return -1;
 	}
 	if (ndig > 2 * HASH_KEY_MAX) {
-		snprintf(err, errlen, "%s:%u: key too long (%zu hex digits, "
+		seterr(err, errlen, "%s:%u: key too long (%zu hex digits, "
 		    "at most %d)", path, lineno, ndig, 2 * HASH_KEY_MAX);
 		return -1;
 	}
@@ -118,32 +119,32 @@ keyfile_read(const char *path, char **textp, size_t *lenp, struct stat *st,
 	 * fstat can refuse it. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		seterr(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	if ((st->st_mode & 077) != 0) {
-		snprintf(err, errlen, "%s: readable or writable by group or "
+		seterr(err, errlen, "%s: readable or writable by group or "
 		    "others (mode %04o); chmod 600 %s", path,
 		    (unsigned)(st->st_mode & 07777), path);
 		goto fail;
 	}
 	if (st->st_size > KEYFILE_MAX) {
-		snprintf(err, errlen, "%s: too large for a key file (%lld "
+		seterr(err, errlen, "%s: too large for a key file (%lld "
 		    "bytes)", path, (long long)st->st_size);
 		goto fail;
 	}
 	/* Heap, not a static buffer (threads) nor the stack (small thread
 	 * stacks); cleansed before it is freed since it holds the key. */
 	if ((text = OPENSSL_malloc(KEYFILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		seterr(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 	for (;;) {
@@ -151,14 +152,14 @@ keyfile_read(const char *path, char **textp, size_t *lenp, struct stat *st,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > KEYFILE_MAX) {
-			snprintf(err, errlen, "%s: too large for a key file",
+			seterr(err, errlen, "%s: too large for a key file",
 			    path);
 			goto fail;
 		}
@@ -212,7 +213,7 @@ keyring_parse(const char *path, const char *text, size_t len,
 		if (s == e || *s == '#')
 			continue;
 		if (memchr(s, '\0', (size_t)(e - s)) != NULL) {
-			snprintf(err, errlen, "%s:%u: NUL byte in key line",
+			seterr(err, errlen, "%s:%u: NUL byte in key line",
 			    path, lineno);
 			goto fail;
 		}
@@ -221,7 +222,7 @@ keyring_parse(const char *path, const char *text, size_t len,
 		if (w > s && w - s <= 3 && w < e &&
 		    is_blank((unsigned char)*w)) {
 			if (id > 255) {
-				snprintf(err, errlen, "%s:%u: key id %u out "
+				seterr(err, errlen, "%s:%u: key id %u out "
 				    "of range (0 to 255)", path, lineno, id);
 				goto fail;
 			}
@@ -233,13 +234,13 @@ keyring_parse(const char *path, const char *text, size_t len,
 		if (parse_key_line(path, lineno, s, e, &k, err, errlen) != 0)
 			goto fail;
 		if (idline[id] != 0) {
-			snprintf(err, errlen, "%s:%u: duplicate key id %u "
+			seterr(err, errlen, "%s:%u: duplicate key id %u "
 			    "(first on line %u)", path, lineno, id,
 			    idline[id]);
 			goto fail;
 		}
 		if (r->n == HASH_MAX_KEYS) {
-			snprintf(err, errlen, "%s:%u: more than %d keys",
+			seterr(err, errlen, "%s:%u: more than %d keys",
 			    path, lineno, HASH_MAX_KEYS);
 			goto fail;
 		}
@@ -248,7 +249,7 @@ keyring_parse(const char *path, const char *text, size_t len,
 		idline[id] = lineno;
 	}
 	if (r->n == 0) {
-		snprintf(err, errlen, "%s: no key in file (expected a line of "
+		seterr(err, errlen, "%s: no key in file (expected a line of "
 		    "at least %d hex digits)", path, 2 * KEY_MIN);
 		return -1;
 	}
@@ -286,7 +287,7 @@ hash_key_load(const char *path, struct hash_key *k, char *err, size_t errlen)
 	/* Heap: a keyring is over a kilobyte and this may run on a small
 	 * thread stack (reload). */
 	if ((r = OPENSSL_malloc(sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	rc = hash_keyring_load(path, r, err, errlen);
@@ -328,12 +329,12 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 
 	/* rename() would replace a symlink, not the key it points to. */
 	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-		snprintf(err, errlen, "%s: a symbolic link; rotate the file it "
+		seterr(err, errlen, "%s: a symbolic link; rotate the file it "
 		    "points to", path);
 		return -1;
 	}
 	if ((r = OPENSSL_malloc(sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	/* Parse before appending: a key file we could not read back must
@@ -345,18 +346,18 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 		if (r->k[i].id >= newid)
 			newid = r->k[i].id + 1u;
 	if (newid > 255) {
-		snprintf(err, errlen, "%s: key id 255 is taken; no higher id "
+		seterr(err, errlen, "%s: key id 255 is taken; no higher id "
 		    "is possible (start a new key file)", path);
 		goto out;
 	}
 	if (r->n >= HASH_MAX_KEYS) {
-		snprintf(err, errlen, "%s: already %d keys, the most a key "
+		seterr(err, errlen, "%s: already %d keys, the most a key "
 		    "file may hold; remove retired keys first", path,
 		    HASH_MAX_KEYS);
 		goto out;
 	}
 	if (RAND_bytes(key, sizeof(key)) != 1) {
-		snprintf(err, errlen, "%s: no random bytes from OpenSSL", path);
+		seterr(err, errlen, "%s: no random bytes from OpenSSL", path);
 		goto out;
 	}
 	llen = (size_t)snprintf(line, sizeof(line), "%u ", newid);
@@ -370,20 +371,20 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 	/* The new file beside the old one, so that rename() is atomic:
 	 * a crash leaves either the old keys or the old keys plus one. */
 	if ((tmp = malloc(strlen(path) + sizeof(".XXXXXX"))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		seterr(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
 	strcpy(tmp, path);
 	strcat(tmp, ".XXXXXX");
 	if ((fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "%s: cannot create a temporary file "
+		seterr(err, errlen, "%s: cannot create a temporary file "
 		    "beside it: %s", path, strerror(errno));
 		goto out;
 	}
 	/* The daemon reads the key as its own user: keep owner and mode. */
 	if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
 	    fchown(fd, st.st_uid, st.st_gid) == -1) {
-		snprintf(err, errlen, "%s: cannot keep the owner of the key "
+		seterr(err, errlen, "%s: cannot keep the owner of the key "
 		    "file: %s", path, strerror(errno));
 		goto out;
 	}
@@ -391,17 +392,17 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 	    write_all(fd, text, len) == -1 ||
 	    (len > 0 && text[len - 1] != '\n' && write_all(fd, "\n", 1) == -1) ||
 	    write_all(fd, line, llen) == -1 || fsync(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -454,7 +455,7 @@ hash_key_generate(const char *path, char *err, size_t errlen)
 	int fd;
 
 	if (RAND_bytes(key, sizeof(key)) != 1) {
-		snprintf(err, errlen, "%s: no random bytes from OpenSSL", path);
+		seterr(err, errlen, "%s: no random bytes from OpenSSL", path);
 		return -1;
 	}
 	memcpy(text, head, sizeof(head) - 1);
@@ -471,7 +472,7 @@ hash_key_generate(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
 	    0600);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		OPENSSL_cleanse(text, sizeof(text));
 		return -1;
 	}
@@ -485,13 +486,13 @@ hash_key_generate(const char *path, char *err, size_t errlen)
 	}
 	OPENSSL_cleanse(text, sizeof(text));
 	if (off < len || fsync(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return -1;
 	}
 	if (close(fd) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(path);
 		return -1;
 	}

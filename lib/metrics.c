@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "util.h"
 
 #define PREFIX "disposable_milter_"
 
@@ -234,13 +235,13 @@ metrics_write_file(const char *path, const char *text, char *err,
 	int fd;
 
 	if ((tmp = malloc(strlen(path) + sizeof(".XXXXXX"))) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	strcpy(tmp, path);
 	strcat(tmp, ".XXXXXX");
 	if ((fd = mkstemp(tmp)) == -1) {
-		snprintf(err, errlen, "%s: cannot create a temporary file "
+		seterr(err, errlen, "%s: cannot create a temporary file "
 		    "beside it: %s", path, strerror(errno));
 		free(tmp);
 		return -1;
@@ -268,7 +269,7 @@ metrics_write_file(const char *path, const char *text, char *err,
 	free(tmp);
 	return 0;
 fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	seterr(err, errlen, "%s: %s", path, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "records.h"
 #include "recwriter.h"
+#include "util.h"
 
 struct recwriter {
 	struct records		*rs;
@@ -310,7 +311,7 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 	    cfg->purge_batch == 0 || cfg->retention_days < 0 ||
 	    cfg->purge_interval <= 0 || cfg->warn_interval < 0) {
 		/* purge_interval 0 would purge on every turn of the loop. */
-		snprintf(err, errlen, "records: invalid writer configuration");
+		seterr(err, errlen, "records: invalid writer configuration");
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
@@ -320,7 +321,7 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 			free(w->ring);
 			free(w);
 		}
-		snprintf(err, errlen, "records: out of memory for a queue of "
+		seterr(err, errlen, "records: out of memory for a queue of "
 		    "%zu events", cfg->queue);
 		return NULL;
 	}
@@ -335,7 +336,7 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&w->done_cv, NULL);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
-		snprintf(err, errlen, "records: writer thread: %s",
+		seterr(err, errlen, "records: writer thread: %s",
 		    strerror(rc));
 		pthread_cond_destroy(&w->done_cv);
 		pthread_cond_destroy(&w->wake);

@@ -61,6 +61,7 @@
 #include "dns.h"
 #include "log.h"
 #include "spf.h"
+#include "util.h"
 
 #define SPF_MAX_LOOKUPS	20	/* DNS queries per evaluation */
 #define SPF_RESERVE	4	/* answers kept for out-of-memory */
@@ -265,7 +266,7 @@ walk_record(const SPF_record_t *r, term_fn *fn, void *arg, char *err,
 		case MECH_INCLUDE:
 		case MECH_REDIRECT:
 			if (data_name(data, dlen, name, sizeof(name)) == -1) {
-				snprintf(err, errlen, "%s domain unusable",
+				seterr(err, errlen, "%s domain unusable",
 				    m.mech_type == MECH_INCLUDE ? "include" :
 				    "redirect");
 				return -1;
@@ -301,7 +302,7 @@ walk_record(const SPF_record_t *r, term_fn *fn, void *arg, char *err,
 		    "redirect", 8) == 0) {
 			if (data_name(base + doff, m.data_len, name,
 			    sizeof(name)) == -1) {
-				snprintf(err, errlen, "redirect domain unusable");
+				seterr(err, errlen, "redirect domain unusable");
 				return -1;
 			}
 			if ((rc = fn(arg, TERM_REDIRECT, name, NULL, 0)) != 0)
@@ -312,7 +313,7 @@ walk_record(const SPF_record_t *r, term_fn *fn, void *arg, char *err,
 	return 0;
 
 truncated:
-	snprintf(err, errlen, "compiled record malformed");
+	seterr(err, errlen, "compiled record malformed");
 	return -1;
 }
 
@@ -366,7 +367,7 @@ compile_record(SPF_server_t *server, const char *record, SPF_record_t **rp,
 
 	*rp = NULL;
 	if ((resp = SPF_response_new(NULL)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return SPF_E_NO_MEMORY;
 	}
 	code = SPF_record_compile(server, resp, rp, record);
@@ -381,7 +382,7 @@ compile_record(SPF_server_t *server, const char *record, SPF_record_t **rp,
 				break;
 			}
 		}
-		snprintf(err, errlen, "libspf2: %s", msg ? msg : "error");
+		seterr(err, errlen, "libspf2: %s", msg ? msg : "error");
 		if (*rp != NULL)
 			SPF_record_free(*rp);
 		*rp = NULL;
@@ -402,16 +403,16 @@ spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
 	if (errlen > 0)
 		err[0] = '\0';
 	if (spf_screen(record, &why) == -1) {
-		snprintf(err, errlen, "refused: %s", why);
+		seterr(err, errlen, "refused: %s", why);
 		return -1;
 	}
 	if (!spf_is_record(record)) {
-		snprintf(err, errlen, "not an SPF record");
+		seterr(err, errlen, "not an SPF record");
 		return -1;
 	}
 	/* The zone layer is empty: compiling needs no DNS. */
 	if ((server = SPF_server_new(SPF_DNS_ZONE, 0)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+		seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (compile_record(server, record, &r, err, errlen) != SPF_E_SUCCESS) {
