@@ -52,9 +52,8 @@ domain_init(const char *path, char *err, size_t errlen)
 	if (path == NULL)
 		path = DM_PSL_FILE;
 	if ((p = psl_load_file(path)) == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen,
-			    "%s: cannot load the public suffix list", path);
+		seterr(err, errlen, "%s: cannot load the public suffix list",
+		    path);
 		return -1;
 	}
 	psl_free(psl);
