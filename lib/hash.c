@@ -582,15 +582,3 @@ hash_from_hex(const char *hex, unsigned char bin[HASH_LEN])
 	memcpy(bin, buf, HASH_LEN);
 	return 0;
 }
-
-int
-hash_hex(const struct hash_key *k, const char *canonical, char *hex)
-{
-	unsigned char bin[HASH_LEN];
-
-	hex[0] = '\0';
-	if (hash_bin(k, canonical, bin) != 0)
-		return -1;
-	hash_to_hex(bin, hex);
-	return 0;
-}

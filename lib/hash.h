@@ -87,7 +87,5 @@ void	hash_to_hex(const unsigned char bin[HASH_LEN],
 	    char hex[HASH_HEX_LEN + 1]);
 int	hash_from_hex(const char *hex, unsigned char bin[HASH_LEN]);
 
-/* hash_bin, then hash_to_hex (hex empty on failure).  Returns 0 or -1. */
-int	hash_hex(const struct hash_key *k, const char *canonical, char *hex);
 
 #endif

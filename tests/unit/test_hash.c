@@ -15,6 +15,19 @@
 #include "hash.h"
 #include "t.h"
 
+/* The text form of a hash, as the programs print it. */
+static int
+hash_hex(const struct hash_key *k, const char *canonical, char *hex)
+{
+	unsigned char bin[HASH_LEN];
+
+	hex[0] = '\0';
+	if (hash_bin(k, canonical, bin) != 0)
+		return -1;
+	hash_to_hex(bin, hex);
+	return 0;
+}
+
 static char tmpdir[256];
 
 static void
