@@ -20,11 +20,9 @@
 # shellcheck disable=SC2317,SC2154
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 . "$DM_SRCDIR/tests/support/dns.sh"
+. "$DM_SRCDIR/tests/support/miltertest.sh"
 
-MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
-if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then
-	dm_skip "miltertest not installed (apt-get install miltertest)"
-fi
+dm_mt_require
 dm_require_built
 HERE=$DM_SRCDIR/tests/protocol
 S=$DM_SRCDIR/tests/infra
@@ -33,6 +31,7 @@ dm_init protocol-dns
 T=$DM_TMP
 M=$T/milter		# everything the daemons write, and only that
 mkdir -p "$M" "$T/lists"
+DM_MT_RUNDIR=$M
 
 dm_dns_start "$S/zone.conf" || { dm_notok "DNS server starts"; dm_finish; }
 dm_dns_silent_start || { dm_notok "silent server starts"; dm_finish; }
@@ -83,58 +82,23 @@ done
 [ $started -eq 4 ] || dm_finish
 dm_ok "4 daemons listening"
 
-# run_lua SCRIPT CONF [NAME=VALUE...]: run one script against one daemon;
-# its ok/not ok lines count as ours.  Sets MS to its wall time.
-run_lua()
-{
-	l_script=$1 l_conf=$2
-	shift 2
-	l_n=$#
-	while [ "$l_n" -gt 0 ]; do
-		set -- "$@" -D "$1"
-		shift
-		l_n=$((l_n - 1))
-	done
-	l_t0=$(date +%s%N)
-	"$MILTERTEST" -s "$HERE/$l_script" -D libdir="$HERE" \
-	    -D socket="unix:$M/$l_conf.sock" "$@" \
-	    >"$T/$l_script.out" 2>"$T/$l_script.err"
-	l_rc=$?
-	MS=$(( ($(date +%s%N) - l_t0) / 1000000 ))
-	p=$(grep -c '^ok - ' "$T/$l_script.out")
-	f=$(grep -c '^not ok - ' "$T/$l_script.out")
-	grep -E '^(not )?ok - ' "$T/$l_script.out" |
-	    sed "s/^\(\(not \)\{0,1\}ok - \)/\1$l_script: /"
-	DM_PASS=$((DM_PASS + p))
-	DM_FAIL=$((DM_FAIL + f))
-	if [ $l_rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		dm_notok "$l_script: miltertest exited $l_rc"
-	fi
-	if [ -s "$T/$l_script.err" ]; then
-		sed 's/^/# stderr: /' "$T/$l_script.err"
-	fi
-	if [ $l_rc -ne 0 ]; then
-		dm_diag "$M/$l_conf.log" 10
-	fi
-}
-
-run_lua dns_enf.lua enf
+dm_mt_run dns_enf.lua enf
 # The same fresh domain on another connection: answered from the cache.
 q1=$(dm_dns_queries fresh-cidr.test MX)
-run_lua dns_again.lua enf qid=PD07
+dm_mt_run dns_again.lua enf qid=PD07
 q2=$(dm_dns_queries fresh-cidr.test MX)
 dm_check "cache: fresh-cidr.test asked once ($q1), not again on another connection ($q2)" \
     test "$q1" -eq 1 -a "$q2" -eq 1
 dm_check "allowlisted goodcorp.test: no query of any type reached the server" \
     test "$(grep -c -i -F 'goodcorp.test' "$DM_DNS_LOG")" -eq 0
-run_lua dns_tag.lua tag
-run_lua dns_silent.lua silent
-echo "# silent server: the miltertest run took $MS ms (budget 1000 ms)"
+dm_mt_run dns_tag.lua tag
+dm_mt_run dns_silent.lua silent
+echo "# silent server: the miltertest run took $DM_MT_MS ms (budget 1000 ms)"
 # A correctness bound, generous: without the budget the three lookups
 # would take 3 x 3 x 400 ms and more.
-dm_check "silent server: the whole miltertest run ends within 3 s ($MS ms)" \
-    test "$MS" -lt 3000
-run_lua dns_nodns.lua nodns
+dm_check "silent server: the whole miltertest run ends within 3 s ($DM_MT_MS ms)" \
+    test "$DM_MT_MS" -lt 3000
+dm_mt_run dns_nodns.lua nodns
 dm_check "DNS no: no query for no-mx.test of any type, SPF's included" \
     test "$(grep -c -i -F 'no-mx.test' "$DM_DNS_LOG")" -eq 0
 
@@ -145,80 +109,60 @@ done
 dm_stop_milters
 
 # --- the logs ---------------------------------------------------------
-logline()	# logline LOG QID: the decision line of one message
-{
-	grep -E "(^|[ :])qid=$2 " "$M/$1.log" | tail -n 1
-}
-
-# has_decision LOG QID PATTERN...: that message's line matches every
-# extended regular expression given; a PATTERN starting with ! must not.
-has_decision()
-{
-	l=$(logline "$1" "$2")
-	[ -n "$l" ] || { echo "# no line for qid=$2 in $1.log"; return 1; }
-	shift 2
-	for pat in "$@"; do
-		case $pat in
-		!*)	! printf '%s\n' "$l" | grep -q -E -e "${pat#!}" ;;
-		*)	printf '%s\n' "$l" | grep -q -E -e "$pat" ;;
-		esac || {
-			echo "# qid line fails /$pat/: $l"
-			return 1
-		}
-	done
-}
-
 H='hash=[0-9a-f]{64}( |$)'
+E=$M/enf.log
 dm_check "log: PD01 rejected, disposable by MX fingerprint" \
-    has_decision enf PD01 'action=reject' 'category=disposable' \
+    dm_has_decision "$E" PD01 'action=reject' 'category=disposable' \
     'role=envelope' 'domain=fresh-mx\.test' \
     'match=mx:in\.example-temp\.test ' 'confidence=high' "$H" 'dns_ms=[0-9]+'
 dm_check "log: PD02 rejected on From, disposable by NS fingerprint" \
-    has_decision enf PD02 'action=reject' 'category=disposable' \
+    dm_has_decision "$E" PD02 'action=reject' 'category=disposable' \
     'role=from' 'match=ns:\*\.burner-dns\.test ' "$H"
 dm_check "log: PD03 tagged suspicious on From, weak signal" \
-    has_decision enf PD03 'action=tag' 'category=suspicious' 'role=from' \
+    dm_has_decision "$E" PD03 'action=tag' 'category=suspicious' 'role=from' \
     'match=mx:\*\.mx\.shared-routing\.test ' 'confidence=low'
 dm_check "log: PD04 SERVFAIL: category=unknown, action=accept" \
-    has_decision enf PD04 'action=accept' 'category=unknown' \
+    dm_has_decision "$E" PD04 'action=accept' 'category=unknown' \
     'match=dns:servfail ' 'spf=temperror'
 dm_check "log: PD05 allowlisted, no SPF, no DNS time" \
-    has_decision enf PD05 'action=accept' 'category=allowed' \
+    dm_has_decision "$E" PD05 'action=accept' 'category=allowed' \
     'match=goodcorp\.test ' '!spf=' '!dns_ms='
 dm_check "log: PD06 rejected, disposable by CIDR" \
-    has_decision enf PD06 'action=reject' 'match=ip:203\.0\.113\.0/24 '
+    dm_has_decision "$E" PD06 'action=reject' 'match=ip:203\.0\.113\.0/24 '
 dm_check "log: PD07 (cache) rejected, same match" \
-    has_decision enf PD07 'action=reject' 'match=ip:203\.0\.113\.0/24 '
+    dm_has_decision "$E" PD07 'action=reject' 'match=ip:203\.0\.113\.0/24 '
 dm_check "log: PS01 client outside clean.test's SPF: spf=fail" \
-    has_decision enf PS01 'action=accept' 'category=clean' 'spf=fail( |$)'
+    dm_has_decision "$E" PS01 'action=accept' 'category=clean' 'spf=fail( |$)'
 dm_check "log: PS02 client inside clean.test's SPF: spf=pass" \
-    has_decision enf PS02 'action=accept' 'category=clean' 'spf=pass( |$)'
+    dm_has_decision "$E" PS02 'action=accept' 'category=clean' 'spf=pass( |$)'
 dm_check "log: PS03 macro record screened: spf=skipped, category clean" \
-    has_decision enf PS03 'action=accept' 'category=clean' \
+    dm_has_decision "$E" PS03 'action=accept' 'category=clean' \
     'spf=skipped( |$)'
 # libspf2 passes every client in 127.0.0.0/8 (its "localhost" rule), so
 # SPF can only be tested end to end with another client address.
 dm_check "log: PS04 loopback client: spf=pass (libspf2's localhost rule)" \
-    has_decision enf PS04 'action=accept' 'spf=pass( |$)'
+    dm_has_decision "$E" PS04 'action=accept' 'spf=pass( |$)'
 dm_check "log: PS05 no client address: no spf=" \
-    has_decision enf PS05 'action=accept' 'category=clean' '!spf='
+    dm_has_decision "$E" PS05 'action=accept' 'category=clean' '!spf='
 dm_check "log: PS06 From decides, the envelope's spf=fail is still logged" \
-    has_decision enf PS06 'action=reject' 'role=from' 'spf=fail( |$)'
+    dm_has_decision "$E" PS06 'action=reject' 'role=from' 'spf=fail( |$)'
 dm_check "log: PDT02 tagged, spf=none" \
-    has_decision tag PDT02 'action=tag' 'category=disposable' 'spf=none( |$)'
+    dm_has_decision "$M/tag.log" PDT02 'action=tag' 'category=disposable' \
+    'spf=none( |$)'
 dm_check "log: PDS01 silent server: category=unknown, action=accept" \
-    has_decision silent PDS01 'action=accept' 'category=unknown' \
-    'match=dns:timeout ' 'dns_ms=[0-9]+'
+    dm_has_decision "$M/silent.log" PDS01 'action=accept' \
+    'category=unknown' 'match=dns:timeout ' 'dns_ms=[0-9]+'
 dm_check "log: PDT04 slow client: From still looked up, tagged" \
-    has_decision tag PDT04 'action=tag' 'role=from' \
+    dm_has_decision "$M/tag.log" PDT04 'action=tag' 'role=from' \
     'match=ip:198\.51\.100\.77/32 ' 'spf=fail( |$)'
 dm_check "log: PN01 DNS no: clean, no spf=, no dns_ms=" \
-    has_decision nodns PN01 'action=accept' 'category=clean' '!spf=' \
-    '!dns_ms='
+    dm_has_decision "$M/nodns.log" PN01 'action=accept' 'category=clean' \
+    '!spf=' '!dns_ms='
 dm_check "log: PN02 DNS no: listed domain rejected" \
-    has_decision nodns PN02 'action=reject' 'category=disposable' \
-    'match=listed-burner\.test '
-ms=$(logline silent PDS01 | sed -n 's/.* dns_ms=\([0-9]*\).*/\1/p')
+    dm_has_decision "$M/nodns.log" PN02 'action=reject' \
+    'category=disposable' 'match=listed-burner\.test '
+ms=$(dm_decision_line "$M/silent.log" PDS01 |
+    sed -n 's/.* dns_ms=\([0-9]*\).*/\1/p')
 echo "# silent server: dns_ms=${ms:-none} (DNSBudget 1000)"
 dm_check "silent server: the budget was spent, and held ($ms ms, 800..1200)" \
     test "${ms:-0}" -ge 800 -a "${ms:-99999}" -le 1200

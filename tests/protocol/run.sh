@@ -15,11 +15,9 @@
 # PID_<config> are set through eval.
 # shellcheck disable=SC2317,SC2154
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "$DM_SRCDIR/tests/support/miltertest.sh"
 
-MILTERTEST=${MILTERTEST:-$(command -v miltertest)}
-if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then
-	dm_skip "miltertest not installed (apt-get install miltertest)"
-fi
+dm_mt_require
 dm_require_built
 HERE=$DM_SRCDIR/tests/protocol
 
@@ -27,6 +25,7 @@ dm_init protocol
 T=$DM_TMP
 M=$T/milter		# everything the daemons write, and only that
 mkdir -p "$M"
+DM_MT_RUNDIR=$M
 
 dm_write_lists "$T/lists"
 dm_write_lists "$T/lists-reload"
@@ -97,35 +96,11 @@ echo "no reload logged" >&2
 exit 1
 EOF
 
-# run_lua SCRIPT CONF: run one script against one daemon; its ok/not ok
-# lines count as ours.  A script that dies without saying why fails too.
-run_lua()
-{
-	"$MILTERTEST" -s "$HERE/$1" -D libdir="$HERE" \
-	    -D socket="unix:$M/$2.sock" -D reload_cmd="sh $T/reload.sh" \
-	    >"$T/$1.out" 2>"$T/$1.err"
-	rc=$?
-	p=$(grep -c '^ok - ' "$T/$1.out")
-	f=$(grep -c '^not ok - ' "$T/$1.out")
-	grep -E '^(not )?ok - ' "$T/$1.out" | sed "s/^\(\(not \)\{0,1\}ok - \)/\1$1: /"
-	DM_PASS=$((DM_PASS + p))
-	DM_FAIL=$((DM_FAIL + f))
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		dm_notok "$1: miltertest exited $rc"
-	fi
-	if [ -s "$T/$1.err" ]; then
-		sed 's/^/# stderr: /' "$T/$1.err"
-	fi
-	if [ $rc -ne 0 ]; then
-		dm_diag "$M/$2.log" 10
-	fi
-}
-
-run_lua envelope.lua enf
-run_lua headers.lua enf
-run_lua tag.lua tag
-run_lua observe.lua observe
-run_lua reload.lua reload
+dm_mt_run envelope.lua enf
+dm_mt_run headers.lua enf
+dm_mt_run tag.lua tag
+dm_mt_run observe.lua observe
+dm_mt_run reload.lua reload reload_cmd="sh $T/reload.sh"
 
 # The daemons survived everything, the reloaded one with the same pid.
 for c in enf tag observe reload; do
@@ -147,83 +122,71 @@ dm_check "SIGTERM: pid file removed" test ! -e "$M/reload.pid"
 dm_stop_milters
 
 # --- the logs ---------------------------------------------------------
-# logline LOG QID: the decision line of one message.
-logline()
-{
-	grep -E "(^|[ :])qid=$2 " "$M/$1.log" | tail -n 1
-}
-
-# has_decision LOG QID PATTERN...: that message's line matches every
-# extended regular expression given.
-has_decision()
-{
-	l=$(logline "$1" "$2")
-	[ -n "$l" ] || { echo "# no line for qid=$2 in $1.log"; return 1; }
-	shift 2
-	for pat in "$@"; do
-		printf '%s\n' "$l" | grep -q -E -e "$pat" || {
-			echo "# qid line lacks /$pat/: $l"
-			return 1
-		}
-	done
-}
-
 H='hash=[0-9a-f]{64}( |$)'
 for q in PE01 PE02 PE03 PE04 PE05 PE06 PE07 PE08 PE09 PE11 PE12 \
     PH01 PH02 PH03 PH04 PH05 PH06 PH07 PH08 PH09 PH10 PH11; do
-	dm_check "log: $q decision line with hash" has_decision enf "$q" "$H"
+	dm_check "log: $q decision line with hash" \
+	    dm_has_decision "$M/enf.log" "$q" "$H"
 done
 for q in PT01 PT02 PT03 PT04 PT05; do
-	dm_check "log: $q decision line with hash" has_decision tag "$q" "$H"
+	dm_check "log: $q decision line with hash" \
+	    dm_has_decision "$M/tag.log" "$q" "$H"
 done
 for q in PO01 PO02 PO03; do
-	dm_check "log: $q decision line with hash" has_decision observe "$q" "$H"
+	dm_check "log: $q decision line with hash" \
+	    dm_has_decision "$M/observe.log" "$q" "$H"
 done
 for q in PR01 PR02 PR03 PR04 PR05; do
-	dm_check "log: $q decision line with hash" has_decision reload "$q" "$H"
+	dm_check "log: $q decision line with hash" \
+	    dm_has_decision "$M/reload.log" "$q" "$H"
 done
 
 dm_check "log: PE01 rejected as disposable envelope, domain and match" \
-    has_decision enf PE01 'action=reject' 'category=disposable' \
-    'role=envelope' 'domain=mailinator\.com' 'match=mailinator\.com'
-dm_check "log: PE02 subdomain normalised, matched on its parent" \
-    has_decision enf PE02 'action=reject' 'domain=mx\.mailinator\.com' \
+    dm_has_decision "$M/enf.log" PE01 'action=reject' \
+    'category=disposable' 'role=envelope' 'domain=mailinator\.com' \
     'match=mailinator\.com'
+dm_check "log: PE02 subdomain normalised, matched on its parent" \
+    dm_has_decision "$M/enf.log" PE02 'action=reject' \
+    'domain=mx\.mailinator\.com' 'match=mailinator\.com'
 dm_check "log: PE08 allowlisted" \
-    has_decision enf PE08 'action=accept' 'category=allowed'
+    dm_has_decision "$M/enf.log" PE08 'action=accept' 'category=allowed'
 dm_check "log: PE10 authenticated sender skipped" \
-    has_decision enf PE10 'action=accept' 'skip=authenticated'
-if logline enf PE10 | grep -q -E 'hash=|category='; then
+    dm_has_decision "$M/enf.log" PE10 'action=accept' 'skip=authenticated'
+if dm_decision_line "$M/enf.log" PE10 | grep -q -E 'hash=|category='; then
 	dm_notok "log: PE10 authenticated sender not classified"
 else
 	dm_ok "log: PE10 authenticated sender not classified"
 fi
 dm_check "log: PE11 relay envelope tagged" \
-    has_decision enf PE11 'action=tag' 'category=relay' 'role=envelope'
+    dm_has_decision "$M/enf.log" PE11 'action=tag' 'category=relay' \
+    'role=envelope'
 dm_check "log: PE12 malformed envelope flagged" \
-    has_decision enf PE12 'action=accept' 'malformed=[a-z,-]*envelope'
+    dm_has_decision "$M/enf.log" PE12 'action=accept' \
+    'malformed=[a-z,-]*envelope'
 dm_check "log: PH01 rejected on Reply-To" \
-    has_decision enf PH01 'action=reject' 'category=disposable' \
-    'role=reply-to' 'match=mailinator\.com'
+    dm_has_decision "$M/enf.log" PH01 'action=reject' \
+    'category=disposable' 'role=reply-to' 'match=mailinator\.com'
 dm_check "log: PH03 rejected on Sender" \
-    has_decision enf PH03 'action=reject' 'role=sender' \
+    dm_has_decision "$M/enf.log" PH03 'action=reject' 'role=sender' \
     'match=tempmail\.test'
 dm_check "log: PH07 forged tags counted as stripped" \
-    has_decision enf PH07 'action=accept' 'stripped=2'
+    dm_has_decision "$M/enf.log" PH07 'action=accept' 'stripped=2'
 dm_check "log: PH08 malformed From flagged" \
-    has_decision enf PH08 'malformed=[a-z,-]*from'
+    dm_has_decision "$M/enf.log" PH08 'malformed=[a-z,-]*from'
 dm_check "log: PH11 bounce classified on From, capped at tag" \
-    has_decision enf PH11 'action=tag' 'category=disposable' 'role=from' \
-    'null_sender=1'
+    dm_has_decision "$M/enf.log" PH11 'action=tag' 'category=disposable' \
+    'role=from' 'null_sender=1'
 dm_check "log: PO01 observe says what would have happened" \
-    has_decision observe PO01 'action=accept' 'observe=reject' \
-    'category=disposable'
+    dm_has_decision "$M/observe.log" PO01 'action=accept' \
+    'observe=reject' 'category=disposable'
 dm_check "log: PO03 observe relay" \
-    has_decision observe PO03 'action=accept' 'observe=tag'
+    dm_has_decision "$M/observe.log" PO03 'action=accept' 'observe=tag'
 dm_check "log: PR01 clean before the reload" \
-    has_decision reload PR01 'action=accept' 'category=clean'
+    dm_has_decision "$M/reload.log" PR01 'action=accept' \
+    'category=clean'
 dm_check "log: PR02 disposable after the reload" \
-    has_decision reload PR02 'action=reject' 'match=latecomer\.test'
+    dm_has_decision "$M/reload.log" PR02 'action=reject' \
+    'match=latecomer\.test'
 
 # Every address and local part the scripts used, and the login name.
 WORDS=$(cat "$HERE"/*.lua | grep -o -E 'xqz[a-z0-9]+(@[A-Za-z0-9.-]+)?' |

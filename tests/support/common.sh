@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # common.sh - shell helpers shared by the protocol and end-to-end tests.
 #
-# Sourced (". common.sh") by tests/protocol/run.sh and tests/e2e/*.sh,
+# Sourced (". common.sh") by tests/protocol/*.sh and tests/e2e/*.sh,
 # which "make check" runs with DM_BUILDDIR, DM_SRCDIR, DM_DATA, MILTERTEST,
 # SWAKS and POSTFIX in the environment.  Plain POSIX sh (dash).
 #
@@ -273,6 +273,32 @@ dm_no_raw_in()
 		fi
 	done
 	return $dm__clean
+}
+
+# dm_decision_line LOG QID: the daemon's (last) decision line for the
+# message with queue id QID, from the log file LOG; empty if none.
+dm_decision_line()
+{
+	grep -E "(^|[ :])qid=$2 " "$1" | tail -n 1
+}
+
+# dm_has_decision LOG QID PATTERN...: true when that message's decision
+# line matches every extended regular expression given; a PATTERN
+# starting with ! must not match.  Otherwise says why, as a "#" comment.
+dm_has_decision()
+{
+	dm__l=$(dm_decision_line "$1" "$2")
+	[ -n "$dm__l" ] || { echo "# no line for qid=$2 in $1"; return 1; }
+	shift 2
+	for dm__pat in "$@"; do
+		case $dm__pat in
+		!*)	! printf '%s\n' "$dm__l" | grep -q -E -e "${dm__pat#!}" ;;
+		*)	printf '%s\n' "$dm__l" | grep -q -E -e "$dm__pat" ;;
+		esac || {
+			echo "# qid line fails /$dm__pat/: $dm__l"
+			return 1
+		}
+	done
 }
 
 # dm_write_lists DIR: the small test lists, one file per category.
