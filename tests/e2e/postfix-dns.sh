@@ -163,24 +163,6 @@ fi
 
 # --- what the milters wrote -------------------------------------------
 dm_stop_milters
-logline()	# logline NAME QID: the decision line of one message
-{
-	grep -E "(^|[ :])qid=$2 " "$M/$1.log" | tail -n 1
-}
-# has_decision NAME QID PATTERN...: every extended regular expression
-# matches that message's line.
-has_decision()
-{
-	l=$(logline "$1" "$2")
-	[ -n "$l" ] || { echo "# no line for qid=$2 in $1.log"; return 1; }
-	shift 2
-	for pat in "$@"; do
-		printf '%s\n' "$l" | grep -q -E -e "$pat" || {
-			echo "# qid line lacks /$pat/: $l"
-			return 1
-		}
-	done
-}
 dm_check "log: fresh-env rejected, disposable by MX fingerprint" \
     grep -q -E 'action=reject category=disposable role=envelope .*domain=fresh-mx\.test match=mx:in\.example-temp\.test ' \
     "$M/enf.log"
@@ -188,15 +170,16 @@ dm_check "log: fresh-from rejected on From, NS fingerprint" \
     grep -q -E 'action=reject category=disposable role=from .*domain=fresh-ns\.test match=ns:\*\.burner-dns\.test ' \
     "$M/enf.log"
 dm_check "log: spf-fail (XCLIENT 198.51.100.1) spf=fail" \
-    has_decision enf "${QID_SPF_FAIL:-none}" 'action=accept' \
+    dm_has_decision "$M/enf.log" "${QID_SPF_FAIL:-none}" 'action=accept' \
     'category=clean' 'spf=fail( |$)'
 dm_check "log: spf-pass (XCLIENT 192.0.2.250) spf=pass" \
-    has_decision enf "${QID_SPF_PASS:-none}" 'action=accept' \
+    dm_has_decision "$M/enf.log" "${QID_SPF_PASS:-none}" 'action=accept' \
     'category=clean' 'spf=pass( |$)'
 dm_check "log: outage category=unknown action=accept" \
-    has_decision outage "${QID_OUTAGE:-none}" 'action=accept' \
+    dm_has_decision "$M/outage.log" "${QID_OUTAGE:-none}" 'action=accept' \
     'category=unknown' 'match=dns:timeout '
-ms=$(logline outage "${QID_OUTAGE:-none}" | sed -n 's/.* dns_ms=\([0-9]*\).*/\1/p')
+ms=$(dm_decision_line "$M/outage.log" "${QID_OUTAGE:-none}" |
+    sed -n 's/.* dns_ms=\([0-9]*\).*/\1/p')
 echo "# outage: dns_ms=${ms:-none} (DNSBudget 1000)"
 dm_check "outage: the DNS budget held (dns_ms=${ms:-none} <= 1200)" \
     test "${ms:-99999}" -le 1200
