@@ -227,7 +227,7 @@ dm_pf_expect_refused()
 	else
 		dm_notok "$1: refused, swaks exit $2 (got $DM_PF_RC), reply /$3/"
 		sed 's/^/#   /' "$DM_TMP/swaks.$1" |
-		    grep -E '^#   <[*~]? *[0-9]' | tail -n 4
+		    grep -E '^#   <[*~]* *[0-9]' | tail -n 4
 	fi
 }
 
