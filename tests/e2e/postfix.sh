@@ -5,7 +5,7 @@
 # Runs a throw-away Postfix instance (own config directory, queue and logs
 # in a temporary directory, listeners on 127.0.0.1 high ports, no chroot)
 # so the system's /etc/postfix is never read for settings nor written.
-# master.cf gets one smtpd per scenario, each with its own smtpd_milters:
+# master.cf gets one smtpd per listener, each with its own smtpd_milters:
 #
 #   plain	no milter: the instance itself delivers to the sink
 #   dead	a milter socket nobody listens on: milter_default_action
@@ -14,12 +14,18 @@
 #		relay tag), over a unix socket
 #   tag	the daemon with ActionDisposable tag, over TCP
 #
+# The messages and what must become of them are the cases of
+# tests/e2e/scenarios, which tests/e2e/sendmail.sh runs too; here
+# besides: the privacy canary (records and metrics), and what the
+# daemons logged.
+#
 # Needs root (Postfix), postfix, smtp-sink and swaks; skips (77) without.
 
 # Functions run from the EXIT trap or dm_check look unreachable to it:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 . "$DM_SRCDIR/tests/support/postfix.sh"
+. "$DM_SRCDIR/tests/support/scenarios.sh"
 
 dm_pf_require
 
@@ -111,113 +117,30 @@ fi
 dm_check "postfix smtpd listens on $P_PLAIN" \
     dm_wait_for 50 dm_listening "$P_PLAIN"
 
-# --- without a milter -------------------------------------------------
-dm_pf_send plain "$P_PLAIN" --from "pl4insender@example.org" \
-    --header "X-Disposable-Sender: forged-but-untouched"
-if dm_pf_expect_delivered plain; then
-	dm_check "plain: no milter, inbound X-Disposable-Sender kept as sent" \
-	    grep -q -x -F "X-Disposable-Sender: forged-but-untouched" "$DM_PF_FILE"
-fi
-
-# A milter that is down: milter_default_action = tempfail must be
-# applied, i.e. the test instance notices a dead milter.
-dm_pf_send dead "$P_DEAD" --from "d3adsender@example.org"
-dm_pf_expect_refused dead 23 '^<\*\* +4[0-9][0-9] 4\.[0-9]\.[0-9]'
-if dm_pf_sink_has dead; then
-	dm_notok "dead: nothing delivered"
-else
-	dm_ok "dead: nothing delivered"
-fi
-
+# --- the scenarios ----------------------------------------------------
+# Without the daemon only the cases via plain and dead run, and the run
+# fails (a missing daemon is not a pass) unless DM_E2E_NO_MILTER=1.
+dm_sc_mta postfix dm_pf_queue_id
+dm_sc_listener plain "$P_PLAIN"
+dm_sc_listener dead "$P_DEAD"
+dm_sc_listener enf "$P_ENF" "$LOG_ENF"
+dm_sc_listener tag "$P_TAG" "$LOG_TAG"
 if [ "$HAVE_MILTER" != 1 ]; then
+	dm_sc_run "$DM_SRCDIR/tests/e2e/scenarios" plain dead
 	if [ "${DM_E2E_NO_MILTER:-0}" = 1 ]; then
 		dm_finish
 	fi
 	dm_notok "disposable-milter built (needed for the remaining checks)"
 	dm_finish
 fi
+dm_sc_run "$DM_SRCDIR/tests/e2e/scenarios" plain dead enf tag
 
-# --- the daemon, default policy (unix socket) -------------------------
-# Every address and local part used below, for the privacy scan.
-RAW="xqzdisp0@mailinator.com xqzsub1@mx.mailinator.com
-    xqzclean2@example.org xqzreply3@tempmail.test xqzrelay4@relay.test
-    xqzclean5@example.net xqzforge6@example.com xqzallow7@good.mailinator.com
-    xqzclean8@example.org xqzreply9@mailinator.com xqzrelayt@relay.test
-    xqzidn@xn--bcher-kva.test xqzjohn@bücher.test xqzjohn@xn--bcher-kva.test
-    Xqz.Mixed@Example.ORG"
-
-dm_pf_send env-disposable "$P_ENF" --from "xqzdisp0@mailinator.com"
-dm_pf_expect_refused env-disposable 23 '^<\*\* +550 5\.7\.1 disposable sender address refused'
-
-dm_pf_send env-subdomain "$P_ENF" --from "xqzsub1@mx.mailinator.com"
-dm_pf_expect_refused env-subdomain 23 '^<\*\* +550 5\.7\.1'
-
-dm_pf_send replyto-reject "$P_ENF" --from "xqzclean2@example.org" \
-    --header "Reply-To: <xqzreply3@tempmail.test>"
-dm_pf_expect_refused replyto-reject 26 '^<\*\* +550 5\.7\.1'
-if dm_pf_sink_has replyto-reject; then
-	dm_notok "replyto-reject: nothing delivered"
-else
-	dm_ok "replyto-reject: nothing delivered"
-fi
-
-dm_pf_send relay-from "$P_ENF" --from "xqzclean5@example.net" \
-    --header "From: Relay User <xqzrelay4@relay.test>"
-if dm_pf_expect_delivered relay-from; then
-	dm_check "relay-from: tagged 'relay; role=from; match=relay.test'" \
-	    grep -q -x -F "X-Disposable-Sender: relay; role=from; match=relay.test" "$DM_PF_FILE"
-	dm_check "relay-from: exactly one tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 1
-fi
-
-dm_pf_send clean "$P_ENF" --from "xqzclean8@example.org"
-if dm_pf_expect_delivered clean; then
-	dm_check "clean: no tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 0
-	# The queue id is unknown at MAIL time; the daemon must read it
-	# again later so its log line names the Postfix queue id.
-	CLEAN_QID=$(dm_pf_queue_id "$DM_PF_FILE")
-fi
-
-dm_pf_send forged "$P_ENF" --from "xqzforge6@example.com" \
-    --header "X-Disposable-Sender: disposable; role=from; match=forged.test"
-if dm_pf_expect_delivered forged; then
-	dm_check "forged: inbound X-Disposable-Sender removed" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 0
-fi
-
-dm_pf_send allowed "$P_ENF" --from "xqzallow7@good.mailinator.com"
-if dm_pf_expect_delivered allowed; then
-	dm_check "allowed: allowlisted subdomain untagged" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 0
-fi
-
-# --- the daemon, ActionDisposable tag (TCP socket) --------------------
-dm_pf_send replyto-tag "$P_TAG" --from "xqzclean2@example.org" \
-    --header "Reply-To: <xqzreply9@mailinator.com>" \
-    --header "X-Disposable-Sender: forged"
-if dm_pf_expect_delivered replyto-tag; then
-	dm_check "replyto-tag: tagged 'disposable; role=reply-to; match=mailinator.com'" \
-	    grep -q -x -F "X-Disposable-Sender: disposable; role=reply-to; match=mailinator.com" "$DM_PF_FILE"
-	dm_check "replyto-tag: forged copy gone, exactly one tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 1
-fi
-
-dm_pf_send env-tag "$P_TAG" --from "xqzdisp0@mailinator.com"
-if dm_pf_expect_delivered env-tag; then
-	dm_check "env-tag: tagged 'disposable; role=envelope; match=mailinator.com'" \
-	    grep -q -x -F "X-Disposable-Sender: disposable; role=envelope; match=mailinator.com" "$DM_PF_FILE"
-fi
-
-dm_pf_send relay-tag "$P_TAG" --from "xqzrelayt@relay.test"
-if dm_pf_expect_delivered relay-tag; then
-	dm_check "relay-tag: tagged 'relay; role=envelope; match=relay.test'" \
-	    grep -q -x -F "X-Disposable-Sender: relay; role=envelope; match=relay.test" "$DM_PF_FILE"
-fi
-
+# --- the privacy canary (unix socket) ---------------------------------
 # The privacy canary's own senders: an IDNA envelope, a UTF-8 From (its
 # A-label form is what the milter hashes), a mixed-case Reply-To.  The
 # message comes from a file, byte for byte.
+CANARY_RAW="xqzidn@xn--bcher-kva.test xqzjohn@bücher.test
+    xqzjohn@xn--bcher-kva.test Xqz.Mixed@Example.ORG"
 printf '%s\r\n' "From: Jöhn <xqzjohn@bücher.test>" \
     "Reply-To: Xqz.Mixed@Example.ORG" "To: rcpt.canary@sink.test" \
     "Subject: dm-e2e canary" "" "canary" >"$T/canary.eml"
@@ -244,18 +167,17 @@ for log in "$LOG_ENF" "$LOG_TAG"; do
 	dm_check "$(basename "$log"): decision lines carry hash= ($n)" \
 	    test "$n" -ge 3
 done
-dm_check "clean: milter log line carries the Postfix queue id (${CLEAN_QID:-none})" \
-    grep -q -E "qid=${CLEAN_QID:-none} action=accept category=clean .*hash=[0-9a-f]{64}" "$LOG_ENF"
 dm_check "milters stopped gracefully ('stopping' logged after SIGTERM)" \
     test "$(grep -c stopping "$LOG_ENF" "$LOG_TAG" | grep -c ':1$')" -eq 2
+# Every address the scenarios and the canary sent, and its local part.
 WORDS=
-for a in $RAW; do
+for a in $DM_SC_SENT $CANARY_RAW; do
 	# plain and local part; dm_no_raw_in ignores case
 	WORDS="$WORDS $a ${a%@*}"
 done
-# shellcheck disable=SC2086
 dm_check "records and metrics files exist (scanned below)" \
     test -s "$T/milter/records.db" -a -s "$T/milter/metrics.prom"
+# shellcheck disable=SC2086 # one word each
 dm_check "no raw address or local part in any file the milter wrote (logs, records, aggregates, metrics)" \
     dm_no_raw_in "$T/milter" -- $WORDS
 ETC_AFTER=$(dm_pf_etc_sum)

@@ -13,11 +13,15 @@
 # The daemon ("sendmail -bd") runs as root with a .cf built here from a
 # test .mc: queue, pid file and settings in the temporary directory,
 # listeners on 127.0.0.1 high ports, everything relayed to a local
-# smtp-sink.  Two listeners, each with its own filter (InputMailFilters):
+# smtp-sink.  Three listeners, each with its own filter (InputMailFilters):
 #
+#   dead	a filter socket nobody listens on: F=T must tempfail
 #   enf	the milter with the default policy (disposable reject, relay
 #		tag), over a unix socket, as Sendmail's F=T wiring
 #   tag	the milter with ActionDisposable tag, over TCP
+#
+# The messages and what must become of them are the cases of
+# tests/e2e/scenarios, which tests/e2e/postfix.sh runs too.
 #
 # Sendmail looks its own host name up before it reads the .cf and sleeps
 # 60 s when an unqualified name resolves but has no qualified form (as
@@ -31,6 +35,7 @@
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
 . "$DM_SRCDIR/tests/support/postfix.sh"
+. "$DM_SRCDIR/tests/support/scenarios.sh"
 
 [ "$(id -u)" -eq 0 ] || dm_skip "needs root to run a private Sendmail"
 dm_require_built
@@ -225,71 +230,14 @@ sm_queue_id()
 	    "$1" | head -n 1
 }
 
-# --- a filter that is down: F=T must tempfail -----------------------
-dm_pf_send dead "$P_DEAD" --from "d3adsender@example.org"
-dm_pf_expect_refused dead 23 '^<\*\* +4[0-9][0-9] 4\.[0-9]\.[0-9]'
-if dm_pf_sink_has dead; then
-	dm_notok "dead: nothing delivered"
-else
-	dm_ok "dead: nothing delivered"
-fi
-
-# --- enforce (unix socket) --------------------------------------------
-# Every address and local part used below, for the privacy scan.
-RAW="xqzdisp0@mailinator.com xqzclean2@example.org xqzreply3@tempmail.test
-    xqzclean5@example.net xqzrelay4@relay.test xqzforge6@example.com
-    xqzclean8@example.org xqzreply9@mailinator.com xqzrelayt@relay.test"
-
-dm_pf_send env-disposable "$P_ENF" --from "xqzdisp0@mailinator.com"
-# Sendmail puts the address before the milter's text ("<a@b>... text").
-dm_pf_expect_refused env-disposable 23 '^<\*\* +550 5\.7\.1 .*disposable sender address refused'
-
-dm_pf_send replyto-reject "$P_ENF" --from "xqzclean2@example.org" \
-    --header "Reply-To: <xqzreply3@tempmail.test>"
-dm_pf_expect_refused replyto-reject 26 '^<\*\* +550 5\.7\.1'
-
-dm_pf_send relay-from "$P_ENF" --from "xqzclean5@example.net" \
-    --header "From: Relay User <xqzrelay4@relay.test>"
-if dm_pf_expect_delivered relay-from; then
-	dm_check "relay-from: tagged 'relay; role=from; match=relay.test'" \
-	    grep -q -x -F "X-Disposable-Sender: relay; role=from; match=relay.test" "$DM_PF_FILE"
-	dm_check "relay-from: exactly one tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 1
-fi
-
-dm_pf_send clean "$P_ENF" --from "xqzclean8@example.org"
-CLEAN_QID=
-if dm_pf_expect_delivered clean; then
-	dm_check "clean: no tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 0
-	CLEAN_QID=$(sm_queue_id "$DM_PF_FILE")
-	dm_check "clean: the copy came through Sendmail (queue id ${CLEAN_QID:-none})" \
-	    test -n "$CLEAN_QID"
-fi
-
-dm_pf_send forged "$P_ENF" --from "xqzforge6@example.com" \
-    --header "X-Disposable-Sender: disposable; role=from; match=forged.test"
-if dm_pf_expect_delivered forged; then
-	dm_check "forged: inbound X-Disposable-Sender removed" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 0
-fi
-
-# --- tag (TCP socket) -------------------------------------------------
-dm_pf_send replyto-tag "$P_TAG" --from "xqzclean2@example.org" \
-    --header "Reply-To: <xqzreply9@mailinator.com>" \
-    --header "X-Disposable-Sender: forged"
-if dm_pf_expect_delivered replyto-tag; then
-	dm_check "replyto-tag: tagged 'disposable; role=reply-to; match=mailinator.com'" \
-	    grep -q -x -F "X-Disposable-Sender: disposable; role=reply-to; match=mailinator.com" "$DM_PF_FILE"
-	dm_check "replyto-tag: forged copy gone, exactly one tag header" \
-	    test "$(dm_pf_header_lines X-Disposable-Sender "$DM_PF_FILE")" -eq 1
-fi
-
-dm_pf_send relay-tag "$P_TAG" --from "xqzrelayt@relay.test"
-if dm_pf_expect_delivered relay-tag; then
-	dm_check "relay-tag: tagged 'relay; role=envelope; match=relay.test'" \
-	    grep -q -x -F "X-Disposable-Sender: relay; role=envelope; match=relay.test" "$DM_PF_FILE"
-fi
+# --- the scenarios ----------------------------------------------------
+# Sendmail puts the address before the milter's text when it refuses
+# MAIL FROM ("550 5.7.1 <a@b>... text"), not at the end of DATA.
+dm_sc_mta sendmail sm_queue_id '<[^>]*>\.\.\. '
+dm_sc_listener dead "$P_DEAD"
+dm_sc_listener enf "$P_ENF" "$LOG_ENF"
+dm_sc_listener tag "$P_TAG" "$LOG_TAG"
+dm_sc_run "$DM_SRCDIR/tests/e2e/scenarios" dead enf tag
 
 # --- what the daemon wrote --------------------------------------------
 sm_stop
@@ -300,17 +248,17 @@ for log in "$LOG_ENF" "$LOG_TAG"; do
 	    test "$n" -ge 2
 done
 # Sendmail sends {i} and no {auth_authen} for an unauthenticated client:
-# the decision is logged under Sendmail's queue id, not skipped.
-dm_check "clean: milter log line carries the Sendmail queue id (${CLEAN_QID:-none})" \
-    grep -q -E "qid=${CLEAN_QID:-none} action=accept category=clean .*hash=[0-9a-f]{64}" "$LOG_ENF"
+# the decision is logged under Sendmail's queue id (the scenario "clean"
+# checks it), not skipped.
 dm_check "no message skipped as authenticated" \
     sh -c "! grep -q 'skip=authenticated' '$LOG_ENF' '$LOG_TAG'"
 dm_check "the envelope reject is logged with a queue id" \
     grep -q -E "qid=[0-9A-Za-z]{8,} action=reject category=disposable role=envelope" "$LOG_ENF"
 dm_check "milters stopped gracefully ('stopping' logged after SIGTERM)" \
     test "$(grep -c stopping "$LOG_ENF" "$LOG_TAG" | grep -c ':1$')" -eq 2
+# Every address the scenarios sent, and its local part.
 WORDS=
-for a in $RAW; do
+for a in $DM_SC_SENT; do
 	WORDS="$WORDS $a ${a%@*}"
 done
 # shellcheck disable=SC2086
