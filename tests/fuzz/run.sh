@@ -6,7 +6,7 @@
 # directory).  Each target runs DM_FUZZ_SECONDS (default 20) on a copy of
 # its corpus tests/fuzz/corpus/NAME in a temporary directory, so the
 # source tree is never written, seeded besides from files of DM_DATA
-# (read in place) when they are there.  DM_FUZZ_TARGETS="envelope header"
+# (read in place) when they are there.  DM_FUZZ_TARGETS="domain spf"
 # runs only those.
 #
 # One line per target: "ok" when it ran and libFuzzer found nothing; "not
@@ -24,7 +24,7 @@ set -u
 : "${DM_KEEP:=}"
 . "$DM_SRCDIR/tests/support/common.sh"
 
-TARGETS="envelope header"
+TARGETS="envelope header domain spf"
 
 # max_len NAME: the longest input worth trying, a little past the
 # module's own limit so that the limit itself is tried.
@@ -33,6 +33,8 @@ max_len()
 	case $1 in
 	envelope) echo 2100 ;;	# ENVELOPE_MAX 2048 (addr.c)
 	header) echo 8192 ;;
+	domain) echo 1100 ;;	# DOMAIN_INPUT_MAX 1024 (domain.c)
+	spf) echo 1200 ;;	# SPF_RECORD_MAX 1024 (spf.h)
 	*) echo 4096 ;;
 	esac
 }
@@ -50,6 +52,9 @@ seeds()
 	    messages/messages-flanker/headers_index.tsv \
 	    messages/messages-mikel-mail/headers_index.tsv \
 	    messages/messages-spamassassin/headers_index.tsv ;;
+	domain) set -- vectors/flanker-address-fixtures/domain_typos_valid.txt \
+	    vectors/flanker-address-fixtures/domain_typos_invalid.txt \
+	    lists/alias-relay-domains/relay_domains.txt ;;
 	*) return ;;
 	esac
 	[ -n "$DM_DATA" ] || return 0
