@@ -6,7 +6,7 @@
 # directory).  Each target runs DM_FUZZ_SECONDS (default 20) on a copy of
 # its corpus tests/fuzz/corpus/NAME in a temporary directory, so the
 # source tree is never written, seeded besides from files of DM_DATA
-# (read in place) when they are there.  DM_FUZZ_TARGETS="domain spf"
+# (read in place) when they are there.  DM_FUZZ_TARGETS="spf config"
 # runs only those.
 #
 # One line per target: "ok" when it ran and libFuzzer found nothing; "not
@@ -24,7 +24,7 @@ set -u
 : "${DM_KEEP:=}"
 . "$DM_SRCDIR/tests/support/common.sh"
 
-TARGETS="envelope header domain spf"
+TARGETS="envelope header domain spf listdb config keyring"
 
 # max_len NAME: the longest input worth trying, a little past the
 # module's own limit so that the limit itself is tried.
@@ -35,6 +35,7 @@ max_len()
 	header) echo 8192 ;;
 	domain) echo 1100 ;;	# DOMAIN_INPUT_MAX 1024 (domain.c)
 	spf) echo 1200 ;;	# SPF_RECORD_MAX 1024 (spf.h)
+	config) echo 8192 ;;	# CONF_LINE_MAX 4096 (conf.c)
 	*) echo 4096 ;;
 	esac
 }
@@ -55,6 +56,12 @@ seeds()
 	domain) set -- vectors/flanker-address-fixtures/domain_typos_valid.txt \
 	    vectors/flanker-address-fixtures/domain_typos_invalid.txt \
 	    lists/alias-relay-domains/relay_domains.txt ;;
+	listdb) set -- lists/7c-fakefilter/domains.txt \
+	    lists/7c-fakefilter/hosts.txt \
+	    lists/alias-relay-domains/relay_domains.txt \
+	    lists/amieiro-disposable-email-domains/allowDomains.txt \
+	    lists/disposable-static-disposable-lists/legit_service_mx_hosts.txt ;;
+	config) echo "$DM_SRCDIR/conf/disposable-milter.conf"; return ;;
 	*) return ;;
 	esac
 	[ -n "$DM_DATA" ] || return 0
