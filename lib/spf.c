@@ -152,6 +152,16 @@ spf_screen(const char *record, const char **why)
 		*why = "macro";
 		return -1;
 	}
+	/* libspf2 reads a CIDR length with atoi() and checks only its upper
+	 * bound, so a long one wraps: "ip4:192.0.2.0/4294967297" compiles as
+	 * /1, "ip6:::/6666666666" as /170.  No valid length has more than
+	 * three digits. */
+	for (i = 0; i < len; i++)
+		if (record[i] == '/' &&
+		    strspn(record + i + 1, "0123456789") > 3) {
+			*why = "bad cidr length";
+			return -1;
+		}
 	/* Terms after the version, separated by spaces as libspf2 does. */
 	terms = 0;
 	in_term = 0;

@@ -13,12 +13,13 @@
  * through macro strings while a record is compiled and expanded).  So no
  * record reaches libspf2 unless spf_screen() passed it: records with any
  * macro ("%{", "%%", "%_", "%-"), records longer than SPF_RECORD_MAX
- * bytes, with more than SPF_MAX_TERMS terms, or with bytes outside
- * printable ASCII are refused, and the refusal is reported (the caller
- * counts and logs it as a signal).  Evaluation is bounded: at most 10
- * DNS-querying terms (RFC 7208), depth SPF_MAX_DEPTH, and the session's
- * deadline.  libspf2's error and warning handlers log instead of
- * aborting.
+ * bytes, with more than SPF_MAX_TERMS terms, with bytes outside
+ * printable ASCII, or with a CIDR length of more than three digits
+ * (which libspf2 lets overflow) are refused, and the refusal is
+ * reported (the caller counts and logs it as a signal).  Evaluation is
+ * bounded: at most 10 DNS-querying terms (RFC 7208), depth
+ * SPF_MAX_DEPTH, and the session's deadline.  libspf2's error and
+ * warning handlers log instead of aborting.
  *
  * spf_init() once before threads start; everything else is thread-safe
  * (one SPF_server_t per call).
@@ -41,7 +42,7 @@ int	spf_is_record(const char *txt);
 
 /* 0 if the record may be handed to libspf2, -1 if not; *why then says
  * which rule refused it ("macro", "too long", "too many terms",
- * "bad character"). */
+ * "bad character", "bad cidr length"). */
 int	spf_screen(const char *record, const char **why);
 
 #define SPF_MAX_INCLUDES 16

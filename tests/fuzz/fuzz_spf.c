@@ -7,8 +7,9 @@
  * The input is a TXT record as a C string (up to its first NUL, as the
  * DNS layer hands it over).  Checks what spf.h promises: spf_is_record is
  * "v=spf1" then a space or the end; a record the screen passes is at
- * most SPF_RECORD_MAX bytes of printable ASCII without '%' and with at
- * most SPF_MAX_TERMS terms, and a refusal names one of its rules;
+ * most SPF_RECORD_MAX bytes of printable ASCII without '%', with CIDR
+ * lengths of at most three digits and at most SPF_MAX_TERMS terms, and
+ * a refusal names one of its rules;
  * spf_parse refuses whatever the screen refuses and what is not an SPF
  * record, and on failure leaves a reason and empty terms; what it
  * returns stays within SPF_MAX_INCLUDES includes and SPF_MAX_RANGES
@@ -52,6 +53,8 @@ check_screened(const char *rec)
 	FUZZ_CHECK(strchr(rec, '%') == NULL);
 	for (i = 0; i < len; i++) {
 		FUZZ_CHECK(rec[i] >= 0x20 && rec[i] <= 0x7e);
+		if (rec[i] == '/')
+			FUZZ_CHECK(strspn(rec + i + 1, "0123456789") <= 3);
 		if (rec[i] == ' ')
 			in_term = 0;
 		else if (!in_term) {
@@ -130,7 +133,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(strcmp(why, "macro") == 0 ||
 		    strcmp(why, "too long") == 0 ||
 		    strcmp(why, "too many terms") == 0 ||
-		    strcmp(why, "bad character") == 0);
+		    strcmp(why, "bad character") == 0 ||
+		    strcmp(why, "bad cidr length") == 0);
 	}
 
 	/* Heap, not stack: the terms are 7 KiB, and ASan sees an overrun

@@ -305,6 +305,15 @@ test_screen(void)
 	free(s);
 	/* Runs of spaces are one separator. */
 	screen_is("v=spf1    a     mx   -all   ", NULL);
+
+	/* A CIDR length libspf2 would let overflow (fuzz_spf found
+	 * "ip6:::/6666666666" compiled as /170); three digits pass. */
+	screen_is("v=spf1 ip6:::/6666666666 -all", "bad cidr length");
+	screen_is("v=spf1 ip4:192.0.2.0/4294967297 -all", "bad cidr length");
+	screen_is("v=spf1 a:mail.example.com/0024 -all", "bad cidr length");
+	screen_is("v=spf1 mx//1280 -all", "bad cidr length");
+	screen_is("v=spf1 a/24 mx//128 ip4:192.0.2.0/32 ip6:2001:db8::/128 "
+	    "a:x.example/999", NULL);
 }
 
 /* --- spf_parse ------------------------------------------------------ */
@@ -446,6 +455,14 @@ test_parse(void)
 			CHECK_STR(err, "refused: macro");
 		}
 	}
+	/* Nor do CIDR lengths that wrap: /4294967297 compiled as /1. */
+	CHECK_INT(spf_parse("v=spf1 ip4:192.0.2.0/4294967297 -all", &t, err,
+	    sizeof(err)), -1);
+	CHECK_STR(err, "refused: bad cidr length");
+	CHECK_INT(t.nrange, 0);
+	CHECK_INT(spf_parse("v=spf1 ip6:::/6666666666 -all", &t, err,
+	    sizeof(err)), -1);
+	CHECK_STR(err, "refused: bad cidr length");
 	CHECK_INT(compiled, before);
 	CHECK_INT(compiled_macro, 0);
 
