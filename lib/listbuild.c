@@ -355,6 +355,9 @@ static int
 fp_range_key(struct build *b, const char *path, uint32_t lineno,
     const char *val, struct fpitem *it)
 {
+	static const unsigned char v4mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
 	char addr[INET6_ADDRSTRLEN + 1], sh[SHOW_MAX + 8];
 	const char *slash = strchr(val, '/'), *p;
 	unsigned char net[16];
@@ -374,6 +377,16 @@ fp_range_key(struct build *b, const char *path, uint32_t lineno,
 			len = len * 10 + (*p - '0');
 		if (p == slash + 1 || *p != '\0' || len > max || p - slash > 4)
 			goto garbage;
+	}
+	/* A lookup takes an IPv4-mapped IPv6 address for its IPv4 address
+	 * (listdb_fp_addr), so such a range is stored as that IPv4 range:
+	 * kept as IPv6 it could never match. */
+	if (v6 && len >= 96 && memcmp(net, v4mapped, sizeof(v4mapped)) == 0) {
+		memmove(net, net + 12, 4);
+		v6 = 0;
+		len -= 96;
+		min = 8;
+		nbytes = 4;
 	}
 	if (len < min) {
 		say(b, 1, "%s:%u: '%s' is wider than /%d", path, lineno,

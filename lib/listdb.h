@@ -106,6 +106,8 @@ int	listdb_category_listable(enum category c, int fingerprints);
  * kinds or strengths, host names that do not normalise, a "*." suffix
  * that is a public suffix, ranges with host bits set, IPv4 ranges wider
  * than /8 and IPv6 ranges wider than /16.  Duplicates are warnings.
+ * An IPv4-mapped IPv6 range ("::ffff:192.0.2.0/120") is its IPv4 range,
+ * as an IPv4-mapped address looked up is its IPv4 address.
  *
  * The database records the prefix lengths in use, so an address lookup
  * tries only those.  A database built without fingerprints opens and

@@ -469,6 +469,50 @@ test_without(void)
 	listdb_close(db);
 }
 
+/* An IPv4-mapped IPv6 range is listed as its IPv4 range: a lookup takes
+ * an IPv4-mapped address for its IPv4 address, so as an IPv6 key it
+ * could never match (fuzz_listdb checks it too). */
+static void
+test_mapped(void)
+{
+	struct listdb_input in[1];
+	struct listdb_build_report rep;
+	struct listdb *db;
+	const char *dbp = path_in("mapped.db");
+	char err[256];
+
+	in[0].path = write_file("mapped.txt",
+	    "ip ::ffff:192.0.2.0/120 strong\n"
+	    "ip ::ffff:198.51.100.7 weak\n"
+	    "ip ::ffff:203.0.113.0/100 weak\n"
+	    "ip ::ffff:203.0.113.1/120 weak\n");
+	in[0].category = CAT_DISPOSABLE;
+	in[0].source = "mapped";
+	in[0].fingerprints = 1;
+	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
+	/* The IPv4 rules apply: at most /8 wide, no host bits. */
+	CHECK_INT(rep.errors, 2);
+	CHECK_INT(diag_count(1, ":3: '::ffff:203.0.113.0/100' is wider than "
+	    "/8"), 1);
+	CHECK_INT(diag_count(1, ":4: '::ffff:203.0.113.1/120' has host bits "
+	    "set"), 1);
+	CHECK_INT(build(dbp, in, 1, LISTDB_BUILD_SKIP_BAD, &rep), 0);
+	CHECK_INT(rep.fingerprints, 2);
+	if (listdb_open(dbp, &db, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		CHECK(0);
+		return;
+	}
+	CHECK_STR(addr(db, "::ffff:192.0.2.9"), "192.0.2.0/24");
+	CHECK_INT(m.strong, 1);
+	CHECK_STR(addr(db, "192.0.2.9"), "192.0.2.0/24");
+	CHECK_STR(addr(db, "::ffff:198.51.100.7"), "198.51.100.7/32");
+	CHECK_INT(m.strong, 0);
+	CHECK_STR(addr(db, "198.51.100.7"), "198.51.100.7/32");
+	CHECK_STR(addr(db, "::ffff:198.51.100.8"), "");
+	listdb_close(db);
+}
+
 int
 main(void)
 {
@@ -485,6 +529,7 @@ main(void)
 	test_lookup();
 	test_refusals();
 	test_without();
+	test_mapped();
 	rm_dir();
 	domain_fini();
 	return T_DONE();
