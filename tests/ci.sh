@@ -2,7 +2,8 @@
 # tests/ci.sh - the whole test suite, from a fresh Debian 12 machine as
 # root: install what the build and the tests need, build with warnings as
 # errors, run every test (unit, protocol through miltertest, end to end
-# through a private Postfix), then check the distribution tarball.
+# through a private Postfix), again under valgrind and with sanitizers,
+# run the fuzz targets for a while, then check the distribution tarball.
 #
 # Tests read ../shared/data beside the checkout (DM_DATA overrides); a test
 # that needs it and cannot find it is reported as skipped, never passed.
@@ -29,7 +30,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
 	    libspf2-dev libc-ares-dev publicsuffix miltertest postfix swaks \
 	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
-	    m4 liblockfile1 libwrap0 \
+	    m4 liblockfile1 libwrap0 clang libclang-rt-14-dev \
 	    >/dev/null
 fi
 
@@ -74,6 +75,19 @@ make -j2 >/dev/null
 make -j2 check >sanitize.log 2>&1 ||
     { cat sanitize.log test-suite.log; echo "0 passed, 1 failed (sanitizers)"; exit 1; }
 echo "sanitizers: ok"
+
+# Every parser that sees untrusted input under libFuzzer, built with
+# clang (ASan, UBSan), each target for DM_FUZZ_SECONDS (20) seconds.
+cd "$top"
+rm -rf _build-fuzz
+mkdir _build-fuzz
+cd _build-fuzz
+../configure -q CC=clang --enable-fuzzing --enable-werror
+make -j2 >/dev/null
+make fuzz DM_DATA="$DM_DATA" >fuzz.log 2>&1 ||
+    { cat fuzz.log; echo "0 passed, 1 failed (fuzzing)"; exit 1; }
+grep -E '^ok|in all$' fuzz.log || true
+echo "fuzzing: ok"
 cd "$top/_build"
 
 make -j2 distcheck DM_DATA="$DM_DATA" >distcheck.log 2>&1 ||
