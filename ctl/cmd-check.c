@@ -37,7 +37,7 @@ struct check {
 	struct ctl		*ctl;
 	struct listdb		*db;
 	struct hash_keyring	 ring;
-	int			 hashed, all_keys, use_dns;
+	int			 hashed, all_keys, use_dns, matching;
 	unsigned char		(*want)[HASH_LEN];	/* --match-hashes, sorted */
 	size_t			 nwant;
 };
@@ -100,7 +100,7 @@ read_hashes(struct check *ck, const char *path)
 static int
 wanted(const struct check *ck, const struct check_line *l)
 {
-	for (size_t k = 0; k < ck->ring.n; k++)
+	for (size_t k = 0; k < ck->ring.n && ck->nwant > 0; k++)
 		if (bsearch(l->hash[k], ck->want, ck->nwant, HASH_LEN,
 		    hash_cmp) != NULL)
 			return 1;
@@ -114,7 +114,7 @@ print_line(const struct check *ck, const struct check_line *l)
 	const char *why = !l->bad && l->v.why[0] ? l->v.why : "-";
 	char hex[HASH_HEX_LEN + 1];
 
-	if (ck->want != NULL) {
+	if (ck->matching) {
 		if (!l->bad && wanted(ck, l))
 			printf("%s\t%s\t%s\n", l->text, cat, why);
 		return;
@@ -227,6 +227,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	/* The daemon's keys, so that hashes match its logs and records. */
 	if (ctl_load_keys(ctl, &ck.ring) != 0)
 		return 1;
+	ck.matching = match != NULL;
 	if (match != NULL && read_hashes(&ck, match) != 0) {
 		explicit_bzero(&ck.ring, sizeof(ck.ring));
 		return 1;

@@ -144,6 +144,15 @@ dm_check "check --match-hashes: exactly the two subscribers recheck named" \
     sh -c "test \$(wc -l <'$T/match') -eq 2 &&
         grep -q '^xqzsub1@later-burner.test	' '$T/match' &&
         grep -q '^Xqz.Sub2+list@Later-Burner.TEST	' '$T/match'"
+printf '# no hashes\n' >"$T/none.tsv"
+ctl check --no-dns --match-hashes "$T/none.tsv" "$T/subs" >"$T/match0" 2>&1
+dm_check "check --match-hashes with no hashes: no address printed" \
+    test ! -s "$T/match0"
+printf 'not-a-hash\tx\n' >"$T/bad.tsv"
+ctl check --no-dns --match-hashes "$T/bad.tsv" "$T/subs" >"$T/matchb" 2>"$T/matchb.err"
+rc=$?
+dm_check "check --match-hashes: a line that is no hash fails ($rc), naming file:line, printing nothing" \
+    sh -c "test $rc -ne 0 && grep -q 'bad.tsv:1: ' '$T/matchb.err' && test ! -s '$T/matchb'"
 
 dm_stop_milters
 WORDS=$(cut -d@ -f1 "$T/addrs" "$T/addrs2" | sort -u)
