@@ -170,6 +170,10 @@ print_facts(const struct infra *inf)
 		printf("  spf:         %d record(s) with macros skipped "
 		    "(screened, never handed to libspf2)\n",
 		    inf->spf_screened);
+	if (inf->spf_bad_prefix)
+		printf("  spf:         %d CIDR length(s) no address family has "
+		    "(ranges dropped or records refused)\n",
+		    inf->spf_bad_prefix);
 	if (inf->spf_loop)
 		printf("  spf:         include loop cut\n");
 	if (inf->spf_limit)

@@ -229,10 +229,14 @@ on_txt(void *arg, const struct dns_answer *a)
 	if (spf_parse(rec, &t, err, sizeof(err)) != 0) {
 		const char *why;
 
-		if (spf_screen(rec, &why) != 0)
+		if (spf_screen(rec, &why) != 0) {
 			inf->spf_screened++;
+			if (strcmp(why, "bad cidr length") == 0)
+				inf->spf_bad_prefix++;
+		}
 		return;
 	}
+	inf->spf_bad_prefix += t.bad_prefix;
 	for (size_t i = 0; i < t.nrange && inf->nrange < SPF_MAX_RANGES; i++)
 		inf->range[inf->nrange++] = t.range[i];
 	for (size_t i = 0; i < t.ninclude; i++)
@@ -352,14 +356,25 @@ infra_match(struct listdb *db, const struct infra *inf,
 			add_fp(v, "spf", &m);
 	}
 	for (size_t i = 0; i < inf->nrange; i++) {
-		if (listdb_fp_addr(db, &inf->range[i].addr,
-		    inf->range[i].prefix, &m, err, errlen) != 0)
+		const struct spf_range *r = &inf->range[i];
+
+		/* spf_parse keeps only prefixes in range; a range that is
+		 * not is skipped here too, never a failed message. */
+		if (r->prefix < 0 ||
+		    r->prefix > (r->addr.family == AF_INET ? 32 : 128))
+			continue;
+		if (listdb_fp_addr(db, &r->addr, r->prefix, &m, err,
+		    errlen) != 0)
 			return -1;
 		if (m.found)
 			add_fp(v, "spf-ip", &m);
 	}
 	if (inf->null_mx)
 		add_signal(v, "nullmx", "", CAT_SUSPICIOUS, 0, "");
+	/* A CIDR length no address family has is no typing slip of a
+	 * legitimate sender: a weak signal. */
+	if (inf->spf_bad_prefix)
+		add_signal(v, "spf-bad-prefix", "", CAT_SUSPICIOUS, 0, "");
 
 	for (size_t i = 0; i < v->nsignals; i++) {
 		if (v->signal[i].strong) {

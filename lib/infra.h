@@ -62,6 +62,8 @@ struct infra {
 	size_t		nrange;
 	struct spf_range range[SPF_MAX_RANGES];
 	int		spf_screened;	/* records refused by spf_screen */
+	int		spf_bad_prefix;	/* CIDR lengths no family has: ranges
+					   dropped, or whole records refused */
 	int		spf_loop;	/* an include/redirect loop was cut */
 	int		spf_limit;	/* the lookup limit cut the walk */
 	int		incomplete;	/* a lookup failed or timed out */

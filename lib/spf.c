@@ -351,6 +351,10 @@ terms_add(void *arg, enum term_kind kind, const char *name,
 			t->truncated = 1;
 			break;
 		}
+		if (prefix < 0 || prefix > (kind == TERM_IP4 ? 32 : 128)) {
+			t->bad_prefix++;
+			break;
+		}
 		r = &t->range[t->nrange++];
 		memset(r, 0, sizeof(*r));
 		if (kind == TERM_IP4) {

@@ -60,10 +60,15 @@ struct spf_terms {
 	size_t		nrange;
 	struct spf_range range[SPF_MAX_RANGES];
 	int		truncated;	/* more includes or ranges than kept */
+	int		bad_prefix;	/* ranges dropped: a prefix length out
+					   of range for its family */
 };
 
 /* Parse a record.  Returns 0 with *t filled, -1 if the screen refused it
- * or libspf2 could not compile it (reason in err). */
+ * or libspf2 could not compile it (reason in err).  A range whose prefix
+ * libspf2 hands back out of range (it keeps prefixes in 8 bits) is
+ * dropped and counted in bad_prefix: one bad term never spoils the
+ * rest. */
 int	spf_parse(const char *record, struct spf_terms *t, char *err,
 	    size_t errlen);
 

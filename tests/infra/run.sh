@@ -67,6 +67,10 @@ expect clean.test clean ""
 expect nothing-here.test clean ""
 expect spf-loop.test clean ""
 expect x.servfail.test unknown "dns:servfail"
+# A hostile CIDR length never makes the classification fail.
+expect spf-badcidr6.test disposable "mx:in.example-temp.test"
+expect spf-badcidr4.test disposable "mx:in.example-temp.test"
+expect spf-badcidr-clean.test suspicious "spf-bad-prefix"
 
 # The fingerprint facts behind a verdict.
 ctl lookup fresh-spf.test >"$T/out" 2>&1
