@@ -639,6 +639,12 @@ p_facility(struct load *L, char *v)
 }
 
 static int
+p_coredumps(struct load *L, char *v)
+{
+	return parse_bool(L, v, &L->c->core_dumps);
+}
+
+static int
 p_loglevel(struct load *L, char *v)
 {
 	if (v[0] < '0' || v[0] > '2' || v[1] != '\0')
@@ -916,6 +922,7 @@ static const struct keydef keys[] = {
 	KEY("Syslog", p_syslog, 0, 0),
 	KEY("SyslogFacility", p_facility, 0, 0),
 	KEY("LogLevel", p_loglevel, 0, 0),
+	KEY("CoreDumps", p_coredumps, 0, 0),
 	KEY("Database", p_database, 0, 0),
 	KEY("List", p_list, 0, 1),
 	KEY("Fingerprints", p_list, 1, 1),

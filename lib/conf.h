@@ -48,6 +48,7 @@ struct config {
 	int	syslog;				/* Syslog yes|no */
 	int	syslog_facility;		/* SyslogFacility (LOG_MAIL) */
 	int	verbose;			/* LogLevel 0..2 */
+	int	core_dumps;			/* CoreDumps yes|no */
 
 	char	database[CONFIG_PATH_MAX];	/* Database */
 	struct config_list lists[CONFIG_MAX_LISTS];	/* List CAT SOURCE PATH,

@@ -186,6 +186,14 @@ metrics_render(const struct metrics_extra *x)
 	    x->dns.timeouts);
 	counter(&b, "dns_failures_total", "DNS queries that failed "
 	    "(SERVFAIL and errors).", x->dns.failures);
+	if (x->have_records || x->records_down) {
+		family(&b, "records_up", "gauge", "1 when the records store "
+		    "is open, 0 while it is unusable (retried).");
+		bprintf(&b, PREFIX "records_up %d\n", x->have_records);
+		counter(&b, "records_open_failures_total", "Attempts to "
+		    "open the records store that failed.",
+		    x->records_open_failures);
+	}
 	if (x->have_records) {
 		counter(&b, "records_written_total", "Record events "
 		    "committed to the records store.", x->rec.written);

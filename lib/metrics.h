@@ -14,7 +14,8 @@
  *   dns_queries_total, dns_cache_hits_total, dns_timeouts_total,
  *   dns_failures_total
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
- *   records_purged_total
+ *   records_purged_total, records_up (when Records is set),
+ *   records_open_failures_total
  *   listdb_age_seconds, listdb_entries{kind="domain"|"fingerprint"}
  *   up (1), start_time_seconds
  * No address, hash or domain ever appears in a label.
@@ -23,6 +24,7 @@
 #define DM_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "category.h"
@@ -40,7 +42,9 @@ void	metrics_reset(void);		/* tests */
 struct metrics_extra {
 	time_t			now, started;
 	struct dns_stats	dns;
-	int			have_records;
+	int			have_records;	/* the store is open */
+	int			records_down;	/* configured, not open */
+	uint64_t		records_open_failures;
 	struct recwriter_stats	rec;
 	time_t			db_built;
 	size_t			db_entries, db_fingerprints;

@@ -22,6 +22,7 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +71,14 @@ struct conn {
 	enum spf_result	 spf;		/* address decides in the end */
 };
 
-static struct recwriter *recorder;
+/* Set by the daemon's main or housekeeping thread (a store that comes
+ * back), read by every callback. */
+static struct recwriter *_Atomic recorder;
 
 void
 callbacks_set_recorder(struct recwriter *w)
 {
-	recorder = w;
+	atomic_store(&recorder, w);
 }
 
 /* The parsed header addresses: needed until they are classified, and not
@@ -207,16 +210,17 @@ record_message(struct conn *c, enum action done)
 	const struct verdict *v = c->all;
 	size_t n = c->nall;
 	struct record_event *ev;
+	struct recwriter *w = atomic_load(&recorder);
 
 	if (v == NULL && c->have_v) {
 		v = &c->v;
 		n = 1;
 	}
-	if (n == 0 || (ev = calloc(n, sizeof(*ev))) == NULL)
+	if (w == NULL || n == 0 || (ev = calloc(n, sizeof(*ev))) == NULL)
 		return;
 	n = classify_record_events(v, n, done, time(NULL), ev);
 	for (size_t i = 0; i < n; i++)
-		(void)recwriter_push(recorder, &ev[i]);
+		(void)recwriter_push(w, &ev[i]);
 	free(ev);
 }
 
@@ -259,8 +263,7 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 		metrics_count_error();
 	if (c->have_v && !c->skip) {
 		metrics_count_message(done, c->v.category, c->v.role);
-		if (recorder != NULL)
-			record_message(c, done);
+		record_message(c, done);
 	}
 	if (c->skip)
 		log_info("qid=%s action=%s skip=authenticated%s", qid(ctx),

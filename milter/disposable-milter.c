@@ -18,17 +18,25 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,8 +57,22 @@
 
 static const char *conffile = config_default_file;
 static const char *socket_opt;
-static struct recwriter *recorder;	/* NULL: no records store */
+static struct recwriter *recorder;	/* NULL: no records store (yet) */
 static time_t started;
+static atomic_int stopping;		/* main asks the reload thread to end */
+static const char *pidfile_made;	/* removed at every exit */
+static char socket_made[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+/* The records store: opened at start if it can be, else retried by the
+ * housekeeping with a growing pause; mail never waits for it. */
+static struct {
+	time_t		 next_try;
+	int		 pause;		/* seconds, doubling to RETRY_MAX */
+	uint64_t	 failures;
+	int		 warned;
+} rec_state;
+#define RECORDS_RETRY_MIN	5
+#define RECORDS_RETRY_MAX	300
 
 static void __attribute__((noreturn))
 usage(void)
@@ -88,16 +110,112 @@ drop_privileges(const char *spec)
 		fatalx("privileges could be regained after dropping them");
 }
 
+/* Written as root, possibly in a directory the milter's user may write:
+ * never follow a symbolic link, never write through a hard link or into
+ * anything but a regular file. */
 static void
 write_pidfile(const char *path)
 {
-	FILE *f;
+	char buf[32];
+	struct stat st;
+	int fd, n;
 
-	if ((f = fopen(path, "w")) == NULL)
-		fatal("%s", path);
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0)
-		fatal("%s", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK, 0644);
+	if (fd == -1)
+		fatal("pid file %s%s", path, errno == ELOOP ?
+		    " is a symbolic link; refused" : "");
+	if (fstat(fd, &st) == -1)
+		fatal("pid file %s", path);
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		fatalx("pid file %s: not a regular file with one link; "
+		    "refused", path);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n ||
+	    close(fd) == -1)
+		fatal("pid file %s", path);
+	pidfile_made = path;
+}
+
+/* At every exit after start-up, fatal ones included: what this process
+ * made goes (the unix socket only if this process created it). */
+static void
+remove_own_files(void)
+{
+	if (pidfile_made != NULL)
+		(void)unlink(pidfile_made);
+	if (socket_made[0] != '\0')
+		(void)unlink(socket_made);
+}
+
+/* The unix socket's path, if Socket names one. */
+static void
+note_socket(const char *spec)
+{
+	const char *p = NULL;
+
+	if (strncasecmp(spec, "unix:", 5) == 0)
+		p = spec + 5;
+	else if (strncasecmp(spec, "local:", 6) == 0)
+		p = spec + 6;
+	if (p != NULL)
+		snprintf(socket_made, sizeof(socket_made), "%s", p);
+}
+
+/* Core dumps would hold addresses in flight: off unless CoreDumps yes
+ * (the key is kept out of them either way, state.c).  Called after the
+ * privilege drop, which resets the dumpable flag to the system's
+ * suid_dumpable (usually 0). */
+static void
+limit_core_dumps(int allow)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (allow) {
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1)
+			log_warn("cannot set the dumpable flag");
+		return;
+	}
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		log_warn("cannot set RLIMIT_CORE to 0");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("cannot clear the dumpable flag");
+}
+
+/* Open the records store and start its writer; on failure warn (once
+ * per outage), count, and try again later. */
+static void
+records_try(const struct config *cfg)
+{
+	struct records *rs;
+	char err[1024];
+
+	if (recorder != NULL || cfg->records[0] == '\0' ||
+	    time(NULL) < rec_state.next_try)
+		return;
+	if (records_open(cfg->records, cfg->records_mapsize << 20, 0, &rs,
+	    err, sizeof(err)) == 0) {
+		if ((recorder = recwriter_start(rs, &cfg->rec, err,
+		    sizeof(err))) != NULL) {
+			callbacks_set_recorder(recorder);
+			if (rec_state.warned)
+				log_info("records: %s open again",
+				    cfg->records);
+			rec_state.warned = 0;
+			rec_state.pause = 0;
+			return;
+		}
+		records_close(rs);
+	}
+	rec_state.failures++;
+	rec_state.pause = rec_state.pause == 0 ? RECORDS_RETRY_MIN :
+	    rec_state.pause * 2 > RECORDS_RETRY_MAX ? RECORDS_RETRY_MAX :
+	    rec_state.pause * 2;
+	rec_state.next_try = time(NULL) + rec_state.pause;
+	if (!rec_state.warned)
+		log_warnx("records: %s; running without the records store, "
+		    "retrying", err);
+	rec_state.warned = 1;
 }
 
 /* The metrics file and the summary line: every MetricsInterval. */
@@ -114,10 +232,13 @@ housekeeping(void)
 	x.now = time(NULL);
 	x.started = started;
 	dns_get_stats(&x.dns);
+	records_try(&s->cfg);
 	if (recorder != NULL) {
 		x.have_records = 1;
 		recwriter_get_stats(recorder, &x.rec);
-	}
+	} else if (s->cfg.records[0] != '\0')
+		x.records_down = 1;
+	x.records_open_failures = rec_state.failures;
 	x.db_built = listdb_built(state_db(s));
 	x.db_entries = listdb_entries(state_db(s));
 	x.db_fingerprints = listdb_fp_entries(state_db(s));
@@ -144,13 +265,17 @@ reload_thread(void *arg)
 	char err[1024];
 	time_t next_stats = time(NULL);
 
-	for (;;) {
+	while (!atomic_load(&stopping)) {
 		struct state *cur, *next;
 		struct timespec wait = { 1, 0 };
 		int interval;
 
 		if ((cur = state_acquire()) != NULL) {
 			interval = cur->cfg.metrics_interval;
+			/* A store that could not be opened is retried on its
+			 * own schedule, not the metrics'. */
+			if (recorder == NULL)
+				records_try(&cur->cfg);
 			state_release(cur);
 			if (time(NULL) >= next_stats) {
 				housekeeping();
@@ -189,7 +314,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *pidfile = NULL, *user = NULL, *argv_conf = conffile;
-	int ch, foreground = 0, check_only = 0, s_syslog;
+	int ch, foreground = 0, check_only = 0, s_syslog, s_cores;
 	struct state *s;
 	char err[1024];
 	sigset_t set, all, old;
@@ -247,6 +372,7 @@ main(int argc, char *argv[])
 	if (smfi_register(dm_filter) != MI_SUCCESS)
 		fatalx("smfi_register failed");
 	s_syslog = s->cfg.syslog;
+	s_cores = s->cfg.core_dumps;
 	state_install(s);
 	state_install(NULL);	/* close the database before the fork */
 
@@ -254,10 +380,13 @@ main(int argc, char *argv[])
 	 * (redirect it to a file); with syslog, stdio goes to /dev/null. */
 	if (!foreground && daemon(0, !s_syslog) != 0)
 		fatal("daemon");
+	if (atexit(remove_own_files) != 0)
+		fatalx("atexit failed");
 	if (pidfile != NULL)
 		write_pidfile(pidfile);
 	if (user != NULL)
 		drop_privileges(user);
+	limit_core_dumps(s_cores);
 	if ((s = state_load(conffile, socket_opt, NULL, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -266,6 +395,7 @@ main(int argc, char *argv[])
 	umask(007);	/* the MTA's group may connect to a unix socket */
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		fatalx("cannot open socket %s", s->cfg.socket);
+	note_socket(s->cfg.socket);
 
 	/* Our threads must take no signal: libmilter blocks SIGTERM, SIGHUP
 	 * and SIGINT only inside smfi_main, and a SIGTERM delivered to one
@@ -278,17 +408,7 @@ main(int argc, char *argv[])
 	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
 		fatalx("cannot block signals");
 	started = time(NULL);
-	if (s->cfg.records[0] != '\0') {
-		struct records *rs;
-
-		if (records_open(s->cfg.records, s->cfg.records_mapsize << 20,
-		    0, &rs, err, sizeof(err)) != 0)
-			fatalx("%s", err);
-		if ((recorder = recwriter_start(rs, &s->cfg.rec, err,
-		    sizeof(err))) == NULL)
-			fatalx("%s", err);
-		callbacks_set_recorder(recorder);
-	}
+	records_try(&s->cfg);
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	sigaddset(&old, SIGUSR1);
@@ -299,13 +419,16 @@ main(int argc, char *argv[])
 	    s->cfg.database, listdb_entries(state_db(s)),
 	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
 	ch = smfi_main();
+	/* The reload thread reads the records writer and writes the
+	 * metrics file: it ends before either goes. */
+	atomic_store(&stopping, 1);
+	pthread_join(tid, NULL);
 	if (recorder != NULL) {
 		/* No callback runs any more: flush what they queued. */
 		callbacks_set_recorder(NULL);
 		recwriter_stop(recorder);
+		recorder = NULL;
 	}
 	log_info("stopping");
-	if (pidfile != NULL)
-		unlink(pidfile);
 	return ch == MI_SUCCESS ? 0 : 1;
 }

@@ -2,6 +2,10 @@
  * state.c - configuration, database and key as one swappable unit (see
  * state.h).
  *
+ * A state holds the hash key: it lives in pages of its own, marked
+ * MADV_DONTDUMP, so that even with CoreDumps yes the key stays out of a
+ * core file, and it is cleared before the pages go.
+ *
  * The list database file is replaced by rename(), never written in place,
  * so a changed file is a new inode.  A reload that finds the same inode
  * shares the open database instead of opening the same file twice (LMDB
@@ -9,6 +13,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -36,6 +41,20 @@ state_db(const struct state *s)
 	return s->db->db;
 }
 
+/* Zeroed pages for a state, kept out of core dumps. */
+static struct state *
+state_alloc(void)
+{
+	struct state *s;
+
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return NULL;
+	(void)madvise(s, sizeof(*s), MADV_DONTDUMP);
+	return s;
+}
+
 static void
 state_free(struct state *s)
 {
@@ -45,7 +64,7 @@ state_free(struct state *s)
 		free(s->db);
 	}
 	explicit_bzero(&s->key, sizeof(s->key));
-	free(s);
+	munmap(s, sizeof(*s));
 }
 
 struct state *
@@ -55,7 +74,7 @@ state_load(const char *conffile, const char *socket,
 	struct state *s;
 	struct stat st;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((s = state_alloc()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
