@@ -476,17 +476,23 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 		const char *raw = argv[i], *reg;
 		int r;
 
+		/* An address is shown by its domain only: this output and
+		 * its errors end up in the logs of cron jobs. */
 		if (strchr(argv[i], '@') != NULL) {
 			if (addr_parse_envelope(argv[i], &a) != ADDR_OK) {
-				fprintf(stderr, "%s: not a mail address\n",
-				    argv[i]);
+				fprintf(stderr, "disposable-ctl: argument %d: "
+				    "not a mail address\n", i - first + 1);
 				rc = 1;
 				continue;
 			}
 			raw = a.domain;
 		}
 		r = domain_normalise(raw, dom);
-		printf("%s\n", argv[i]);
+		if (a.domain != NULL)
+			printf("(an address at) %s\n", r == DOMAIN_OK ? dom :
+			    "an unusable domain");
+		else
+			printf("%s\n", argv[i]);
 		if (r != DOMAIN_OK) {
 			printf("  category:    invalid (%s)\n",
 			    r == DOMAIN_ELITERAL ? "address literal or IP" :
@@ -534,7 +540,6 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	size_t n;
 	time_t built;
 	char when[64];
-	struct tm tm;
 
 	(void)argv;
 	if (argc != 1)
@@ -542,8 +547,7 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	if (ctl_open_db(ctl, &db) != 0)
 		return 1;
 	built = listdb_built(db);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
-	    gmtime_r(&built, &tm));
+	ctl_iso_time(built, when, sizeof(when));
 	printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
 	    "fingerprints: %zu\n", ctl->cfg.database, when, listdb_entries(db),
 	    listdb_fp_entries(db));

@@ -87,9 +87,9 @@ resolve_who(struct ctl *ctl, const struct hash_keyring *ring,
 
 /* The people named on the command line: arguments, or -f FILE. */
 struct inputs {
-	char	**v;
-	size_t	  n;
-	char	 *buf;
+	char		**v;
+	size_t		  n;
+	const char	 *file;		/* -f FILE, or NULL: arguments */
 };
 
 static int
@@ -102,6 +102,7 @@ read_inputs(int argc, char **argv, struct inputs *in)
 
 	memset(in, 0, sizeof(*in));
 	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
+		in->file = argv[2];
 		if ((f = fopen(argv[2], "r")) == NULL) {
 			fprintf(stderr, "disposable-ctl: %s: %s\n", argv[2],
 			    strerror(errno));
@@ -139,6 +140,19 @@ read_inputs(int argc, char **argv, struct inputs *in)
 		if ((in->v[in->n++] = strdup(argv[i])) == NULL)
 			return -1;
 	return 0;
+}
+
+/* Input i is neither: said without echoing it (it may be somebody's
+ * address, and this goes to the logs of cron jobs). */
+static void
+bad_input(const struct inputs *in, size_t i)
+{
+	if (in->file != NULL)
+		fprintf(stderr, "disposable-ctl: %s: entry %zu: not an address "
+		    "or a hash\n", in->file, i + 1);
+	else
+		fprintf(stderr, "disposable-ctl: argument %zu: not an address "
+		    "or a hash\n", i + 1);
 }
 
 static void
@@ -199,8 +213,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		struct who w;
 
 		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
-			fprintf(stderr, "%s: not an address or a hash\n",
-			    in.v[i]);
+			bad_input(&in, i);
 			rc = 1;
 			continue;
 		}
@@ -243,8 +256,7 @@ cmd_forget(struct ctl *ctl, int argc, char **argv)
 		size_t removed = 0;
 
 		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
-			fprintf(stderr, "%s: not an address or a hash\n",
-			    in.v[i]);
+			bad_input(&in, i);
 			rc = 1;
 			continue;
 		}

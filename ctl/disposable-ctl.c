@@ -103,7 +103,11 @@ ctl_iso_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	/* A corrupt or hostile record may hold a time gmtime cannot
+	 * represent. */
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
 }
 
 int

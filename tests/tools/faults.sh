@@ -113,4 +113,37 @@ dm_stop_pid "$PID"
 dm_check "SIGTERM: clean exit ($DM_STATUS)" test "$DM_STATUS" -eq 0
 dm_check "no temporary metrics file left behind" \
     sh -c "! ls '$M' | grep -q 'metrics.prom.'"
+
+# --- what the tool says about what the admin typed ------------------------
+# Its output and errors end up in the logs of cron jobs: a mistyped
+# address is named by its position, a looked-up one by its domain.
+"$DM_CTL" -c "$T/r.conf" forget 'xqzbad@@example.org' >"$T/e1" 2>&1
+"$DM_CTL" -c "$T/r.conf" export 'xqzbad2 at example.org' >"$T/e2" 2>&1
+"$DM_CTL" -c "$T/r.conf" lookup --no-dns 'xqzbad3@@x' \
+    'xqzgood@mailinator.com' >"$T/e3" 2>&1
+dm_check "errors name the argument, not what was typed" sh -c "
+    grep -q 'argument 1: not an address or a hash' '$T/e1' &&
+    grep -q 'argument 1: not an address or a hash' '$T/e2' &&
+    grep -q 'argument 1: not a mail address' '$T/e3' &&
+    grep -q '(an address at) mailinator.com' '$T/e3'"
+dm_check "no typed address or local part in the tool's output" \
+    dm_no_raw_in "$T/e1" "$T/e2" "$T/e3" -- xqzbad xqzgood
+
+# --- a record time gmtime cannot represent -----------------------------
+# (lmdb-utils): every record's first-seen time set to 2^63 - 1 seconds.
+if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then
+	mdb_dump -n -s rec "$M/records.db" >"$T/rec.dump"
+	awk '/^ [0-9a-f]+$/ { n++ }
+	    /^ [0-9a-f]+$/ && n % 2 == 0 {
+		$0 = " " substr($1, 1, 2) "ffffffffffffff7f" substr($1, 19) }
+	    { print }' "$T/rec.dump" >"$T/rec.bad"
+	mdb_load -n -s rec -f "$T/rec.bad" "$M/records.db" 2>"$T/load.err"
+	h=$(sed -n '/^ [0-9a-f]*$/{p;q}' "$T/rec.dump" | cut -c4-67)
+	"$DM_CTL" -c "$T/r.conf" export "$h" >"$T/exp" 2>&1
+	rc=$?
+	dm_check "export: a time gmtime cannot represent is shown, not a crash ($rc)" \
+	    sh -c "test $rc -eq 0 && grep -q '\"first_seen\": \"@9223372036854775807\"' '$T/exp'"
+else
+	dm_notok "mdb_dump and mdb_load (lmdb-utils) installed"
+fi
 dm_finish
