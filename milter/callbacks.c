@@ -67,6 +67,7 @@ struct conn {
 					   records store */
 	size_t		 nall;
 	int		 null_sender;	/* MAIL FROM:<>: a bounce or report */
+	int		 in_flight;	/* counted in messages_in_flight */
 	int		 spf_done;	/* the client's SPF, whichever */
 	enum spf_result	 spf;		/* address decides in the end */
 };
@@ -74,6 +75,12 @@ struct conn {
 /* Set by the daemon's main or housekeeping thread (a store that comes
  * back), read by every callback. */
 static struct recwriter *_Atomic recorder;
+
+/* A stop lets the messages that began before it finish: main counts them
+ * down (callbacks_drain); a message that begins after it is not
+ * filtered. */
+static atomic_int stopping;
+static atomic_long messages_in_flight;
 
 void
 callbacks_set_recorder(struct recwriter *w)
@@ -102,6 +109,8 @@ msg_reset(struct conn *c)
 	free(c->all);
 	dns_session_free(c->dns);
 	state_release(c->st);
+	if (c->in_flight)
+		atomic_fetch_sub(&messages_in_flight, 1);
 	nr_hdr = c->nr_hdr;
 	memset(c, 0, sizeof(*c));
 	c->nr_hdr = nr_hdr;
@@ -360,6 +369,8 @@ dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
 	(void)f3;
+	if (atomic_load(&stopping))
+		return SMFIS_REJECT;	/* = do not use this filter */
 	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
 	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
 		log_warnx("MTA does not offer header changes: filter off "
@@ -407,6 +418,18 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 		log_warnx("qid=%s no configuration loaded: message passed",
 		    qid(ctx));
 		return SMFIS_CONTINUE;
+	}
+	/* Counted before the stop flag is read, so that the drain either
+	 * sees this message or this message sees the stop. */
+	atomic_fetch_add(&messages_in_flight, 1);
+	c->in_flight = 1;
+	if (atomic_load(&stopping)) {
+		int tempfail = c->st->cfg.on_error == ONERROR_TEMPFAIL;
+
+		log_info("qid=%s action=%s stopping=1", qid(ctx),
+		    tempfail ? "tempfail" : "accept");
+		msg_reset(c);
+		return tempfail ? SMFIS_TEMPFAIL : SMFIS_ACCEPT;
 	}
 	auth = smfi_getsymval(ctx, "{auth_authen}");
 	if (c->st->cfg.skip_auth && auth != NULL && *auth != '\0') {
@@ -624,6 +647,21 @@ dm_close(SMFICTX *ctx)
 		smfi_setpriv(ctx, NULL);
 	}
 	return SMFIS_CONTINUE;
+}
+
+long
+callbacks_drain(int seconds)
+{
+	struct timespec tick = { 0, 50 * 1000000L };
+	long left;
+
+	atomic_store(&stopping, 1);
+	for (int i = 0; i < seconds * 20; i++) {
+		if ((left = atomic_load(&messages_in_flight)) <= 0)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	return atomic_load(&messages_in_flight);
 }
 
 struct smfiDesc dm_filter = {

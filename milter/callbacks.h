@@ -16,4 +16,12 @@ extern struct smfiDesc dm_filter;
  * smfi_main starts and cleared after it returns. */
 void	callbacks_set_recorder(struct recwriter *);
 
+/* The stop, before smfi_stop(): from now on a new connection is turned
+ * away at negotiation (the MTA goes on without this filter) and a message
+ * that begins is passed unfiltered (tempfailed with OnError tempfail) and
+ * logged with stopping=1; this waits up to seconds for the messages that
+ * began before to end.  Returns how many are still in flight (0: all
+ * answered). */
+long	callbacks_drain(int seconds);
+
 #endif

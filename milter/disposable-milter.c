@@ -71,6 +71,11 @@ static struct {
 	uint64_t	 failures;
 	int		 warned;
 } rec_state;
+/* How long a stop waits for the messages in flight: beyond the longest
+ * DNS budget (25 s) a message can spend in the milter; a client slower
+ * than that in its DATA is cut off. */
+#define STOP_DRAIN_SECONDS	30
+
 #define RECORDS_RETRY_MIN	5
 #define RECORDS_RETRY_MAX	300
 
@@ -255,6 +260,46 @@ housekeeping(void)
 	state_release(s);
 }
 
+/*
+ * The stop.  libmilter's signal thread (started by smfi_main) waits for
+ * SIGHUP, SIGTERM and SIGINT, and on the first two tells its pool of
+ * workers to stop at once: a message in flight is cut off and the MTA
+ * applies its default action.  So the daemon takes SIGTERM and SIGHUP
+ * from it: this sigwait(), to which the dynamic linker binds libmilter's
+ * call, leaves them out of the set (SIGINT, the abort, stays
+ * libmilter's), and the reload thread, the only one that waits for them,
+ * lets the messages in flight end before it calls smfi_stop().
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t rest = *set;
+	int r;
+
+	sigdelset(&rest, SIGTERM);
+	sigdelset(&rest, SIGHUP);
+	while ((r = sigwaitinfo(&rest, NULL)) == -1 && errno == EINTR)
+		;
+	if (r == -1)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+static void
+stop_gracefully(int sig)
+{
+	long left;
+
+	log_info("%s: stopping; no new message is filtered, the ones in "
+	    "flight are finished", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+	if ((left = callbacks_drain(STOP_DRAIN_SECONDS)) > 0)
+		log_warnx("stopping: %ld message%s still in flight after %d s",
+		    left, left == 1 ? "" : "s", STOP_DRAIN_SECONDS);
+	if (smfi_stop() != MI_SUCCESS)
+		log_warnx("smfi_stop failed");
+}
+
 /* Reload on SIGUSR1: load a complete new state beside the running one and
  * swap it in; on any error keep running on the old one.  Between signals,
  * the housekeeping of every MetricsInterval. */
@@ -263,6 +308,7 @@ reload_thread(void *arg)
 {
 	sigset_t *set = arg;
 	char err[1024];
+	int sig;
 	time_t next_stats = time(NULL);
 
 	while (!atomic_load(&stopping)) {
@@ -282,7 +328,12 @@ reload_thread(void *arg)
 				next_stats = time(NULL) + interval;
 			}
 		}
-		if (sigtimedwait(set, NULL, &wait) != SIGUSR1)
+		sig = sigtimedwait(set, NULL, &wait);
+		if (sig == SIGTERM || sig == SIGHUP) {
+			stop_gracefully(sig);
+			break;
+		}
+		if (sig != SIGUSR1)
 			continue;
 		cur = state_acquire();
 		next = state_load(conffile, socket_opt, cur, err, sizeof(err));
@@ -401,9 +452,12 @@ main(int argc, char *argv[])
 	 * and SIGINT only inside smfi_main, and a SIGTERM delivered to one
 	 * of them would kill the process instead of stopping it gracefully.
 	 * So they start with every signal blocked; the reload thread waits
-	 * for SIGUSR1, which this thread (and libmilter's) keep blocked. */
+	 * for SIGUSR1, SIGTERM and SIGHUP, which this thread (and so
+	 * libmilter's) keep blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	sigfillset(&all);
 	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
 		fatalx("cannot block signals");
@@ -412,6 +466,8 @@ main(int argc, char *argv[])
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	sigaddset(&old, SIGUSR1);
+	sigaddset(&old, SIGTERM);
+	sigaddset(&old, SIGHUP);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	log_info("starting %s %s on %s: database %s with %zu entries, "
