@@ -801,6 +801,39 @@ parse_answer(struct query *q, const unsigned char *buf, int len)
 	return -1;
 }
 
+int
+dns_parse_answer(const char *name, int type, const unsigned char *buf,
+    int len, struct dns_answer *out)
+{
+	struct query *q;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return DNS_ERROR;
+	q->minttl = UINT32_MAX;
+	q->ans.type = type;
+	if (name_norm(name, q->ans.qname) == -1) {
+		free(q);
+		return DNS_ERROR;
+	}
+	snprintf(q->target, sizeof(q->target), "%s", q->ans.qname);
+	snprintf(q->seen[0], sizeof(q->seen[0]), "%s", q->ans.qname);
+	st = parse_answer(q, buf, len);
+	if (st != DNS_OK)
+		answer_clear(&q->ans);
+	q->ans.status = st == -1 ? DNS_OK : (enum dns_status)st;
+	*out = q->ans;
+	free(q);
+	return st;
+}
+
+void
+dns_answer_clear(struct dns_answer *a)
+{
+	answer_clear(a);
+}
+
 static void
 ares_done(void *arg, int status, int timeouts, unsigned char *buf, int len)
 {

@@ -138,6 +138,17 @@ struct dns_stats {
 };
 void	dns_get_stats(struct dns_stats *);
 
+/* Parse one answer from the wire (len bytes) to a query of name and
+ * type, as the resolver does with what a server sent: the records of
+ * type at the end of the CNAME chain into *out (TXT strings malloc'd:
+ * dns_answer_clear frees them).  Returns a dns_status, or -1 when the
+ * chain leads out of the answer (the resolver would ask again; out->
+ * cname names the end reached).  For tests and the fuzzer; the answer
+ * can be anything a hostile server sends. */
+int	dns_parse_answer(const char *name, int type, const unsigned char *buf,
+	    int len, struct dns_answer *out);
+void	dns_answer_clear(struct dns_answer *);
+
 /* Format an address ("192.0.2.1", "2001:db8::1") into buf (46 bytes). */
 const char *dns_addr_str(const struct dns_addr *, char *buf, size_t len);
 /* Parse an address; 0 or -1. */

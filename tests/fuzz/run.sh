@@ -24,7 +24,7 @@ set -u
 : "${DM_KEEP:=}"
 . "$DM_SRCDIR/tests/support/common.sh"
 
-TARGETS="envelope header domain spf listdb config keyring"
+TARGETS="envelope header domain spf listdb config keyring dns"
 
 # max_len NAME: the longest input worth trying, a little past the
 # module's own limit so that the limit itself is tried.
