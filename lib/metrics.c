@@ -220,7 +220,7 @@ metrics_render(const struct metrics_extra *x)
 	bprintf(&b, PREFIX "listdb_entries{kind=\"fingerprint\"} %zu\n",
 	    x->db_fingerprints);
 	family(&b, "up", "gauge", "1 while the milter runs.");
-	bprintf(&b, PREFIX "up 1\n");
+	bprintf(&b, PREFIX "up %d\n", !x->stopped);
 	family(&b, "start_time_seconds", "gauge", "When the milter started, "
 	    "in seconds since the epoch.");
 	bprintf(&b, PREFIX "start_time_seconds %lld\n",

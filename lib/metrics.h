@@ -17,7 +17,7 @@
  *   records_purged_total, records_up (when Records is set),
  *   records_open_failures_total
  *   listdb_age_seconds, listdb_entries{kind="domain"|"fingerprint"}
- *   up (1), start_time_seconds
+ *   up (1; 0 in the file written at a stop), start_time_seconds
  * No address, hash or domain ever appears in a label.
  */
 #ifndef DM_METRICS_H
@@ -41,6 +41,7 @@ void	metrics_reset(void);		/* tests */
 /* What the counters alone do not know, gathered by the caller. */
 struct metrics_extra {
 	time_t			now, started;
+	int			stopped;	/* the last file: up 0 */
 	struct dns_stats	dns;
 	int			have_records;	/* the store is open */
 	int			records_down;	/* configured, not open */

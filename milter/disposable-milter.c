@@ -223,9 +223,10 @@ records_try(const struct config *cfg)
 	rec_state.warned = 1;
 }
 
-/* The metrics file and the summary line: every MetricsInterval. */
+/* The metrics file and the summary line: every MetricsInterval, and
+ * once more at a stop (final: up 0, the last counts). */
 static void
-housekeeping(void)
+housekeeping(int final)
 {
 	struct metrics_extra x;
 	struct state *s = state_acquire();
@@ -235,9 +236,11 @@ housekeeping(void)
 		return;
 	memset(&x, 0, sizeof(x));
 	x.now = time(NULL);
+	x.stopped = final;
 	x.started = started;
 	dns_get_stats(&x.dns);
-	records_try(&s->cfg);
+	if (!final)
+		records_try(&s->cfg);
 	if (recorder != NULL) {
 		x.have_records = 1;
 		recwriter_get_stats(recorder, &x.rec);
@@ -324,7 +327,7 @@ reload_thread(void *arg)
 				records_try(&cur->cfg);
 			state_release(cur);
 			if (time(NULL) >= next_stats) {
-				housekeeping();
+				housekeeping(0);
 				next_stats = time(NULL) + interval;
 			}
 		}
@@ -479,12 +482,17 @@ main(int argc, char *argv[])
 	 * metrics file: it ends before either goes. */
 	atomic_store(&stopping, 1);
 	pthread_join(tid, NULL);
+	/* No callback runs any more: flush what they queued, say the last
+	 * counts, then let go of everything. */
+	callbacks_set_recorder(NULL);
+	if (recorder != NULL)
+		recwriter_flush(recorder);
+	housekeeping(1);
 	if (recorder != NULL) {
-		/* No callback runs any more: flush what they queued. */
-		callbacks_set_recorder(NULL);
 		recwriter_stop(recorder);
 		recorder = NULL;
 	}
+	state_install(NULL);
 	log_info("stopping");
 	return ch == MI_SUCCESS ? 0 : 1;
 }

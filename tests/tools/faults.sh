@@ -111,6 +111,9 @@ dm_check "metrics: records_up 1, events written" sh -c "
 dm_check "the daemon kept its pid throughout" dm_alive "$PID"
 dm_stop_pid "$PID"
 dm_check "SIGTERM: clean exit ($DM_STATUS)" test "$DM_STATUS" -eq 0
+dm_check "the metrics file written at the stop says up 0, with the last counts" \
+    sh -c "grep -q '^disposable_milter_up 0' '$M/metrics.prom' &&
+        grep -Eq '^disposable_milter_records_written_total [1-9]' '$M/metrics.prom'"
 dm_check "no temporary metrics file left behind" \
     sh -c "! ls '$M' | grep -q 'metrics.prom.'"
 
