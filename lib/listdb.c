@@ -4,11 +4,30 @@
  * NAME
  *	listdb_open, listdb_close, listdb_lookup, listdb_sources,
  *	listdb_built, listdb_entries, fp_kind_name, listdb_fp_host,
- *	listdb_fp_addr, listdb_fp_entries
+ *	listdb_fp_addr, listdb_fp_entries, listdb_fileid_get,
+ *	listdb_fileid_same, listdb_fileid
  *
  * DESCRIPTION
- *	The file is opened MDB_RDONLY|MDB_NOLOCK|MDB_NOSUBDIR|MDB_NOTLS: it
- *	is never written in place, so readers need no lock table, and
+ *	listdb_open() copies the file into a memfd (MFD_CLOEXEC, sealed
+ *	against shrinking, growing and writing once full), then has LMDB
+ *	open "/proc/self/fd/N": LMDB takes a path, not a descriptor, and
+ *	opens and maps the memfd through it; our descriptor is closed
+ *	after, the memory lives as long as LMDB's.  The source's identity
+ *	is taken with fstat before and after the copy, on the descriptor
+ *	read, so a rename in between cannot mix two files.  The copy uses
+ *	read(2) into a buffer rather than sendfile or copy_file_range: the
+ *	bytes pass through anyway, and a test can wrap read.
+ *
+ *	LMDB trusts its file: a truncated copy whose meta pages survived
+ *	opens, and the first lookup of a page past the end dies of SIGBUS
+ *	(the map is as large as the meta page says, not as the file).  So
+ *	an empty file is refused before LMDB sees it (LMDB would take it
+ *	for a new database to create), and after LMDB's open the pages its
+ *	meta page claims (last page number + 1, times the page size) must
+ *	fit in the copy.
+ *
+ *	The snapshot is opened MDB_RDONLY|MDB_NOLOCK|MDB_NOSUBDIR|MDB_NOTLS:
+ *	sealed, it cannot change, so readers need no lock table, and
  *	without TLS a read transaction may be begun in any thread.  The
  *	table handles, the meta values and the small source table are read
  *	once at open; after that the struct is only read, so any number of
@@ -37,11 +56,14 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +71,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -70,6 +93,7 @@ struct listdb {
 							   first */
 	size_t		 nprefix4, nprefix6;
 	char		 path[512];	/* for diagnostics */
+	struct listdb_fileid file;	/* what the snapshot was taken of */
 	struct listdb_source_info *src;
 	uint16_t	*srcid;		/* the id of src[i] */
 	size_t		 nsrc;
@@ -209,13 +233,182 @@ load_prefixes(MDB_txn *txn, MDB_dbi dbi, const char *key, int max,
 	}
 }
 
+static void
+fileid_of(const struct stat *st, struct listdb_fileid *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+}
+
+int
+listdb_fileid_get(const char *path, struct listdb_fileid *id, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fileid_of(&st, id);
+	return 0;
+}
+
+int
+listdb_fileid_same(const struct listdb_fileid *a,
+    const struct listdb_fileid *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+const struct listdb_fileid *
+listdb_fileid(const struct listdb *db)
+{
+	return &db->file;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+#define COPY_CHUNK	(256 * 1024)
+
+/* Copy db->path into a sealed memfd, its identity into db->file and its
+ * size into *size.  Returns the memfd, or -1 with err. */
+static int
+snapshot(struct listdb *db, size_t *size, char *err, size_t errlen)
+{
+	const char *path = db->path;
+	struct listdb_fileid after;
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t total = 0;
+	ssize_t n;
+	int src, fd = -1;
+
+	/* O_NONBLOCK: a FIFO must not hold the open until a writer comes;
+	 * it is refused just below.  Reads of a regular file ignore it. */
+	if ((src = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(src, &st) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", path);
+		goto fail;
+	}
+	fileid_of(&st, &db->file);
+	if (st.st_size == 0) {
+		seterr(err, errlen, "%s: empty file: not a list database",
+		    path);
+		goto fail;
+	}
+	if ((buf = malloc(COPY_CHUNK)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	if ((fd = memfd_create("listdb", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		seterr(err, errlen, "%s: memfd_create: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	while ((n = read(src, buf, COPY_CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (write_all(fd, buf, (size_t)n) != 0) {
+			seterr(err, errlen, "%s: copying it to memory: %s",
+			    path, strerror(errno));
+			goto fail;
+		}
+		total += (size_t)n;
+	}
+	if (fstat(src, &st) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fileid_of(&st, &after);
+	if (total != (size_t)db->file.size ||
+	    !listdb_fileid_same(&db->file, &after)) {
+		seterr(err, errlen, "%s: changed while being read", path);
+		goto fail;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+		seterr(err, errlen, "%s: sealing its copy: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	free(buf);
+	close(src);
+	*size = total;
+	return fd;
+fail:
+	free(buf);
+	close(src);
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* The pages LMDB's meta page claims must all be in the copy of size
+ * bytes; a truncated file keeps its meta pages and opens. */
+static int
+check_complete(struct listdb *db, size_t size, char *err, size_t errlen)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int rc;
+
+	if ((rc = mdb_env_info(db->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(db->env, &st)) != 0) {
+		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
+		return -1;
+	}
+	if (st.ms_psize == 0 || info.me_last_pgno >= size / st.ms_psize) {
+		seterr(err, errlen, "%s: truncated (%zu bytes, its pages "
+		    "need %zu): not a complete list database", db->path, size,
+		    ((size_t)info.me_last_pgno + 1) * st.ms_psize);
+		return -1;
+	}
+	return 0;
+}
+
 int
 listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 {
 	struct listdb *db;
 	MDB_txn *txn = NULL;
+	char fdpath[64];
 	long long n;
-	int rc;
+	size_t size;
+	int rc, fd;
 
 	*out = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL) {
@@ -223,14 +416,30 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(db->path, sizeof(db->path), "%s", path);
+	if ((fd = snapshot(db, &size, err, errlen)) == -1) {
+		listdb_close(db);
+		return -1;
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	if ((rc = mdb_env_create(&db->env)) != 0) {
 		db->env = NULL;
+		close(fd);
 		goto lmdb_fail;
 	}
-	if ((rc = mdb_env_set_maxdbs(db->env, LISTDB_MAXDBS)) != 0 ||
-	    (rc = mdb_env_open(db->env, path, MDB_RDONLY | MDB_NOLOCK |
-	    MDB_NOSUBDIR | MDB_NOTLS, 0)) != 0 ||
-	    (rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((rc = mdb_env_set_maxdbs(db->env, LISTDB_MAXDBS)) == 0)
+		rc = mdb_env_open(db->env, fdpath, MDB_RDONLY | MDB_NOLOCK |
+		    MDB_NOSUBDIR | MDB_NOTLS, 0);
+	close(fd);	/* LMDB opened its own */
+	if (rc == ENOENT && access("/proc/self/fd", X_OK) != 0) {
+		seterr(err, errlen, "%s: its copy cannot be opened through "
+		    "%s: /proc is not mounted", path, fdpath);
+		goto fail;
+	}
+	if (rc != 0)
+		goto lmdb_fail;
+	if (check_complete(db, size, err, errlen) != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
 		goto lmdb_fail;
 	if (mdb_dbi_open(txn, LISTDB_T_DOMAIN, 0, &db->ddom) != 0 ||
 	    mdb_dbi_open(txn, LISTDB_T_SOURCE, 0, &db->dsrc) != 0 ||

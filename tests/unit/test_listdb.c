@@ -1,17 +1,28 @@
 /*
  * test_listdb.c - build list databases from small files and look names up;
- * refusals and warnings with their file:line; the rename contract; and,
- * when DM_DATA is there, a build from a real public list.
+ * refusals and warnings with their file:line; the rename contract; a file
+ * written in place under an open database, and files that are not
+ * complete databases; and, when DM_DATA is there, a build from a real
+ * public list.
+ *
+ * Linked with -Wl,--wrap=read: listdb_open copies the file with read(2),
+ * and the wrapper below can change the file halfway through that copy.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -463,6 +474,343 @@ test_public_list(void)
 	return 0;
 }
 
+/*
+ * A database file changed in place (cp over it, install, rsync --inplace,
+ * truncate) and files that are not complete databases.  Each part that
+ * could die of the defect it guards against (SIGBUS on a mapped file that
+ * shrank, an LMDB assertion on a garbage page, an open of a FIFO that
+ * never returns) runs in a child, so that a crash or a hang is a failed
+ * check with its signal named, not the end of this program.
+ */
+
+/* The whole file at path, malloc'ed; *len its size. */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	unsigned char *buf;
+	struct stat st;
+	FILE *fp;
+
+	if ((fp = fopen(path, "rb")) == NULL || fstat(fileno(fp), &st) != 0 ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL ||
+	    fread(buf, 1, (size_t)st.st_size, fp) != (size_t)st.st_size) {
+		perror(path);
+		exit(99);
+	}
+	fclose(fp);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+/* Write len bytes over path in place: the same inode, truncated first,
+ * as cp(1) and a shell redirection do. */
+static void
+overwrite(const char *path, const unsigned char *bytes, size_t len)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
+	    (len > 0 && write(fd, bytes, len) != (ssize_t)len) ||
+	    close(fd) != 0) {
+		perror(path);
+		exit(99);
+	}
+}
+
+/* Bytes no list database holds: a fixed pseudo-random sequence. */
+static void
+garble(unsigned char *p, size_t len)
+{
+	uint32_t x = 2463534242u;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (unsigned char)x;
+	}
+}
+
+/* Run fn in a child (at most 20 s); a check that it exited cleanly. */
+static void
+isolated(const char *what, void (*fn)(void))
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(99);
+	}
+	if (pid == 0) {
+		t_failed = 0;	/* the child's own */
+		alarm(20);
+		fn();
+		fflush(NULL);
+		_exit(t_failed > 0);
+	}
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("waitpid");
+		exit(99);
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "%s: killed by signal %d (%s)\n", what,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0)
+		fprintf(stderr, "%s: failed checks above\n", what);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static const char *inplace_db, *other_db;
+static unsigned char *v1_bytes;		/* inplace_db as built */
+static size_t v1_len;
+
+/* The answers of the database built from "v1.txt" below. */
+static void
+expect_v1(struct listdb *db)
+{
+	CHECK_INT(look(db, "old-only.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "x.old-only.example"), CAT_DISPOSABLE);
+	CHECK_INT(m.level, 1);
+	CHECK_INT(look(db, "both-lists.example"), CAT_DISPOSABLE);
+	CHECK_INT(look(db, "new-only.example"), CAT_CLEAN);
+	CHECK_INT(look(db, "d1234.example"), CAT_CLEAN);
+	CHECK_INT(listdb_entries(db), 2);
+}
+
+/* One open database; its file rewritten in place, emptied, half
+ * rewritten, filled with garbage: every lookup gives the answers of the
+ * file as it was opened. */
+static void
+inplace_child(void)
+{
+	struct listdb *db;
+	unsigned char *orig, *other;
+	size_t olen, xlen;
+	char err[256];
+
+	orig = slurp(inplace_db, &olen);
+	other = slurp(other_db, &xlen);
+	if (listdb_open(inplace_db, &db, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		CHECK(0);
+		return;
+	}
+	expect_v1(db);
+	overwrite(inplace_db, other, xlen);	/* cp other.db inplace.db */
+	expect_v1(db);
+	overwrite(inplace_db, NULL, 0);		/* truncate -s 0 */
+	expect_v1(db);
+	overwrite(inplace_db, orig, olen / 2);	/* a copy that stopped */
+	expect_v1(db);
+	garble(other, xlen);
+	overwrite(inplace_db, other, xlen);	/* dd if=/dev/urandom */
+	expect_v1(db);
+	listdb_close(db);
+	free(orig);
+	free(other);
+}
+
+/* listdb_open refuses what is not a complete database, naming the file,
+ * and never crashes on it. */
+static void
+refuse_child(void)
+{
+	enum { ALL, HALF, METAS, NONE };	/* how much of the file */
+	static const struct {
+		const char	*name;
+		const char	*why;		/* in the error; NULL: any */
+		int		 keep;
+		long		 garbage_from;	/* bytes overwritten; */
+		long		 garbage_to;	/* -3: the middle third */
+	} bad[] = {
+		{ "empty.db",	"empty",	NONE,	0, 0 },
+		{ "half.db",	"truncated",	HALF,	0, 0 },
+		/* The two meta pages alone: LMDB opens it. */
+		{ "metas.db",	"truncated",	METAS,	0, 0 },
+		{ "head.db",	NULL,		ALL,	0, 8192 },
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *orig, *b;
+	struct listdb *db;
+	size_t len, n;
+	char err[512];
+
+	orig = slurp(other_db, &len);
+	if ((b = malloc(len)) == NULL)
+		exit(99);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = path_in(bad[i].name);
+		long from = bad[i].garbage_from, to = bad[i].garbage_to;
+
+		if (from == -3) {	/* the middle third */
+			from = (long)len / 3;
+			to = 2 * (long)len / 3;
+		}
+
+		memcpy(b, orig, len);
+		garble(b + from, (size_t)(to - from));
+		n = bad[i].keep == ALL ? len : bad[i].keep == HALF ? len / 2 :
+		    bad[i].keep == METAS ? (size_t)(2 * page) : 0;
+		overwrite(p, b, n);
+		err[0] = '\0';
+		if (listdb_open(p, &db, err, sizeof(err)) == 0) {
+			fprintf(stderr, "%s: opened\n", bad[i].name);
+			CHECK(0);
+			/* What a daemon would do next. */
+			(void)look(db, "d1234.example");
+			listdb_close(db);
+			continue;
+		}
+		CHECK(strstr(err, p) != NULL);
+		if (bad[i].why != NULL && strstr(err, bad[i].why) == NULL) {
+			fprintf(stderr, "%s: \"%s\" lacks \"%s\"\n",
+			    bad[i].name, err, bad[i].why);
+			CHECK(0);
+		}
+	}
+	free(b);
+	free(orig);
+	/* The complete file still opens. */
+	if (listdb_open(other_db, &db, err, sizeof(err)) == 0) {
+		CHECK_INT(look(db, "d1234.example"), CAT_DISPOSABLE);
+		CHECK_INT(look(db, "new-only.example"), CAT_DISPOSABLE);
+		listdb_close(db);
+	} else {
+		fprintf(stderr, "%s\n", err);
+		CHECK(0);
+	}
+}
+
+/* A FIFO is no database, and opening one must not wait for a writer. */
+static void
+fifo_child(void)
+{
+	const char *p = path_in("fifo.db");
+	struct listdb *db;
+	char err[512] = "";
+
+	if (mkfifo(p, 0600) != 0) {
+		perror(p);
+		exit(99);
+	}
+	CHECK_INT(listdb_open(p, &db, err, sizeof(err)), -1);
+	CHECK(strstr(err, p) != NULL);
+	CHECK(strstr(err, "not a regular file") != NULL);
+}
+
+/* The read(2) wrapper: after the first read of a listdb_open with
+ * change_during_read set, that file is changed (grow: a byte appended;
+ * else the same bytes written again, which changes only its mtime). */
+ssize_t	__real_read(int, void *, size_t);
+ssize_t	__wrap_read(int, void *, size_t);
+static const char *change_during_read;
+static int change_grows;
+
+ssize_t
+__wrap_read(int fd, void *buf, size_t n)
+{
+	ssize_t r = __real_read(fd, buf, n);
+	const char *p = change_during_read;
+	int w;
+
+	if (p != NULL && r > 0) {
+		change_during_read = NULL;
+		if ((w = open(p, O_WRONLY | (change_grows ? O_APPEND : 0))) ==
+		    -1 || (change_grows ? write(w, "x", 1) != 1 :
+		    pwrite(w, buf, 1, 0) != 1) || close(w) != 0) {
+			perror(p);
+			exit(99);
+		}
+	}
+	return r;
+}
+
+static void
+test_changed_while_read(void)
+{
+	const char *p = path_in("moving.db");
+	/* An mtime long past, so that a write now changes it whatever the
+	 * clock's granularity. */
+	const struct timespec old[2] = { { 1000000000, 0 },
+	    { 1000000000, 0 } };
+	struct listdb_fileid now;
+	struct listdb *db;
+	char err[512];
+
+	for (change_grows = 1; change_grows >= 0; change_grows--) {
+		overwrite(p, v1_bytes, v1_len);
+		CHECK_INT(utimensat(AT_FDCWD, p, old, 0), 0);
+		change_during_read = p;
+		err[0] = '\0';
+		if (listdb_open(p, &db, err, sizeof(err)) == 0) {
+			fprintf(stderr, "moving.db (%s): opened\n",
+			    change_grows ? "grown" : "rewritten");
+			CHECK(0);
+			listdb_close(db);
+			continue;
+		}
+		CHECK(strstr(err, p) != NULL);
+		CHECK(strstr(err, "changed while being read") != NULL);
+	}
+	change_during_read = NULL;
+	/* Left alone, the same file opens, and knows which version of
+	 * which file it was: the same bytes written again in place are
+	 * another version of the same inode. */
+	overwrite(p, v1_bytes, v1_len);
+	CHECK_INT(utimensat(AT_FDCWD, p, old, 0), 0);
+	if (listdb_open(p, &db, err, sizeof(err)) == 0) {
+		expect_v1(db);
+		CHECK_INT(listdb_fileid_get(p, &now, err, sizeof(err)), 0);
+		CHECK(listdb_fileid_same(listdb_fileid(db), &now));
+		overwrite(p, v1_bytes, v1_len);
+		CHECK_INT(listdb_fileid_get(p, &now, err, sizeof(err)), 0);
+		CHECK(!listdb_fileid_same(listdb_fileid(db), &now));
+		CHECK(now.ino == listdb_fileid(db)->ino);
+		listdb_close(db);
+	} else {
+		fprintf(stderr, "%s\n", err);
+		CHECK(0);
+	}
+	CHECK_INT(listdb_fileid_get(path_in("gone.db"), &now, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "gone.db: No such file") != NULL);
+}
+
+static void
+test_inplace(void)
+{
+	struct listdb_input in = { 0 };
+	char *big;
+	size_t off = 0;
+
+	in.category = CAT_DISPOSABLE;
+	in.source = "v1";
+	in.path = write_file("v1.txt", "old-only.example\n"
+	    "both-lists.example\n");
+	inplace_db = strdup(path_in("inplace.db"));
+	CHECK_INT(build(inplace_db, &in, 1, 0, NULL), 0);
+	v1_bytes = slurp(inplace_db, &v1_len);
+	/* Other lists, and a file of other size: 3000 entries. */
+	if ((big = malloc(3002 * 24)) == NULL)
+		exit(99);
+	off += (size_t)sprintf(big, "new-only.example\nboth-lists.example\n");
+	for (int i = 0; i < 3000; i++)
+		off += (size_t)sprintf(big + off, "d%d.example\n", i);
+	in.source = "v2";
+	in.path = write_file("v2.txt", big);
+	free(big);
+	other_db = strdup(path_in("other.db"));
+	CHECK_INT(build(other_db, &in, 1, 0, NULL), 0);
+
+	isolated("in-place writes under an open database", inplace_child);
+	isolated("incomplete files", refuse_child);
+	isolated("a FIFO", fifo_child);
+	test_changed_while_read();
+	free(v1_bytes);
+}
+
 int
 main(void)
 {
@@ -480,6 +828,7 @@ main(void)
 	test_threads();
 	test_refusals();
 	test_rename();
+	test_inplace();
 	data_ok = test_public_list() == 0;
 	rm_dir();
 	domain_fini();
