@@ -14,7 +14,9 @@
  *	transaction per name.
  *
  *	The database is written to "PATH.tmp.PID" without a lock file
- *	(MDB_NOLOCK: nobody else may open it), synced, and renamed over PATH.
+ *	(MDB_NOLOCK: nobody else may open it), given its checksum trailer
+ *	(listdb_format.h; read back from the file LMDB wrote, so the sum is
+ *	of what is on disk), synced, and renamed over PATH.
  *	A reader that has the old file open keeps its mapping of the old
  *	inode; a new open sees the new file.  Any failure removes the
  *	temporary file and leaves PATH as it was.
@@ -888,6 +890,58 @@ sync_dir(const char *path)
 	}
 }
 
+/* Append the checksum trailer to the file LMDB wrote and sync it.
+ * Returns 0, or -1 having said why. */
+static int
+append_trailer(struct build *b, const char *tmp)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned char t[LISTDB_TRAILER_SIZE];
+	EVP_MD_CTX *ctx = NULL;
+	uint64_t covered = 0;
+	unsigned mdlen = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(tmp, O_RDWR | O_CLOEXEC)) == -1) {
+		say(b, 1, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, listdb_trailer_md(), NULL) != 1)
+		goto crypto;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			goto crypto;
+		covered += (uint64_t)n;
+	}
+	if (n == -1) {
+		say(b, 1, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
+	    mdlen != LISTDB_TRAILER_DIGEST)
+		goto crypto;
+	listdb_trailer_pack(t, covered, md);
+	if (pwrite(fd, t, sizeof(t), (off_t)covered) != (ssize_t)sizeof(t) ||
+	    fsync(fd) != 0) {
+		say(b, 1, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	EVP_MD_CTX_free(ctx);
+	if (close(fd) != 0) {
+		say(b, 1, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+crypto:
+	say(b, 1, "%s: checksum: OpenSSL failed", tmp);
+fail:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return -1;
+}
+
 static int
 write_db(struct build *b, const char *dbpath)
 {
@@ -928,6 +982,10 @@ write_db(struct build *b, const char *dbpath)
 		goto fail;
 	mdb_env_close(env);
 	env = NULL;
+	if (append_trailer(b, tmp) != 0) {
+		(void)unlink(tmp);
+		return -1;
+	}
 	if (rename(tmp, dbpath) == -1) {
 		rc = errno;
 		say(b, 1, "%s: rename from %s: %s", dbpath, tmp, strerror(rc));

@@ -20,11 +20,13 @@
  *
  *	LMDB trusts its file: a truncated copy whose meta pages survived
  *	opens, and the first lookup of a page past the end dies of SIGBUS
- *	(the map is as large as the meta page says, not as the file).  So
- *	an empty file is refused before LMDB sees it (LMDB would take it
- *	for a new database to create), and after LMDB's open the pages its
- *	meta page claims (last page number + 1, times the page size) must
- *	fit in the copy.
+ *	(the map is as large as the meta page says, not as the file); a
+ *	garbage page fails a lookup or trips an assertion (abort).  So an
+ *	empty file is refused before LMDB sees it (LMDB would take it for a
+ *	new database to create); the checksum trailer (listdb_format.h) is
+ *	summed on the way into the copy and checked; and after LMDB's open
+ *	the pages its meta page claims (last page number + 1, times the
+ *	page size) must fit in the copy.
  *
  *	The snapshot is opened MDB_RDONLY|MDB_NOLOCK|MDB_NOSUBDIR|MDB_NOTLS:
  *	sealed, it cannot change, so readers need no lock table, and
@@ -74,6 +76,7 @@
 #include <unistd.h>
 
 #include <lmdb.h>
+#include <openssl/evp.h>
 
 #include "category.h"
 #include "dns.h"
@@ -291,16 +294,51 @@ write_all(int fd, const unsigned char *p, size_t n)
 
 #define COPY_CHUNK	(256 * 1024)
 
-/* Copy db->path into a sealed memfd, its identity into db->file and its
- * size into *size.  Returns the memfd, or -1 with err. */
+/* Whether the copy in fd, of size bytes of which the digest of all but the
+ * last LISTDB_TRAILER_SIZE is md, ends in a trailer that matches.  Returns
+ * 0 with *pages the bytes before the trailer (all of them without one),
+ * or -1 with err. */
 static int
-snapshot(struct listdb *db, size_t *size, char *err, size_t errlen)
+check_trailer(struct listdb *db, int fd, size_t size, const unsigned char *md,
+    size_t *pages, char *err, size_t errlen)
+{
+	unsigned char t[LISTDB_TRAILER_SIZE], want[LISTDB_TRAILER_DIGEST];
+	uint64_t covered;
+
+	*pages = size;
+	if (size < LISTDB_TRAILER_SIZE)
+		return 0;
+	if (pread(fd, t, sizeof(t), (off_t)(size - sizeof(t))) !=
+	    (ssize_t)sizeof(t)) {
+		seterr(err, errlen, "%s: reading its copy: %s", db->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!listdb_trailer_unpack(t, &covered, want))
+		return 0;	/* built before checksums */
+	if (covered != size - sizeof(t) ||
+	    memcmp(md, want, sizeof(want)) != 0) {
+		seterr(err, errlen, "%s: checksum mismatch: damaged, or "
+		    "caught half-way through a write", db->path);
+		return -1;
+	}
+	*pages = size - sizeof(t);
+	return 0;
+}
+
+/* Copy db->path into a sealed memfd, its identity into db->file; *pages
+ * the bytes of LMDB pages in it (the checksum trailer checked and left
+ * out).  Returns the memfd, or -1 with err. */
+static int
+snapshot(struct listdb *db, size_t *pages, char *err, size_t errlen)
 {
 	const char *path = db->path;
 	struct listdb_fileid after;
 	struct stat st;
-	unsigned char *buf = NULL;
-	size_t total = 0;
+	unsigned char *buf = NULL, md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx = NULL;
+	size_t total = 0, summed;
+	unsigned mdlen;
 	ssize_t n;
 	int src, fd = -1;
 
@@ -325,10 +363,16 @@ snapshot(struct listdb *db, size_t *size, char *err, size_t errlen)
 		    path);
 		goto fail;
 	}
-	if ((buf = malloc(COPY_CHUNK)) == NULL) {
+	if ((buf = malloc(COPY_CHUNK)) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL) {
 		seterr(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
+	if (EVP_DigestInit_ex(ctx, listdb_trailer_md(), NULL) != 1)
+		goto crypto;
+	/* Everything but where a trailer would be is summed on the way. */
+	summed = (size_t)st.st_size > LISTDB_TRAILER_SIZE ?
+	    (size_t)st.st_size - LISTDB_TRAILER_SIZE : 0;
 	if ((fd = memfd_create("listdb", MFD_CLOEXEC |
 	    MFD_ALLOW_SEALING)) == -1) {
 		seterr(err, errlen, "%s: memfd_create: %s", path,
@@ -347,6 +391,10 @@ snapshot(struct listdb *db, size_t *size, char *err, size_t errlen)
 			    path, strerror(errno));
 			goto fail;
 		}
+		if (total < summed && EVP_DigestUpdate(ctx, buf,
+		    (size_t)n < summed - total ? (size_t)n : summed - total) !=
+		    1)
+			goto crypto;
 		total += (size_t)n;
 	}
 	if (fstat(src, &st) != 0) {
@@ -365,20 +413,29 @@ snapshot(struct listdb *db, size_t *size, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
+	    mdlen != LISTDB_TRAILER_DIGEST)
+		goto crypto;
+	if (check_trailer(db, fd, total, md, pages, err, errlen) != 0)
+		goto fail;
 	free(buf);
+	EVP_MD_CTX_free(ctx);
 	close(src);
-	*size = total;
 	return fd;
+crypto:
+	seterr(err, errlen, "%s: checksum: OpenSSL failed", path);
 fail:
 	free(buf);
+	EVP_MD_CTX_free(ctx);
 	close(src);
 	if (fd != -1)
 		close(fd);
 	return -1;
 }
 
-/* The pages LMDB's meta page claims must all be in the copy of size
- * bytes; a truncated file keeps its meta pages and opens. */
+/* The pages LMDB's meta page claims must all be in the size bytes of
+ * pages the copy holds; a truncated file keeps its meta pages and
+ * opens. */
 static int
 check_complete(struct listdb *db, size_t size, char *err, size_t errlen)
 {
@@ -407,7 +464,7 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	MDB_txn *txn = NULL;
 	char fdpath[64];
 	long long n;
-	size_t size;
+	size_t pages;
 	int rc, fd;
 
 	*out = NULL;
@@ -416,7 +473,7 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(db->path, sizeof(db->path), "%s", path);
-	if ((fd = snapshot(db, &size, err, errlen)) == -1) {
+	if ((fd = snapshot(db, &pages, err, errlen)) == -1) {
 		listdb_close(db);
 		return -1;
 	}
@@ -437,7 +494,7 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	}
 	if (rc != 0)
 		goto lmdb_fail;
-	if (check_complete(db, size, err, errlen) != 0)
+	if (check_complete(db, pages, err, errlen) != 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0)
 		goto lmdb_fail;

@@ -22,7 +22,9 @@
  * a file that changed while it was copied (its identity, below, differs
  * before and after, or fewer bytes came than it had: "changed while being
  * read"); a file that is not a complete database (empty, truncated, not
- * an LMDB file, of another version).  The caller keeps whatever it had.
+ * an LMDB file, of another version, or pages that are not those the
+ * build wrote: garbage, or two versions mixed; the checksum a build
+ * appends, listdb_format.h, tells).  The caller keeps whatever it had.
  * The snapshot is mapped through /proc/self/fd, so /proc must be mounted.
  *
  * Lookup walks from the domain up through its parents and stops at the

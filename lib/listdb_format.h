@@ -26,6 +26,22 @@
  * A database built without fingerprints has no "fp" table at all.  A
  * change to any of this changes LISTDB_VERSION: a reader refuses a file
  * of another version ("rebuild it") rather than misread it.
+ *
+ * After the pages LMDB wrote, the builder appends a trailer of
+ * LISTDB_TRAILER_SIZE bytes:
+ *
+ *   "DMLDBSUM"  8 bytes
+ *   u64         the number of bytes before the trailer
+ *   SHA-256     of those bytes, 32 bytes
+ *
+ * LMDB reads no further than the pages its meta page claims, so it never
+ * sees the trailer (and an older reader opens such a file unchanged).  A
+ * reader checks it against its copy: pages of two versions (a file caught
+ * half-way through an in-place write that did not truncate it first,
+ * rsync --inplace, dd) or damaged ones are refused at open.  LMDB itself
+ * checks no page: given such a file it fails a lookup later, or aborts on
+ * an assertion.  A file without the trailer (built before it existed)
+ * still opens, with the other checks only.
  */
 #ifndef DM_LISTDB_FORMAT_H
 #define DM_LISTDB_FORMAT_H
@@ -33,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "listdb.h"
 #include "util.h"
@@ -144,6 +162,33 @@ listdb_fp_range_key(unsigned char *key, int v6, int prefix,
 	key[2] = (unsigned char)prefix;
 	memcpy(key + 3, net, nbytes);
 	return 3 + nbytes;
+}
+
+/* The checksum trailer. */
+#define LISTDB_TRAILER_MAGIC	"DMLDBSUM"
+#define LISTDB_TRAILER_DIGEST	32
+#define LISTDB_TRAILER_SIZE	(8 + 8 + LISTDB_TRAILER_DIGEST)
+#define listdb_trailer_md()	EVP_sha256()
+
+static inline void
+listdb_trailer_pack(unsigned char *t, uint64_t covered,
+    const unsigned char *digest)
+{
+	memcpy(t, LISTDB_TRAILER_MAGIC, 8);
+	put_u64(t + 8, covered);
+	memcpy(t + 16, digest, LISTDB_TRAILER_DIGEST);
+}
+
+/* 1 when t is a trailer (*covered and the digest filled), else 0. */
+static inline int
+listdb_trailer_unpack(const unsigned char *t, uint64_t *covered,
+    unsigned char *digest)
+{
+	if (memcmp(t, LISTDB_TRAILER_MAGIC, 8) != 0)
+		return 0;
+	*covered = get_u64(t + 8);
+	memcpy(digest, t + 16, LISTDB_TRAILER_DIGEST);
+	return 1;
 }
 
 /* "source" values: u8 category, name NUL path NUL, u32 entries. */
