@@ -6,17 +6,16 @@
  * MADV_DONTDUMP, so that even with CoreDumps yes the key stays out of a
  * core file, and it is cleared before the pages go.
  *
- * The list database file is replaced by rename(), never written in place,
- * so a changed file is a new inode.  A reload that finds the same inode
- * shares the open database instead of opening the same file twice (LMDB
- * forbids that within one process).
+ * A reload that finds the same version of the database file (listdb.h's
+ * file identity: device, inode, size, modification time) shares the open
+ * database rather than take another snapshot of it: a copy of the file in
+ * memory per open database is enough.  The inode alone does not tell: a
+ * file written in place keeps it while its content changes.
  */
 #include "config.h"
 
 #include <sys/mman.h>
-#include <sys/stat.h>
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +26,6 @@
 
 struct dbref {
 	struct listdb	*db;
-	dev_t		 dev;
-	ino_t		 ino;
 	int		 refs;		/* guarded by state_lock */
 };
 
@@ -71,8 +68,8 @@ struct state *
 state_load(const char *conffile, const char *socket,
     const struct state *reuse, char *err, size_t errlen)
 {
+	struct listdb_fileid file;
 	struct state *s;
-	struct stat st;
 
 	if ((s = state_alloc()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -97,14 +94,16 @@ state_load(const char *conffile, const char *socket,
 		explicit_bzero(&ring, sizeof(ring));
 	}
 
-	if (stat(s->cfg.database, &st) != 0) {
-		snprintf(err, errlen, "%s: %s (build it with disposable-ctl "
-		    "build)", s->cfg.database, strerror(errno));
+	if (listdb_fileid_get(s->cfg.database, &file, err, errlen) != 0) {
+		size_t len = strlen(err);
+
+		snprintf(err + len, errlen - len, " (build it with "
+		    "disposable-ctl build)");
 		goto fail;
 	}
 	pthread_mutex_lock(&state_lock);
-	if (reuse != NULL && reuse->db->dev == st.st_dev &&
-	    reuse->db->ino == st.st_ino) {
+	if (reuse != NULL && listdb_fileid_same(listdb_fileid(reuse->db->db),
+	    &file)) {
 		s->db = reuse->db;
 		s->db->refs++;
 	}
@@ -115,8 +114,6 @@ state_load(const char *conffile, const char *socket,
 			goto fail;
 		}
 		s->db->refs = 1;
-		s->db->dev = st.st_dev;
-		s->db->ino = st.st_ino;
 		if (listdb_open(s->cfg.database, &s->db->db, err,
 		    errlen) != 0) {
 			free(s->db);
