@@ -303,19 +303,99 @@ stop_gracefully(int sig)
 		log_warnx("smfi_stop failed");
 }
 
-/* Reload on SIGUSR1: load a complete new state beside the running one and
- * swap it in; on any error keep running on the old one.  Between signals,
- * the housekeeping of every MetricsInterval. */
+/* Load a complete new state beside the running one and swap it in.
+ * Returns 0, or -1 with the reason in err, having changed nothing. */
+static int
+reload(char *err, size_t errlen)
+{
+	struct state *cur, *next;
+
+	cur = state_acquire();
+	if ((next = state_load(conffile, socket_opt, cur, err,
+	    errlen)) == NULL) {
+		state_release(cur);
+		return -1;
+	}
+	if (cur != NULL && strcmp(cur->cfg.socket, next->cfg.socket) != 0)
+		log_warnx("reload: Socket change needs a restart");
+	if (cur != NULL && strcmp(cur->cfg.records, next->cfg.records) != 0)
+		log_warnx("reload: Records change needs a restart");
+	log_setverbose(next->cfg.verbose);
+	if (dns_reconfigure(&next->cfg.dns, err, errlen) != 0)
+		log_warnx("reload: DNS settings kept: %s", err);
+	log_info("reloaded: database %s with %zu entries",
+	    next->cfg.database, listdb_entries(state_db(next)));
+	state_install(next);
+	state_release(cur);
+	return 0;
+}
+
+/*
+ * The Database file, looked at once a second.  A change (written in
+ * place or replaced: listdb.h's file identity) is acted on once the file
+ * has held still for one more look, so that a copy in progress is not
+ * read half-way; a version that cannot be used is warned about once and
+ * not tried again until the file changes again.
+ */
+struct db_watch {
+	struct listdb_fileid	seen;		/* the last look */
+	struct listdb_fileid	refused;	/* tried, unusable */
+	int			have_seen, have_refused, missing;
+};
+
+/* 1 when Database changed and held still since the last call: reload;
+ * w->seen is then the version to load. */
+static int
+database_settled(struct db_watch *w)
+{
+	struct listdb_fileid now;
+	struct state *s;
+	char err[1024];
+	int in_use, settled;
+
+	if ((s = state_acquire()) == NULL)
+		return 0;
+	if (listdb_fileid_get(s->cfg.database, &now, err,
+	    sizeof(err)) != 0) {
+		if (!w->missing)
+			log_warnx("database: %s; keeping the lists in use",
+			    err);
+		w->missing = 1;
+		w->have_seen = 0;
+		state_release(s);
+		return 0;
+	}
+	w->missing = 0;
+	in_use = listdb_fileid_same(&now, listdb_fileid(state_db(s)));
+	if (in_use || (w->have_refused &&
+	    listdb_fileid_same(&now, &w->refused))) {
+		w->have_seen = 0;
+		state_release(s);
+		return 0;
+	}
+	settled = w->have_seen && listdb_fileid_same(&now, &w->seen);
+	w->seen = now;
+	w->have_seen = !settled;
+	if (settled)
+		log_info("database %s changed: reloading", s->cfg.database);
+	state_release(s);
+	return settled;
+}
+
+/* Reload on SIGUSR1, and when the Database file changed; on any error
+ * keep running on the old state.  Stop on SIGTERM and SIGHUP.  Between
+ * signals, the housekeeping of every MetricsInterval. */
 static void *
 reload_thread(void *arg)
 {
 	sigset_t *set = arg;
+	struct db_watch watch = { 0 };
 	char err[1024];
 	int sig;
 	time_t next_stats = time(NULL);
 
 	while (!atomic_load(&stopping)) {
-		struct state *cur, *next;
+		struct state *cur;
 		struct timespec wait = { 1, 0 };
 		int interval;
 
@@ -336,30 +416,22 @@ reload_thread(void *arg)
 			stop_gracefully(sig);
 			break;
 		}
-		if (sig != SIGUSR1)
+		if (sig == SIGUSR1) {
+			if (reload(err, sizeof(err)) != 0)
+				log_warnx("reload failed, running on: %s",
+				    err);
 			continue;
-		cur = state_acquire();
-		next = state_load(conffile, socket_opt, cur, err, sizeof(err));
-		if (next == NULL)
-			log_warnx("reload failed, running on: %s", err);
-		else {
-			if (cur != NULL && strcmp(cur->cfg.socket,
-			    next->cfg.socket) != 0)
-				log_warnx("reload: Socket change needs a "
-				    "restart");
-			if (cur != NULL && strcmp(cur->cfg.records,
-			    next->cfg.records) != 0)
-				log_warnx("reload: Records change needs a "
-				    "restart");
-			log_setverbose(next->cfg.verbose);
-			if (dns_reconfigure(&next->cfg.dns, err,
-			    sizeof(err)) != 0)
-				log_warnx("reload: DNS settings kept: %s", err);
-			log_info("reloaded: database %s with %zu entries",
-			    next->cfg.database, listdb_entries(state_db(next)));
-			state_install(next);
 		}
-		state_release(cur);
+		if (!database_settled(&watch))
+			continue;
+		if (reload(err, sizeof(err)) == 0)
+			watch.have_refused = 0;
+		else {
+			log_warnx("reload after a database change failed, "
+			    "keeping the lists in use: %s", err);
+			watch.refused = watch.seen;
+			watch.have_refused = 1;
+		}
 	}
 	return NULL;
 }
