@@ -4,6 +4,8 @@
  *
  * SYNOPSIS
  *	int addr_parse_envelope(const char *arg, struct addr *out);
+ *	int addr_parse_header_each(const char *value, size_t len,
+ *	    addr_visit_fn *fn, void *arg);
  *	int addr_parse_header_list(const char *value, size_t len,
  *	    struct addr_list *out);
  *
@@ -21,7 +23,11 @@
  *	syntax.  A list element that does not parse is re-read by a recovery
  *	pass that keeps angle-addrs if there are any, else every
  *	"local@domain" run of tokens; the field is then flagged malformed.
- *	The tokenizer never looks at value[len] or beyond.
+ *	The tokenizer never looks at value[len] or beyond.  Each address
+ *	found goes to a visitor as it is found, from buffers on the
+ *	parser's stack: addr_parse_header_each() allocates nothing, and
+ *	addr_parse_header_list() is its visitor that copies (up to
+ *	ADDR_MAX_COUNT).
  *
  * DIAGNOSTICS
  *	Return values only; nothing is logged (the input is a mail address).
@@ -576,38 +582,34 @@ parse_angle_inner(struct lex *lx, struct found *f, int lenient)
 
 struct parser {
 	struct lex		 lx;
-	struct addr_list	*out;
-	size_t			 cap;
+	addr_visit_fn		*fn;
+	void			*arg;
+	int			 stop;	/* fn said so: parse no further */
 };
 
-/* Keep one address, unless a limit says otherwise.  -1: out of memory. */
+/* Hand one address to the visitor.  -1: the visitor failed. */
 static int
 emit(struct parser *ps, const struct found *f)
 {
-	struct addr_list	*out = ps->out;
-	struct addr		*v;
+	struct addr	a;
+	int		r;
 
 	if (f->local.over || f->domain.over || f->domain.len == 0) {
 		ps->lx.flags |= ADDR_F_MALFORMED;
 		return 0;
 	}
-	if (out->n >= ADDR_MAX_COUNT) {
-		ps->lx.flags |= ADDR_F_TRUNCATED;
+	if (ps->stop)
 		return 0;
-	}
-	if (out->n == ps->cap) {
-		size_t ncap = ps->cap ? ps->cap * 2 : 4;
-
-		if (ncap > ADDR_MAX_COUNT)
-			ncap = ADDR_MAX_COUNT;
-		if ((v = realloc(out->v, ncap * sizeof(*v))) == NULL)
-			return -1;
-		out->v = v;
-		ps->cap = ncap;
-	}
-	if (addr_set(&out->v[out->n], &f->local, &f->domain) == -1)
+	a.local = (char *)f->lbuf;
+	a.domain = (char *)f->dbuf;
+	a.literal = f->dbuf[0] == '[';
+	if ((r = ps->fn(ps->arg, &a)) < 0)
 		return -1;
-	out->n++;
+	if (r > 0) {
+		/* The rest of the field is skipped: nothing more to find. */
+		ps->stop = 1;
+		ps->lx.p = ps->lx.end;
+	}
 	return 0;
 }
 
@@ -749,14 +751,15 @@ parse_element(struct parser *ps, int in_group)
 }
 
 int
-addr_parse_header_list(const char *value, size_t len, struct addr_list *out)
+addr_parse_header_each(const char *value, size_t len, addr_visit_fn *fn,
+    void *arg)
 {
 	struct parser	ps;
 	int		type;
 
-	memset(out, 0, sizeof(*out));
 	memset(&ps, 0, sizeof(ps));
-	ps.out = out;
+	ps.fn = fn;
+	ps.arg = arg;
 	if (len > ADDR_MAX_FIELD) {
 		len = ADDR_MAX_FIELD;
 		ps.lx.flags |= ADDR_F_TRUNCATED;
@@ -768,11 +771,69 @@ addr_parse_header_list(const char *value, size_t len, struct addr_list *out)
 			ps.lx.p++;	/* empty list element (obs-addr-list) */
 			continue;
 		}
-		if (parse_element(&ps, 0) == -1) {
-			addr_list_free(out);
-			return ADDR_ENOMEM;
-		}
+		if (parse_element(&ps, 0) == -1)
+			return -1;
 	}
-	out->flags = ps.lx.flags;
+	return ps.lx.flags;
+}
+
+/* addr_parse_header_list's visitor: a copy of each address, up to
+ * ADDR_MAX_COUNT. */
+struct keep {
+	struct addr_list	*out;
+	size_t			 cap;
+};
+
+static int
+keep_address(void *arg, const struct addr *a)
+{
+	struct keep		*k = arg;
+	struct addr_list	*out = k->out;
+	struct addr		*v;
+	size_t			 ll, dl;
+
+	if (out->n >= ADDR_MAX_COUNT) {
+		out->flags |= ADDR_F_TRUNCATED;
+		return 0;
+	}
+	if (out->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 4;
+
+		if (ncap > ADDR_MAX_COUNT)
+			ncap = ADDR_MAX_COUNT;
+		if ((v = realloc(out->v, ncap * sizeof(*v))) == NULL)
+			return -1;
+		out->v = v;
+		k->cap = ncap;
+	}
+	v = &out->v[out->n];
+	ll = strlen(a->local) + 1;
+	dl = strlen(a->domain) + 1;
+	if ((v->local = malloc(ll)) == NULL)
+		return -1;
+	if ((v->domain = malloc(dl)) == NULL) {
+		free(v->local);
+		return -1;
+	}
+	memcpy(v->local, a->local, ll);
+	memcpy(v->domain, a->domain, dl);
+	v->literal = a->literal;
+	out->n++;
+	return 0;
+}
+
+int
+addr_parse_header_list(const char *value, size_t len, struct addr_list *out)
+{
+	struct keep	k = { out, 0 };
+	int		flags;
+
+	memset(out, 0, sizeof(*out));
+	if ((flags = addr_parse_header_each(value, len, keep_address,
+	    &k)) < 0) {
+		addr_list_free(out);
+		return ADDR_ENOMEM;
+	}
+	out->flags |= flags;
 	return 0;
 }

@@ -13,7 +13,7 @@
  * "a@[IPv6:2001:db8::1]"), and raw UTF-8 (SMTPUTF8).  Surrounding
  * whitespace is ignored.
  *
- * addr_parse_header_list() takes the body of an address header (From,
+ * addr_parse_header_each() takes the body of an address header (From,
  * Sender, Reply-To, ...) as it arrives from the MTA: possibly folded with
  * CRLF or bare LF, possibly with raw UTF-8 (RFC 6532) or RFC 2047 encoded
  * words in display names.  It follows RFC 5322 including its obsolete
@@ -21,12 +21,17 @@
  * anywhere, groups (empty ones too), obs-route, several mailboxes per field,
  * empty list elements.  Malformed input yields every address that can be
  * recovered and sets ADDR_F_MALFORMED; it never reads past len bytes.
+ * It hands every address to a visitor as it finds it, however many: the
+ * caller decides what to keep (for the daemon, lib/senders.h: a bound
+ * on distinct domains, not on addresses).  addr_parse_header_list() is
+ * the same parser returning a list of copies, for the tools and tests.
  *
  * Limits (also in the man page): a field longer than ADDR_MAX_FIELD bytes
- * is parsed up to that length and flagged ADDR_F_TRUNCATED; at most
- * ADDR_MAX_COUNT addresses are returned per field (the rest flagged
- * ADDR_F_TRUNCATED); a local part over ADDR_MAX_LOCAL or a domain over
- * ADDR_MAX_DOMAIN bytes makes that address malformed (dropped, flagged).
+ * is parsed up to that length and flagged ADDR_F_TRUNCATED;
+ * addr_parse_header_list returns at most ADDR_MAX_COUNT
+ * addresses per field (the rest flagged ADDR_F_TRUNCATED); a local part
+ * over ADDR_MAX_LOCAL or a domain over ADDR_MAX_DOMAIN bytes makes that
+ * address malformed (dropped, flagged).
  *
  * The strings returned are the local part with quoting removed (quoted
  * pairs resolved, comments and folding whitespace dropped) and the domain
@@ -40,7 +45,8 @@
 #include <stddef.h>
 
 #define ADDR_MAX_FIELD  65536   /* bytes of one header field parsed */
-#define ADDR_MAX_COUNT  100     /* addresses kept from one field */
+#define ADDR_MAX_COUNT  100     /* addresses addr_parse_header_list keeps
+				   from one field */
 #define ADDR_MAX_LOCAL  256     /* bytes of a local part (RFC: 64 octets) */
 #define ADDR_MAX_DOMAIN 255     /* bytes of a domain as written */
 
@@ -69,9 +75,21 @@ struct addr_list {
  * ADDR_NULL, ADDR_ESYNTAX or ADDR_ENOMEM. */
 int	addr_parse_envelope(const char *arg, struct addr *out);
 
-/* Parse an address header body of len bytes (need not be NUL-terminated).
- * Returns 0 with *out filled (possibly n == 0, flags telling why), or
- * ADDR_ENOMEM with *out empty. */
+/* What addr_parse_header_each calls for each address, in order.  a and
+ * its strings are valid during the call only.  Return 0 to go on, 1 to
+ * stop (the rest of the field is not parsed), -1 to fail the parse. */
+typedef int addr_visit_fn(void *arg, const struct addr *a);
+
+/* Parse an address header body of len bytes (need not be NUL-terminated)
+ * and call fn(arg, address) for each address found, with no limit on
+ * their number.  Returns the field's ADDR_F_* flags (>= 0), or -1 when fn
+ * returned -1.  Allocates nothing. */
+int	addr_parse_header_each(const char *value, size_t len,
+	    addr_visit_fn *fn, void *arg);
+
+/* The same parse, into a list of copies of at most ADDR_MAX_COUNT
+ * addresses.  Returns 0 with *out filled (possibly n == 0, flags telling
+ * why), or ADDR_ENOMEM with *out empty. */
 int	addr_parse_header_list(const char *value, size_t len,
 	    struct addr_list *out);
 

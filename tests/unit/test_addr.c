@@ -555,6 +555,97 @@ test_header_bounds(void)
 	}
 }
 
+/* ---- every address, through the visitor ------------------------------ */
+
+struct seen {
+	size_t	n;		/* addresses seen */
+	size_t	stop_at;	/* return 1 after this many; 0: never */
+	int	fail_at;	/* return -1 at this one (1-based); 0: never */
+	char	last[600];	/* the last one, "local@domain" */
+};
+
+static int
+see(void *arg, const struct addr *a)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s@%s%s", a->local, a->domain,
+	    a->literal ? "[L]" : "");
+	if (s->fail_at > 0 && s->n == (size_t)s->fail_at)
+		return -1;
+	return s->stop_at > 0 && s->n == s->stop_at ? 1 : 0;
+}
+
+static void
+test_header_each(void)
+{
+	struct seen	 s;
+	char		*buf, *p;
+	size_t		 i, len, n;
+
+	if ((buf = malloc(ADDR_MAX_FIELD + 64)) == NULL)
+		abort();
+
+	/* No cap on the count: 3,000 addresses, the last one too; the
+	 * list form keeps ADDR_MAX_COUNT of the same field. */
+	for (i = 0, p = buf; i < 3000; i++)
+		p += sprintf(p, "%su%zu@example.org", i ? ", " : "", i);
+	p += sprintf(p, ", last@mailinator.com");
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(addr_parse_header_each(buf, strlen(buf), see, &s), 0);
+	CHECK_INT(s.n, 3001);
+	CHECK_STR(s.last, "last@mailinator.com");
+	{
+		struct addr_list l;
+
+		CHECK_INT(addr_parse_header_list(buf, strlen(buf), &l), 0);
+		CHECK_INT(l.n, ADDR_MAX_COUNT);
+		CHECK_INT(l.flags, TR);
+		addr_list_free(&l);
+	}
+
+	/* It allocates nothing: every allocation failing changes nothing. */
+	memset(&s, 0, sizeof(s));
+	alloc_budget = 0;
+	CHECK_INT(addr_parse_header_each(buf, strlen(buf), see, &s), 0);
+	alloc_budget = -1;
+	CHECK_INT(s.n, 3001);
+
+	/* Malformed elements and groups go through the visitor too. */
+	memset(&s, 0, sizeof(s));
+	p = "G: a@b, x <c@d> y;, junk e@[1.2.3.4]";
+	CHECK_INT(addr_parse_header_each(p, strlen(p), see, &s), M);
+	CHECK_INT(s.n, 3);
+	CHECK_STR(s.last, "e@[1.2.3.4][L]");
+
+	/* 1: stop, nothing after is seen; -1: the parse fails. */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 3;
+	CHECK_INT(addr_parse_header_each(buf, strlen(buf), see, &s), 0);
+	CHECK_INT(s.n, 3);
+	CHECK_STR(s.last, "u2@example.org");
+	memset(&s, 0, sizeof(s));
+	s.fail_at = 5;
+	CHECK_INT(addr_parse_header_each(buf, strlen(buf), see, &s), -1);
+	CHECK_INT(s.n, 5);
+
+	/* A field past ADDR_MAX_FIELD: parsed up to it and flagged; the
+	 * address beyond it is not seen, the ones before all are. */
+	for (i = 0, p = buf; (size_t)(p - buf) < ADDR_MAX_FIELD; i++)
+		p += sprintf(p, "%su%zu@example.org", i ? ", " : "", i);
+	len = (size_t)(p - buf);
+	n = i;
+	p += sprintf(p, ", late@mailinator.com");
+	memset(&s, 0, sizeof(s));
+	CHECK(addr_parse_header_each(buf, (size_t)(p - buf), see, &s) & TR);
+	CHECK(s.n >= n - 1 && s.n <= n);
+	CHECK(strcmp(s.last, "late@mailinator.com") != 0);
+	CHECK(len > ADDR_MAX_FIELD);
+
+	free(buf);
+}
+
 /* ---- out of memory ----------------------------------------------------- */
 
 static void
@@ -616,6 +707,7 @@ main(void)
 	test_header_malformed();
 	test_header_limits();
 	test_header_bounds();
+	test_header_each();
 	test_enomem();
 	return T_DONE();
 }
