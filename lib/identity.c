@@ -9,15 +9,23 @@
 #include "identity.h"
 
 int
+identity_domain(const struct addr *a, char *domain)
+{
+	if (!a->literal && domain_normalise(a->domain, domain) == DOMAIN_OK)
+		return 0;
+	domain[0] = '\0';
+	return 1;
+}
+
+int
 identity_canonical(const struct addr *a, char sep, char *canon, char *domain)
 {
 	char raw[ADDR_MAX_DOMAIN + 1];
 	size_t len;
 
-	if (!a->literal && domain_normalise(a->domain, domain) == DOMAIN_OK)
+	if (identity_domain(a, domain) == 0)
 		return hash_canonical(a->local, domain, sep, canon) == 0 ?
 		    0 : -1;
-	domain[0] = '\0';
 	if ((len = strlen(a->domain)) >= sizeof(raw))
 		return -1;
 	for (size_t i = 0; i <= len; i++) {

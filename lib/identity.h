@@ -37,6 +37,13 @@ struct identity {
 	unsigned char	hash[HASH_LEN];
 };
 
+/* The domain a's identity is made of, into domain (DOMAIN_MAX + 1
+ * bytes): normalised, or "" when a's domain is an address literal or
+ * does not normalise.  Returns 0 for a usable domain, 1 for an unusable
+ * one.  Costs no hash: what the daemon compares addresses by when it
+ * needs no hash of them (lib/senders.h). */
+int	identity_domain(const struct addr *a, char *domain);
+
 /* The canonical form of a (HASH_CANON_MAX bytes into canon) and its
  * normalised domain (DOMAIN_MAX + 1 bytes; "" when unusable).  Returns
  * 0 for a usable domain, 1 for an unusable one (canon still built, from
