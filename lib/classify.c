@@ -23,15 +23,19 @@ policy_default(struct policy *p)
 	p->action[CAT_DISPOSABLE] = ACT_REJECT;
 	p->action[CAT_RELAY] = ACT_TAG;
 	p->action[CAT_SUSPICIOUS] = ACT_TAG;
+	p->truncated = ACT_TAG;
 	p->null_sender_max = ACT_TAG;
 	p->subaddr_sep = '+';
 }
 
 enum action
-policy_action(const struct policy *p, enum category c, int null_sender)
+policy_action(const struct policy *p, enum category c, int truncated,
+    int null_sender)
 {
 	enum action a = p->action[c];
 
+	if (truncated && p->truncated > a)
+		a = p->truncated;
 	return null_sender && a > p->null_sender_max ? p->null_sender_max : a;
 }
 
@@ -188,14 +192,16 @@ classify_record_events(const struct verdict *v, size_t n, enum action done,
 }
 
 int
-verdict_tag_value(const struct verdict *v, char *buf, size_t len)
+verdict_tag_value(const struct verdict *v, int truncated, char *buf,
+    size_t len)
 {
 	int n;
 
-	n = snprintf(buf, len, "%s; role=%s%s%s%s%s",
+	n = snprintf(buf, len, "%s; role=%s%s%s%s%s%s",
 	    category_name(v->category), role_name(v->role),
 	    v->why[0] != '\0' ? "; match=" : "", v->why,
 	    v->spf_done ? "; spf=" : "",
-	    v->spf_done ? spf_result_name(v->spf) : "");
+	    v->spf_done ? spf_result_name(v->spf) : "",
+	    truncated ? "; truncated" : "");
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }

@@ -12,6 +12,9 @@
  * > accept); ties go to the more severe category (disposable > relay >
  * suspicious > invalid > unknown > clean > allowed), then to the earlier role (envelope first).
  *
+ * The senders of one message, how many of them are looked at and what
+ * a message whose senders were not all classified is, are senders.h's.
+ *
  * Pure functions of their inputs and the database: thread-safe.
  */
 #ifndef DM_CLASSIFY_H
@@ -32,6 +35,9 @@
 
 struct policy {
 	enum action	action[CAT_COUNT];	/* per category */
+	enum action	truncated;		/* the least a message gets
+						   whose senders were not all
+						   classified (senders.h) */
 	enum action	null_sender_max;	/* the most a message with the
 						   null envelope sender gets */
 	char		subaddr_sep;		/* '+' by default, '\0' off */
@@ -39,16 +45,20 @@ struct policy {
 
 /* Defaults: disposable -> reject, relay -> tag, suspicious -> tag,
  * others (unknown among them: a DNS problem never rejects) -> accept;
- * with the null envelope sender at most tag. */
+ * a truncated message at least tag; with the null envelope sender at
+ * most tag. */
 void	policy_default(struct policy *);
 
 /* The action for a message whose decisive verdict has category c.  A
- * message with the null envelope sender (a bounce, a delivery report)
- * gets at most null_sender_max: its From is a provider's MAILER-DAEMON
- * or a list's bounce address, and rejecting it loses the report that a
- * disposable mailbox is gone. */
+ * truncated message (a bound left some sender unclassified, which may
+ * have been the disposable one) gets at least the truncated action: an
+ * attacker cannot hide an address behind many others for less than
+ * that.  A message with the null envelope sender (a bounce, a delivery
+ * report) gets at most null_sender_max: its From is a provider's
+ * MAILER-DAEMON or a list's bounce address, and rejecting it loses the
+ * report that a disposable mailbox is gone. */
 enum action policy_action(const struct policy *, enum category c,
-	    int null_sender);
+	    int truncated, int null_sender);
 
 struct verdict {
 	enum category	category;
@@ -96,10 +106,13 @@ size_t	classify_decisive(const struct policy *, const struct verdict *,
 size_t	classify_record_events(const struct verdict *v, size_t n,
 	    enum action done, time_t when, struct record_event *out);
 
-/* The tag header value for a verdict: "disposable; role=reply-to;
- * match=mailinator.com", with "; spf=fail" when the client's SPF was
- * evaluated.  Returns the length written (< len), or -1 if it
- * does not fit. */
-int	verdict_tag_value(const struct verdict *, char *buf, size_t len);
+/* The tag header value for a message's decisive verdict:
+ * "disposable; role=reply-to; match=mailinator.com", with "; spf=fail"
+ * when the client's SPF was evaluated, and "; truncated" last when some
+ * sender of the message was not classified (then the category is the
+ * worst among those that were).  Returns the length written (< len), or
+ * -1 if it does not fit. */
+int	verdict_tag_value(const struct verdict *, int truncated, char *buf,
+	    size_t len);
 
 #endif

@@ -900,6 +900,17 @@ p_number(struct load *L, char *v)
 }
 
 static int
+p_truncated(struct load *L, char *v)
+{
+	int a = action_byname(v);
+
+	if (a < 0)
+		return bad(L, EXPECT_ACTION);
+	L->c->policy.truncated = (enum action)a;
+	return 0;
+}
+
+static int
 p_nullmax(struct load *L, char *v)
 {
 	int a = action_byname(v);
@@ -937,6 +948,7 @@ static const struct keydef keys[] = {
 	KEY("ActionAllowed", p_action, CAT_ALLOWED, 0),
 	KEY("ActionSuspicious", p_action, CAT_SUSPICIOUS, 0),
 	KEY("ActionUnknown", p_action, CAT_UNKNOWN, 0),
+	KEY("ActionTruncated", p_truncated, 0, 0),
 	KEY("NullSenderMaxAction", p_nullmax, 0, 0),
 	KEY("RejectReply", p_reply, '5', 0),
 	KEY("TempfailReply", p_reply, '4', 0),
@@ -1297,6 +1309,11 @@ config_check(const struct config *c, char *err, size_t errlen)
 	}
 	if (c->on_error != ONERROR_ACCEPT && c->on_error != ONERROR_TEMPFAIL) {
 		seterr(err, errlen, "OnError: expected accept or tempfail");
+		return -1;
+	}
+	if ((unsigned)c->policy.truncated >= ACT_COUNT) {
+		seterr(err, errlen, "ActionTruncated: expected "
+		    EXPECT_ACTION);
 		return -1;
 	}
 	if ((unsigned)c->policy.null_sender_max >= ACT_COUNT) {

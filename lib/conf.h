@@ -59,6 +59,7 @@ struct config {
 	enum hash_mode hash_mode;		/* HashMode hmac|sha256 */
 
 	struct policy policy;			/* Action<Category>,
+						   ActionTruncated,
 						   NullSenderMaxAction,
 						   SubaddressSeparator */
 	unsigned headers;			/* HeaderFields: 1 << ROLE_* */

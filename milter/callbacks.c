@@ -466,7 +466,7 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	if (r != 0)
 		return SMFIS_CONTINUE;
 	c->have_v = 1;
-	c->act = policy_action(&c->st->cfg.policy, c->v.category, 0);
+	c->act = policy_action(&c->st->cfg.policy, c->v.category, 0, 0);
 	if (c->act == ACT_REJECT)
 		return finish_early(ctx, c);
 	return SMFIS_CONTINUE;
@@ -572,7 +572,7 @@ dm_eoh(SMFICTX *ctx)
 		c->v = vs[best];
 		c->have_v = 1;
 		c->act = policy_action(&c->st->cfg.policy, c->v.category,
-		    c->null_sender);
+		    c->truncated, c->null_sender);
 	}
 	c->all = vs;		/* freed with the message */
 	c->nall = n;
@@ -603,7 +603,7 @@ dm_eom(SMFICTX *ctx)
 				log_warnx("qid=%s cannot delete inbound %s "
 				    "header", qid(ctx), cfg->tag_header);
 		if (done == ACT_TAG) {
-			if (verdict_tag_value(&c->v, value,
+			if (verdict_tag_value(&c->v, c->truncated, value,
 			    sizeof(value)) < 0 ||
 			    smfi_insheader(ctx, 0, (char *)cfg->tag_header,
 			    value) != MI_SUCCESS) {

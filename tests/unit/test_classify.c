@@ -141,14 +141,31 @@ main(void)
 
 	/* With the null envelope sender (a bounce) the action is capped:
 	 * by default at tag; a milder action stays what it is. */
-	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0), ACT_REJECT);
-	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_TAG);
-	CHECK_INT(policy_action(&p, CAT_RELAY, 1), ACT_TAG);
-	CHECK_INT(policy_action(&p, CAT_CLEAN, 1), ACT_ACCEPT);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0, 0), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0, 1), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_RELAY, 0, 1), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 0, 1), ACT_ACCEPT);
 	p.null_sender_max = ACT_ACCEPT;
-	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_ACCEPT);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0, 1), ACT_ACCEPT);
 	p.null_sender_max = ACT_REJECT;
-	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 0, 1), ACT_REJECT);
+	policy_default(&p);
+
+	/* A truncated message (not every sender classified) gets at least
+	 * the truncated action, tag by default; a more severe category
+	 * keeps its own; the null-sender cap still applies. */
+	CHECK_INT(p.truncated, ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 1, 0), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_ALLOWED, 1, 0), ACT_TAG);
+	CHECK_INT(policy_action(&p, CAT_DISPOSABLE, 1, 0), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 0, 0), ACT_ACCEPT);
+	p.truncated = ACT_REJECT;
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 1, 0), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_RELAY, 1, 0), ACT_REJECT);
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 1, 1), ACT_TAG);
+	p.truncated = ACT_ACCEPT;
+	CHECK_INT(policy_action(&p, CAT_CLEAN, 1, 0), ACT_ACCEPT);
+	CHECK_INT(policy_action(&p, CAT_RELAY, 1, 0), ACT_TAG);
 	policy_default(&p);
 
 	/* Record events: one per sender and message, with all its roles;
@@ -177,11 +194,19 @@ main(void)
 	/* The tag value. */
 	vs[0] = classify(db, &k, &p, "a", "example.org", ROLE_ENVELOPE);
 	vs[2] = classify(db, &k, &p, "c", "mailinator.com", ROLE_REPLY_TO);
-	CHECK(verdict_tag_value(&vs[2], buf, sizeof(buf)) > 0);
+	CHECK(verdict_tag_value(&vs[2], 0, buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "disposable; role=reply-to; match=mailinator.com");
-	CHECK(verdict_tag_value(&vs[0], buf, sizeof(buf)) > 0);
+	CHECK(verdict_tag_value(&vs[0], 0, buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "clean; role=envelope");
-	CHECK_INT(verdict_tag_value(&vs[2], buf, 20), -1);
+	CHECK_INT(verdict_tag_value(&vs[2], 0, buf, 20), -1);
+	/* A truncated message's tag says so, last. */
+	CHECK(verdict_tag_value(&vs[0], 1, buf, sizeof(buf)) > 0);
+	CHECK_STR(buf, "clean; role=envelope; truncated");
+	CHECK(verdict_tag_value(&vs[2], 1, buf, sizeof(buf)) > 0);
+	CHECK_STR(buf, "disposable; role=reply-to; match=mailinator.com; "
+	    "truncated");
+	CHECK_INT(verdict_tag_value(&vs[0], 1, buf, 31), -1);
+	CHECK_INT(verdict_tag_value(&vs[0], 1, buf, 32), 31);
 
 	listdb_close(db);
 	snprintf(buf, sizeof(buf), "rm -rf %s", dir);

@@ -78,6 +78,7 @@ check_defaults(const struct config *c)
 	CHECK_INT(c->on_error, ONERROR_ACCEPT);
 	CHECK_INT(c->policy.action[CAT_SUSPICIOUS], ACT_TAG);
 	CHECK_INT(c->policy.action[CAT_UNKNOWN], ACT_ACCEPT);
+	CHECK_INT(c->policy.truncated, ACT_TAG);
 	CHECK_INT(c->dns_enabled, 1);
 	CHECK_INT(c->spf_enabled, 1);
 	CHECK_STR(c->dns.servers, "");
@@ -146,6 +147,7 @@ test_full(void)
 	    "fingerprints RELAY fp-relay rel/fp.txt\n"
 	    "ActionSuspicious reject\n"
 	    "ActionUnknown tempfail\n"
+	    "ActionTruncated Reject\n"
 	    "DNS no\n"
 	    "DNSServers 127.0.0.1:5353, [::1]:53,192.0.2.1 ,2001:db8::1\n"
 	    "DNSTimeout 100\n"
@@ -189,6 +191,7 @@ test_full(void)
 	CHECK_STR(c.lists[4].path, want);
 	CHECK_INT(c.policy.action[CAT_SUSPICIOUS], ACT_REJECT);
 	CHECK_INT(c.policy.action[CAT_UNKNOWN], ACT_TEMPFAIL);
+	CHECK_INT(c.policy.truncated, ACT_REJECT);
 	CHECK_INT(c.dns_enabled, 0);
 	CHECK_INT(c.spf_enabled, 0);
 	CHECK_STR(c.dns.servers, "127.0.0.1:5353,[::1]:53,192.0.2.1,"
@@ -403,6 +406,11 @@ test_errors(void)
 		  "accept)" },
 		{ "ActionUnknown x\n", "1: bad value for ActionUnknown: 'x' "
 		  "(expected reject, tempfail, tag or accept)" },
+		{ "ActionTruncated drop\n", "1: bad value for "
+		  "ActionTruncated: 'drop' (expected reject, tempfail, tag or "
+		  "accept)" },
+		{ "ActionTruncated tag\nActionTruncated accept\n",
+		  "2: ActionTruncated given twice (first on line 1)" },
 		{ "DNS maybe\n",
 		  "1: bad value for DNS: 'maybe' (expected yes or no)" },
 		{ "SPF 2\n", "1: bad value for SPF: '2' (expected yes or no)" },
@@ -832,6 +840,11 @@ test_check(void)
 	c.policy.action[CAT_UNKNOWN] = ACT_COUNT;
 	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
 	CHECK(strncmp(err, "ActionUnknown:", 14) == 0);
+	config_default(&c);
+	c.policy.truncated = ACT_COUNT;
+	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
+	CHECK_STR(err, "ActionTruncated: expected reject, tempfail, tag or "
+	    "accept");
 	/* A fingerprint list cannot be an allowlist. */
 	config_default(&c);
 	c.nlists = 1;
