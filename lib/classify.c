@@ -90,7 +90,9 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 		size_t j;
 
 		owner[i] = SIZE_MAX;
-		if (v[i].category != CAT_CLEAN || v[i].domain[0] == '\0')
+		/* v[i].dns: looked at already (the envelope, at MAIL). */
+		if (v[i].category != CAT_CLEAN || v[i].dns ||
+		    v[i].domain[0] == '\0')
 			continue;
 		for (j = 0; j < ninf; j++)
 			if (strcmp(inf[j].domain, v[i].domain) == 0)
@@ -152,43 +154,6 @@ classify_decisive(const struct policy *pol, const struct verdict *v,
 			best = i;
 	}
 	return best;
-}
-
-size_t
-classify_record_events(const struct verdict *v, size_t n, enum action done,
-    time_t when, struct record_event *out)
-{
-	size_t nev = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct record_event *ev;
-		size_t j;
-
-		/* The envelope, From and Reply-To are often one sender:
-		 * one event, with all its roles. */
-		for (j = 0; j < nev; j++)
-			if (out[j].key_id == v[i].key_id &&
-			    memcmp(out[j].hash, v[i].hash, HASH_LEN) == 0)
-				break;
-		if (j < nev) {
-			out[j].roles |= 1u << v[i].role;
-			continue;
-		}
-		ev = &out[nev++];
-		memset(ev, 0, sizeof(*ev));
-		ev->when = when;
-		ev->key_id = v[i].key_id;
-		memcpy(ev->hash, v[i].hash, HASH_LEN);
-		memcpy(ev->domain, v[i].domain, sizeof(ev->domain));
-		ev->category = v[i].category;
-		ev->roles = 1u << v[i].role;
-		ev->action = done;
-		ev->first_of_domain = 1;
-		for (j = 0; j + 1 < nev; j++)
-			if (strcmp(out[j].domain, ev->domain) == 0)
-				ev->first_of_domain = 0;
-	}
-	return nev;
 }
 
 int

@@ -22,15 +22,12 @@
 
 #include <stddef.h>
 
-#include <time.h>
-
 #include "addr.h"
 #include "category.h"
 #include "domain.h"
 #include "hash.h"
 #include "infra.h"
 #include "listdb.h"
-#include "records.h"
 #include "spf.h"
 
 struct policy {
@@ -84,8 +81,8 @@ int	classify_address(struct listdb *, const struct hash_key *,
 	    const struct policy *, const struct addr *, enum role,
 	    struct verdict *, char *err, size_t errlen);
 
-/* Look past the lists: for each of the n verdicts the lists left clean,
- * gather its domain's infrastructure on sess (all domains in parallel,
+/* Look past the lists: for each of the n verdicts the lists left clean
+ * and DNS has not looked at yet (v.dns 0), gather its domain's infrastructure on sess (all domains in parallel,
  * one dns_wait) and match it against the fingerprints; a verdict then
  * becomes disposable, relay, suspicious, unknown, or stays clean, with why
  * naming the deciding signal.  Verdicts of other categories cause no DNS
@@ -97,14 +94,6 @@ int	classify_infra(struct listdb *, struct dns_session *, int want_spf,
 /* Index of the decisive verdict among n (n > 0). */
 size_t	classify_decisive(const struct policy *, const struct verdict *,
 	    size_t n);
-
-/* The records store's events for one message whose n verdicts ended in
- * action done: one event per distinct sender (by key and hash) carrying
- * every role it had, the first sender of each domain flagged so that the
- * domain counts the message once.  out has room for n events.  Returns
- * the number of events written. */
-size_t	classify_record_events(const struct verdict *v, size_t n,
-	    enum action done, time_t when, struct record_event *out);
 
 /* The tag header value for a message's decisive verdict:
  * "disposable; role=reply-to; match=mailinator.com", with "; spf=fail"

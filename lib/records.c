@@ -46,7 +46,7 @@
  *	meta "version" -> u32 1
  *
  *	One event is one sender of one message, with every role it had in
- *	that message (classify_record_events builds them), so a record's
+ *	that message (senders_record_events builds them), so a record's
  *	messages grows by one per event.  A domain's messages and
  *	its per-action counters grow only for events flagged
  *	first_of_domain, so a message naming the same domain in several

@@ -42,8 +42,8 @@
 
 struct records;
 
-/* One sender of one message (classify_record_events builds them from
- * the message's verdicts). */
+/* One sender of one message (senders_record_events builds them from
+ * the message's senders). */
 struct record_event {
 	time_t		when;
 	uint8_t		key_id;		/* the key the hash was made with */

@@ -8,10 +8,12 @@
  *   envfrom  parse and classify the envelope sender; reject right here
  *            when its action is reject (nothing later can make it milder
  *            or harsher), else remember its verdict
- *   header   collect the addresses of the configured header fields; count
- *            inbound copies of our own tag header
- *   eoh      classify the header addresses, pick the decisive verdict;
- *            reject or tempfail here
+ *   header   hand every address of the configured header fields to the
+ *            message's senders (lib/senders.h: classified per distinct
+ *            domain, within its bounds); count inbound copies of our
+ *            own tag header
+ *   eoh      look past the lists (DNS) for the domains they left clean,
+ *            pick the decisive verdict; reject or tempfail here
  *   eom      delete forged tag headers, add ours when the action is tag,
  *            log the decision
  *
@@ -37,24 +39,17 @@
 #include "metrics.h"
 #include "records.h"
 #include "recwriter.h"
+#include "senders.h"
 #include "state.h"
-
-#define MAX_HEADER_ADDRS 256	/* addresses kept per message */
-
-struct hdr_addr {
-	enum role	role;
-	struct addr	a;
-};
 
 struct conn {
 	int		 nr_hdr;	/* header callback must return NOREPLY;
 					   the only per-connection field */
 	struct state	*st;		/* acquired for the current message */
 	int		 skip;		/* authenticated: not classified */
-	struct hdr_addr	*hdr;
-	size_t		 nhdr, hdrcap;
+	struct senders	*snd;		/* the message's senders, a verdict
+					   per domain; NULL until the first */
 	unsigned	 malformed;	/* 1 << role of malformed fields */
-	int		 truncated;	/* address limit reached */
 	int		 ntag;		/* inbound copies of the tag header */
 	struct verdict	 v;
 	int		 have_v;	/* v is meaningful */
@@ -63,9 +58,6 @@ struct conn {
 	struct dns_session *dns;	/* open during one callback only */
 	int		 dns_used;	/* a session was opened */
 	long		 dns_ms;	/* time spent waiting for DNS */
-	struct verdict	*all;		/* every address's verdict, for the
-					   records store */
-	size_t		 nall;
 	int		 null_sender;	/* MAIL FROM:<>: a bounce or report */
 	int		 in_flight;	/* counted in messages_in_flight */
 	int		 spf_done;	/* the client's SPF, whichever */
@@ -88,25 +80,12 @@ callbacks_set_recorder(struct recwriter *w)
 	atomic_store(&recorder, w);
 }
 
-/* The parsed header addresses: needed until they are classified, and not
- * a moment longer. */
-static void
-free_header_addrs(struct conn *c)
-{
-	for (size_t i = 0; i < c->nhdr; i++)
-		addr_free(&c->hdr[i].a);
-	free(c->hdr);
-	c->hdr = NULL;
-	c->nhdr = c->hdrcap = 0;
-}
-
 static void
 msg_reset(struct conn *c)
 {
 	int nr_hdr;
 
-	free_header_addrs(c);
-	free(c->all);
+	senders_free(c->snd);
 	dns_session_free(c->dns);
 	state_release(c->st);
 	if (c->in_flight)
@@ -114,6 +93,23 @@ msg_reset(struct conn *c)
 	nr_hdr = c->nr_hdr;
 	memset(c, 0, sizeof(*c));
 	c->nr_hdr = nr_hdr;
+}
+
+/* The message's senders, made when the first one is seen; NULL (and the
+ * error set) when out of memory. */
+static struct senders *
+senders_of(struct conn *c)
+{
+	if (c->snd == NULL && (c->snd = senders_new()) == NULL)
+		snprintf(c->error, sizeof(c->error), "out of memory");
+	return c->snd;
+}
+
+/* Some sender of the message was not classified: a bound was reached. */
+static int
+truncated(const struct conn *c)
+{
+	return c->snd != NULL && senders_truncated(c->snd);
 }
 
 static const char *
@@ -173,7 +169,7 @@ look_past_lists(struct conn *c, struct verdict *v, size_t n)
 
 	if (!cfg->dns_enabled)
 		return 0;
-	for (i = 0; i < n && v[i].category != CAT_CLEAN; i++)
+	for (i = 0; i < n && (v[i].category != CAT_CLEAN || v[i].dns); i++)
 		;
 	if (i == n)
 		return 0;
@@ -216,18 +212,15 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 static void
 record_message(struct conn *c, enum action done)
 {
-	const struct verdict *v = c->all;
-	size_t n = c->nall;
 	struct record_event *ev;
 	struct recwriter *w = atomic_load(&recorder);
+	size_t n;
 
-	if (v == NULL && c->have_v) {
-		v = &c->v;
-		n = 1;
-	}
-	if (w == NULL || n == 0 || (ev = calloc(n, sizeof(*ev))) == NULL)
+	if (w == NULL || c->snd == NULL ||
+	    (n = senders_nrecorded(c->snd)) == 0 ||
+	    (ev = calloc(n, sizeof(*ev))) == NULL)
 		return;
-	n = classify_record_events(v, n, done, time(NULL), ev);
+	n = senders_record_events(c->snd, done, time(NULL), ev);
 	for (size_t i = 0; i < n; i++)
 		(void)recwriter_push(w, &ev[i]);
 	free(ev);
@@ -251,7 +244,7 @@ log_decision(SMFICTX *ctx, struct conn *c, enum action done)
 			    first ? " malformed=" : ",", role_name(r));
 			first = 0;
 		}
-	if (c->truncated && n < sizeof(extra))
+	if (truncated(c) && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " truncated=1");
 	if (c->spf_done && n < sizeof(extra))
 		n += snprintf(extra + n, sizeof(extra) - n, " spf=%s",
@@ -465,6 +458,11 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	dns_close(c);
 	if (r != 0)
 		return SMFIS_CONTINUE;
+	/* Its domain's verdict for the header addresses at that domain. */
+	if (senders_of(c) == NULL || senders_add_verdict(c->snd, &c->v) < 0) {
+		snprintf(c->error, sizeof(c->error), "out of memory");
+		return SMFIS_CONTINUE;
+	}
 	c->have_v = 1;
 	c->act = policy_action(&c->st->cfg.policy, c->v.category, 0, 0);
 	if (c->act == ACT_REJECT)
@@ -472,13 +470,30 @@ dm_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+struct header_field {
+	struct conn	*c;
+	enum role	 role;
+};
+
+/* addr_parse_header_each's visitor: each address to the senders. */
+static int
+add_sender(void *arg, const struct addr *a)
+{
+	struct header_field *f = arg;
+	struct conn *c = f->c;
+
+	return senders_add(c->snd, state_db(c->st), &c->st->key,
+	    &c->st->cfg.policy, a, f->role, c->error, sizeof(c->error)) < 0 ?
+	    -1 : 0;
+}
+
 static sfsistat
 dm_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
+	struct header_field f;
 	sfsistat ok;
-	struct addr_list l;
-	int role;
+	int role, flags;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;	/* nr_hdr unknown: cannot be set */
@@ -495,34 +510,19 @@ dm_header(SMFICTX *ctx, char *name, char *value)
 	if (role < 0 || role == ROLE_ENVELOPE ||
 	    !(c->st->cfg.headers & (1u << role)))
 		return ok;
-	if (addr_parse_header_list(value, strlen(value), &l) != 0) {
-		snprintf(c->error, sizeof(c->error), "out of memory");
+	/* After an error the message gets the OnError action: no more
+	 * work for it. */
+	if (c->error[0] != '\0' || senders_of(c) == NULL)
 		return ok;
-	}
-	if (l.flags & ADDR_F_MALFORMED)
+	f.c = c;
+	f.role = role;
+	if ((flags = addr_parse_header_each(value, strlen(value), add_sender,
+	    &f)) < 0)
+		return ok;	/* the error is in c->error */
+	if (flags & ADDR_F_MALFORMED)
 		c->malformed |= 1u << role;
-	if (l.flags & ADDR_F_TRUNCATED)
-		c->truncated = 1;
-	for (size_t i = 0; i < l.n; i++) {
-		if (c->nhdr == c->hdrcap) {
-			size_t ncap = c->hdrcap ? c->hdrcap * 2 : 8;
-			struct hdr_addr *nh;
-
-			if (ncap > MAX_HEADER_ADDRS ||
-			    (nh = reallocarray(c->hdr, ncap,
-			    sizeof(*nh))) == NULL) {
-				c->truncated = 1;
-				break;
-			}
-			c->hdr = nh;
-			c->hdrcap = ncap;
-		}
-		c->hdr[c->nhdr].role = role;
-		c->hdr[c->nhdr].a = l.v[i];
-		l.v[i].local = l.v[i].domain = NULL;
-		c->nhdr++;
-	}
-	addr_list_free(&l);
+	if (flags & ADDR_F_TRUNCATED)
+		senders_set_truncated(c->snd);
 	return ok;
 }
 
@@ -530,52 +530,29 @@ static sfsistat
 dm_eoh(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
-	struct verdict *vs;
+	struct verdict *vs = NULL;
 	size_t n = 0, best;
 
 	if (c == NULL || c->st == NULL || c->skip)
 		return SMFIS_CONTINUE;
 	if (c->error[0] != '\0')
 		return fail_status(ctx, c);
-	if ((vs = calloc(c->nhdr + 1, sizeof(*vs))) == NULL) {
-		snprintf(c->error, sizeof(c->error), "out of memory");
-		return fail_status(ctx, c);
-	}
-	for (size_t i = 0; i < c->nhdr; i++) {
-		if (classify_address(state_db(c->st), &c->st->key,
-		    &c->st->cfg.policy, &c->hdr[i].a, c->hdr[i].role, &vs[n],
-		    c->error, sizeof(c->error)) != 0) {
-			free(vs);
-			return fail_status(ctx, c);
-		}
-		/* The envelope's domain was looked at already. */
-		if (c->have_v && vs[n].category == CAT_CLEAN &&
-		    strcmp(vs[n].domain, c->v.domain) == 0) {
-			vs[n].category = c->v.category;
-			vs[n].confidence = c->v.confidence;
-			vs[n].dns = c->v.dns;
-			memcpy(vs[n].why, c->v.why, sizeof(vs[n].why));
-		}
-		n++;
-	}
-	free_header_addrs(c);
+	/* One verdict per domain, the envelope's among them (looked at
+	 * through DNS at MAIL already). */
+	if (c->snd != NULL)
+		vs = senders_verdicts(c->snd, &n);
 	if (look_past_lists(c, vs, n) != 0) {
 		dns_close(c);
-		free(vs);
 		return fail_status(ctx, c);
 	}
 	dns_close(c);
-	if (c->have_v)
-		vs[n++] = c->v;
 	if (n > 0) {
 		best = classify_decisive(&c->st->cfg.policy, vs, n);
 		c->v = vs[best];
 		c->have_v = 1;
 		c->act = policy_action(&c->st->cfg.policy, c->v.category,
-		    c->truncated, c->null_sender);
+		    truncated(c), c->null_sender);
 	}
-	c->all = vs;		/* freed with the message */
-	c->nall = n;
 	return finish_early(ctx, c);
 }
 
@@ -603,7 +580,7 @@ dm_eom(SMFICTX *ctx)
 				log_warnx("qid=%s cannot delete inbound %s "
 				    "header", qid(ctx), cfg->tag_header);
 		if (done == ACT_TAG) {
-			if (verdict_tag_value(&c->v, c->truncated, value,
+			if (verdict_tag_value(&c->v, truncated(c), value,
 			    sizeof(value)) < 0 ||
 			    smfi_insheader(ctx, 0, (char *)cfg->tag_header,
 			    value) != MI_SUCCESS) {

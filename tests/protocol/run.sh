@@ -3,7 +3,7 @@
 # sockets, one daemon per configuration:
 #
 #   enf      default policy (disposable reject, relay tag)
-#            envelope.lua headers.lua
+#            envelope.lua headers.lua caps.lua
 #   tag      ActionDisposable tag                      tag.lua
 #   observe  Mode observe                              observe.lua
 #   reload   own lists, changed while running          reload.lua
@@ -98,6 +98,7 @@ EOF
 
 dm_mt_run envelope.lua enf
 dm_mt_run headers.lua enf
+dm_mt_run caps.lua enf
 dm_mt_run tag.lua tag
 dm_mt_run observe.lua observe
 dm_mt_run reload.lua reload reload_cmd="sh $T/reload.sh"
@@ -124,7 +125,8 @@ dm_stop_milters
 # --- the logs ---------------------------------------------------------
 H='hash=[0-9a-f]{64}( |$)'
 for q in PE01 PE02 PE03 PE04 PE05 PE06 PE07 PE08 PE09 PE11 PE12 \
-    PH01 PH02 PH03 PH04 PH05 PH06 PH07 PH08 PH09 PH10 PH11; do
+    PH01 PH02 PH03 PH04 PH05 PH06 PH07 PH08 PH09 PH10 PH11 \
+    PC01 PC02 PC03 PC04 PC05; do
 	dm_check "log: $q decision line with hash" \
 	    dm_has_decision "$M/enf.log" "$q" "$H"
 done
@@ -176,6 +178,21 @@ dm_check "log: PH08 malformed From flagged" \
 dm_check "log: PH11 bounce classified on From, capped at tag" \
     dm_has_decision "$M/enf.log" PH11 'action=tag' 'category=disposable' \
     'role=from' 'null_sender=1'
+dm_check "log: PC01 disposable after 320 From addresses at one domain, not truncated" \
+    dm_has_decision "$M/enf.log" PC01 'action=reject' \
+    'category=disposable' 'role=from' 'match=mailinator\.com' \
+    '!truncated'
+dm_check "log: PC02 the domain bound was reached: tag, truncated=1" \
+    dm_has_decision "$M/enf.log" PC02 'action=tag' 'category=clean' \
+    'role=envelope' 'truncated=1'
+dm_check "log: PC03 the next message is not truncated" \
+    dm_has_decision "$M/enf.log" PC03 'action=accept' '!truncated'
+dm_check "log: PC04 disposable among 41 domains, not truncated" \
+    dm_has_decision "$M/enf.log" PC04 'action=reject' \
+    'role=reply-to' '!truncated'
+dm_check "log: PC05 relay From, truncated" \
+    dm_has_decision "$M/enf.log" PC05 'action=tag' 'category=relay' \
+    'role=from' 'truncated=1'
 dm_check "log: PO01 observe says what would have happened" \
     dm_has_decision "$M/observe.log" PO01 'action=accept' \
     'observe=reject' 'category=disposable'

@@ -57,7 +57,6 @@ main(void)
 	struct verdict v, vs[4];
 	char err[1024], path[600], buf[512];
 	unsigned char h1[HASH_LEN], zero[HASH_LEN] = { 0 };
-	struct record_event ev[4];
 
 	if (mkdtemp(dir) == NULL)
 		T_SKIP("mkdtemp failed");
@@ -167,29 +166,6 @@ main(void)
 	CHECK_INT(policy_action(&p, CAT_CLEAN, 1, 0), ACT_ACCEPT);
 	CHECK_INT(policy_action(&p, CAT_RELAY, 1, 0), ACT_TAG);
 	policy_default(&p);
-
-	/* Record events: one per sender and message, with all its roles;
-	 * a domain counts the message once. */
-	vs[0] = classify(db, &k, &p, "joe", "mailinator.com", ROLE_ENVELOPE);
-	vs[1] = classify(db, &k, &p, "Joe+x", "MAILINATOR.com", ROLE_FROM);
-	vs[2] = classify(db, &k, &p, "ann", "mailinator.com", ROLE_REPLY_TO);
-	vs[3] = classify(db, &k, &p, "bob", "example.org", ROLE_SENDER);
-	CHECK_INT(classify_record_events(vs, 4, ACT_REJECT, 1000, ev), 3);
-	CHECK_INT(ev[0].roles, 1u << ROLE_ENVELOPE | 1u << ROLE_FROM);
-	CHECK(memcmp(ev[0].hash, vs[0].hash, HASH_LEN) == 0);
-	CHECK_INT(ev[0].first_of_domain, 1);
-	CHECK_INT(ev[1].roles, 1u << ROLE_REPLY_TO);
-	CHECK_INT(ev[1].first_of_domain, 0);
-	CHECK_INT(ev[2].first_of_domain, 1);
-	CHECK_STR(ev[2].domain, "example.org");
-	CHECK_INT(ev[2].action, ACT_REJECT);
-	CHECK_INT((int)ev[2].when, 1000);
-	CHECK_INT(ev[2].category, CAT_CLEAN);
-	/* The same hash under another key is another sender. */
-	k.id = 1;
-	vs[1] = classify(db, &k, &p, "joe", "mailinator.com", ROLE_FROM);
-	k.id = 0;
-	CHECK_INT(classify_record_events(vs, 2, ACT_TAG, 1000, ev), 2);
 
 	/* The tag value. */
 	vs[0] = classify(db, &k, &p, "a", "example.org", ROLE_ENVELOPE);

@@ -268,7 +268,7 @@ test_roles(void)
 	char			 p3[PATH_MAX + 16];
 
 	/* One message naming the same sender as envelope and Reply-To is
-	 * one event (classify_record_events): one message, both roles. */
+	 * one event (senders_record_events): one message, both roles. */
 	snprintf(p3, sizeof(p3), "%s.repeat", path);
 	CHECK_INT(records_open(p3, MIB, 0, &rs, err, sizeof(err)), 0);
 	one = ev(C, 1, 3100, "example.org", CAT_CLEAN, ROLE_ENVELOPE,
