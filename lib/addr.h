@@ -27,8 +27,10 @@
  * the same parser returning a list of copies, for the tools and tests.
  *
  * Limits (also in the man page): a field longer than ADDR_MAX_FIELD bytes
- * is parsed up to that length and flagged ADDR_F_TRUNCATED;
- * addr_parse_header_list returns at most ADDR_MAX_COUNT
+ * is parsed up to that length and flagged ADDR_F_TRUNCATED; the daemon
+ * never sees a longer one (it accepts header packets of at most
+ * ADDR_MAX_FIELD - 1 bytes, name included), so for it every field is
+ * parsed whole.  addr_parse_header_list returns at most ADDR_MAX_COUNT
  * addresses per field (the rest flagged ADDR_F_TRUNCATED); a local part
  * over ADDR_MAX_LOCAL or a domain over ADDR_MAX_DOMAIN bytes makes that
  * address malformed (dropped, flagged).
@@ -44,7 +46,8 @@
 
 #include <stddef.h>
 
-#define ADDR_MAX_FIELD  65536   /* bytes of one header field parsed */
+#define ADDR_MAX_FIELD  1048576 /* bytes of one header field parsed: 1 MiB,
+				   ten times Postfix's header_size_limit */
 #define ADDR_MAX_COUNT  100     /* addresses addr_parse_header_list keeps
 				   from one field */
 #define ADDR_MAX_LOCAL  256     /* bytes of a local part (RFC: 64 octets) */

@@ -7,10 +7,30 @@
 
 #include <libmilter/mfapi.h>
 
+#include "addr.h"
+
 struct recwriter;
 
 /* The filter description to hand to smfi_register(). */
 extern struct smfiDesc dm_filter;
+
+/*
+ * The largest milter packet to accept, for smfi_setmaxdatasize() before
+ * smfi_main().  Over libmilter's default, 64 KiB, libmilter dropped the
+ * connection without a reply, and the MTA applied its milter failure
+ * action to a harmless message with a big header field.  Postfix
+ * happens to cut fields to 60,000 bytes when milters are configured
+ * (its cleanup's workaround for that very limit), though its
+ * header_size_limit is 102,400; an MTA or milter proxy that does not
+ * cut them reaches the limit.  1 MiB - 1 is the largest size the milter
+ * protocol names (MILTER_MDS_1M); libmilter allocates each packet at its
+ * own size, so ordinary messages pay nothing for it.  It is exactly what
+ * the header parser reads whole (ADDR_MAX_FIELD): a header packet holds
+ * the name and two NULs besides the value.  (A Sendmail that negotiates
+ * its own size cannot change it: this daemon is built without
+ * libmilter's _FFR_MDS_NEGOTIATE.)
+ */
+#define CALLBACKS_MAX_PACKET	(ADDR_MAX_FIELD - 1)
 
 /* Where decisions are recorded (NULL: no records store).  Set before
  * smfi_main starts and cleared after it returns. */

@@ -497,6 +497,7 @@ main(int argc, char *argv[])
 		fatalx("bad socket %s", s->cfg.socket);
 	if (smfi_register(dm_filter) != MI_SUCCESS)
 		fatalx("smfi_register failed");
+	(void)smfi_setmaxdatasize(CALLBACKS_MAX_PACKET);
 	s_syslog = s->cfg.syslog;
 	s_cores = s->cfg.core_dumps;
 	state_install(s);

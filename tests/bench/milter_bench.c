@@ -2,7 +2,7 @@
  * milter_bench - drive a milter like an MTA, as fast as it answers.
  *
  *	milter_bench [-s socket] [-c connections] [-n messages]
- *	    [-m per-connection] [-f sender-domains]
+ *	    [-m per-connection] [-f sender-domains] [-H header-file]
  *
  * Speaks the milter protocol (version 6) itself over a unix or inet
  * socket: option negotiation, then per connection CONNECT and HELO, and
@@ -22,6 +22,10 @@
  * holds lines "category domain" (category as the milter names it:
  * clean, disposable, relay, allowed); "#" comments.  Without -f a
  * built-in mix matching tests/support/common.sh's test lists is used.
+ * -H adds the header fields of a file to every message, after the
+ * three: one "Name: value" a line, the value as long as it likes (up
+ * to the 1 MiB a packet may hold), so that big fields can be measured
+ * and tested (miltertest cannot send a value over 1 KB).
  *
  * Prints the rate and the counts; exits 0, or 1 after any protocol or
  * connection error (counted in "errors:"), 2 on usage.
@@ -80,6 +84,15 @@ static size_t ndomains;
 static char cats[MAX_CATS][32];
 static size_t ncats;
 
+/* The -H header fields: name and value of each. */
+struct xheader {
+	char	*name, *value;
+	size_t	 len;		/* of "name\0 value\0", a leading space
+				   included */
+};
+static struct xheader *xheaders;
+static size_t nxheaders, xheader_max;
+
 static const char *sockspec = "unix:/run/disposable-milter/disposable-milter.sock";
 static long total = 1000, per_conn = 100;
 static _Atomic long next_msg;
@@ -108,6 +121,7 @@ struct conn {
 	char		out[65536];
 	size_t		outlen;
 	char		*in;
+	char		*xbuf;		/* one -H field's packet data */
 	struct counts	c;
 };
 
@@ -181,8 +195,17 @@ queue(struct conn *k, char cmd, const char *data, size_t len)
 
 	if (k->outlen + 5 + len > sizeof(k->out) && flush(k) != 0)
 		return -1;
-	if (5 + len > sizeof(k->out))
-		return -1;
+	if (5 + len > sizeof(k->out)) {
+		/* A big header field: written at once, unbuffered. */
+		char head[5];
+
+		if (len + 1 > MAX_PACKET)
+			return -1;
+		memcpy(head, &n, 4);
+		head[4] = cmd;
+		return write_all(k->fd, head, 5) != 0 ||
+		    write_all(k->fd, data, len) != 0 ? -1 : 0;
+	}
 	memcpy(k->out + k->outlen, &n, 4);
 	k->out[k->outlen + 4] = cmd;
 	memcpy(k->out + k->outlen + 5, data, len);
@@ -400,6 +423,19 @@ message(struct conn *k, long i)
 			f = step(k, SMFIC_HEADER, val, o,
 			    (p & SMFIP_NR_HDR) != 0);
 		}
+		for (size_t h = 0; h < nxheaders && f == -1; h++) {
+			const struct xheader *x = &xheaders[h];
+			size_t nl = strlen(x->name) + 1;
+
+			memcpy(k->xbuf, x->name, nl);
+			o = nl;
+			if (*lead != '\0')
+				k->xbuf[o++] = ' ';
+			memcpy(k->xbuf + o, x->value, strlen(x->value) + 1);
+			o += strlen(x->value) + 1;
+			f = step(k, SMFIC_HEADER, k->xbuf, o,
+			    (p & SMFIP_NR_HDR) != 0);
+		}
 	}
 	if (f == -1 && !(p & SMFIP_NOEOH)) {
 		o = 0;
@@ -609,12 +645,62 @@ load_domains(const char *path)
 	return 0;
 }
 
+/* -H: "Name: value" lines. */
+static int
+load_headers(const char *path)
+{
+	FILE *f;
+	char *line = NULL, *colon;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		warnx_("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		struct xheader *x;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if ((colon = strchr(line, ':')) == NULL || colon == line ||
+		    (size_t)n + 3 > MAX_PACKET) {
+			warnx_("%s:%d: expected \"Name: value\" of at most "
+			    "1 MiB", path, lineno);
+			goto fail;
+		}
+		*colon++ = '\0';
+		colon += strspn(colon, " \t");
+		if ((x = realloc(xheaders, (nxheaders + 1) *
+		    sizeof(*x))) == NULL)
+			goto fail;
+		xheaders = x;
+		x = &xheaders[nxheaders];
+		if ((x->name = strdup(line)) == NULL ||
+		    (x->value = strdup(colon)) == NULL)
+			goto fail;
+		x->len = strlen(x->name) + strlen(x->value) + 3;
+		if (x->len > xheader_max)
+			xheader_max = x->len;
+		nxheaders++;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+fail:
+	free(line);
+	fclose(f);
+	return -1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: milter_bench [-s unix:/path|inet:port@host] "
 	    "[-c connections] [-n messages] [-m per-connection] "
-	    "[-f sender-domains]\n");
+	    "[-f sender-domains] [-H header-file]\n");
 	exit(2);
 }
 
@@ -624,18 +710,19 @@ main(int argc, char *argv[])
 	struct timespec t0, t1;
 	struct conn *k;
 	pthread_t *th;
-	const char *dfile = NULL;
+	const char *dfile = NULL, *hfile = NULL;
 	long nconn = 4;
 	double secs;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "s:c:n:m:f:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:n:m:f:H:")) != -1) {
 		switch (ch) {
 		case 's': sockspec = optarg; break;
 		case 'c': nconn = atol(optarg); break;
 		case 'n': total = atol(optarg); break;
 		case 'm': per_conn = atol(optarg); break;
 		case 'f': dfile = optarg; break;
+		case 'H': hfile = optarg; break;
 		default: usage();
 		}
 	}
@@ -658,11 +745,14 @@ main(int argc, char *argv[])
 		warnx_("no sender domains");
 		return 2;
 	}
+	if (hfile != NULL && load_headers(hfile) != 0)
+		return 2;
 	if ((k = calloc((size_t)nconn, sizeof(*k))) == NULL ||
 	    (th = calloc((size_t)nconn, sizeof(*th))) == NULL)
 		return 1;
 	for (long i = 0; i < nconn; i++)
-		if ((k[i].in = malloc(MAX_PACKET + 1)) == NULL)
+		if ((k[i].in = malloc(MAX_PACKET + 1)) == NULL ||
+		    (k[i].xbuf = malloc(xheader_max + 1)) == NULL)
 			return 1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -694,8 +784,15 @@ main(int argc, char *argv[])
 		if (sum.byreply[r] > 0)
 			printf(" %c=%ld", r, sum.byreply[r]);
 	printf("\nerrors: %ld\n", sum.errors);
-	for (long i = 0; i < nconn; i++)
+	for (long i = 0; i < nconn; i++) {
 		free(k[i].in);
+		free(k[i].xbuf);
+	}
+	for (size_t h = 0; h < nxheaders; h++) {
+		free(xheaders[h].name);
+		free(xheaders[h].value);
+	}
+	free(xheaders);
 	free(k);
 	free(th);
 	return sum.errors > 0 || sum.done != total ? 1 : 0;

@@ -643,6 +643,14 @@ test_header_each(void)
 	CHECK(strcmp(s.last, "late@mailinator.com") != 0);
 	CHECK(len > ADDR_MAX_FIELD);
 
+	/* Postfix's default header_size_limit (102,400 bytes) fits whole. */
+	for (i = 0, p = buf; (size_t)(p - buf) < 102400 - 30; i++)
+		p += sprintf(p, "%su%zu@example.org", i ? ", " : "", i);
+	p += sprintf(p, ", late@mailinator.com");
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(addr_parse_header_each(buf, (size_t)(p - buf), see, &s), 0);
+	CHECK_INT(s.n, i + 1);
+	CHECK_STR(s.last, "late@mailinator.com");
 	free(buf);
 }
 
