@@ -164,16 +164,23 @@ dm_sc__case()
 		return
 	fi
 
-	# The message: the envelope sender, then each header line.
+	# The message: the envelope sender, then each header line, its
+	# {N*TEXT} written out.
 	set --
 	[ -n "$dm_sc__from" ] && set -- --from "$dm_sc__from"
+	dm_sc__sent=$dm_sc__from
 	while IFS= read -r dm_sc__h; do
-		[ -n "$dm_sc__h" ] && set -- "$@" --header "$dm_sc__h"
+		[ -n "$dm_sc__h" ] || continue
+		dm_sc__h=$(dm_sc__expand "$dm_sc__h")
+		set -- "$@" --header "$dm_sc__h"
+		dm_sc__sent="$dm_sc__sent
+$dm_sc__h"
 	done <<EOF
 $dm_sc__headers
 EOF
-	DM_SC_SENT="$DM_SC_SENT$(printf '%s\n%s' "$dm_sc__from" "$dm_sc__headers" |
-	    grep -o -E '[^][[:space:]<>(),;:"]+@[^][[:space:]<>(),;:"]+')
+	DM_SC_SENT="$DM_SC_SENT$(printf '%s\n' "$dm_sc__sent" |
+	    grep -o -E '[^][[:space:]<>(),;:"]+@[^][[:space:]<>(),;:"]+' |
+	    sort -u)
 "
 	dm_pf_send "$dm_sc__n" "$dm_sc__port" "$@"
 
@@ -233,6 +240,33 @@ EOF
 	else
 		dm_ok "$dm_sc__n: nothing delivered"
 	fi
+}
+
+# A header line with each {N*TEXT} written out: N folded lines, each a
+# space and TEXT, with %n in TEXT the line's number (1 to N).
+dm_sc__expand()
+{
+	case $1 in
+	*\{[0-9]*\**\}*) ;;
+	*) printf '%s' "$1"; return ;;
+	esac
+	printf '%s\n' "$1" | awk '{
+		s = $0; out = ""
+		while (match(s, /\{[0-9]+\*[^}]*\}/)) {
+			out = out substr(s, 1, RSTART - 1)
+			spec = substr(s, RSTART + 1, RLENGTH - 2)
+			star = index(spec, "*")
+			n = substr(spec, 1, star - 1) + 0
+			text = substr(spec, star + 1)
+			for (i = 1; i <= n; i++) {
+				t = text
+				gsub(/%n/, i, t)
+				out = out "\n " t
+			}
+			s = substr(s, RSTART + RLENGTH)
+		}
+		printf "%s", out s
+	}'
 }
 
 # A reply code as a regular expression: x is any digit.
