@@ -294,8 +294,8 @@ stop_gracefully(int sig)
 {
 	long left;
 
-	log_info("%s: stopping; no new message is filtered, the ones in "
-	    "flight are finished", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+	log_info("%s: no new message is filtered; the ones in flight are "
+	    "finished first", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
 	if ((left = callbacks_drain(STOP_DRAIN_SECONDS)) > 0)
 		log_warnx("stopping: %ld message%s still in flight after %d s",
 		    left, left == 1 ? "" : "s", STOP_DRAIN_SECONDS);
