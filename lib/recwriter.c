@@ -8,19 +8,30 @@
  *	recwriter_stop
  *
  * DESCRIPTION
- *	A ring of cfg.queue events, allocated once at start, guarded by one
- *	mutex.  recwriter_push copies one event in under the mutex and
- *	returns: it never allocates and never waits for the writer.  It
- *	wakes the writer when batch events are queued; otherwise the writer
- *	wakes by itself every interval_ms (CLOCK_MONOTONIC) and commits what
- *	is queued.  With batch larger than queue only the interval paces
- *	the commits.
+ *	Two arrays of cfg.queue events, allocated once at start, and one
+ *	mutex.  recwriter_push copies one event to the end of the filling
+ *	array under the mutex and returns: it never allocates and never
+ *	waits for the writer.  It wakes the writer when batch events are
+ *	queued; otherwise the writer wakes by itself every interval_ms
+ *	(CLOCK_MONOTONIC) and commits what is queued.  With batch larger
+ *	than queue only the interval paces the commits.
  *
- *	The writer moves up to batch events out of the ring under the mutex
- *	and writes them with the mutex released, so pushes go on during the
- *	commit.  Each turn of its loop does at most one batch and one purge
- *	transaction (purge_batch records), so a long purge never holds back
- *	queued events by more than one purge transaction.
+ *	The writer takes the whole filling array by swapping it with its
+ *	own (the mutex is held for the swap, not for a copy), then writes
+ *	every event in it in one transaction with the mutex released, while
+ *	pushes fill the other array.  A transaction is therefore as large
+ *	as the backlog: batch events when the writer keeps up, up to queue
+ *	events when it falls behind, which is when folding many events
+ *	into one transaction pays most (one read and write per sender and
+ *	per domain, one commit).  At most queue events wait, and at most
+ *	queue more are being written.  Each turn of its loop does at most
+ *	one batch and one purge transaction (purge_batch records), so a
+ *	long purge never holds back queued events by more than one purge
+ *	transaction.
+ *
+ *	A batch that finds the map full is written again in parts of batch
+ *	events until a part does not fit: what fits is kept, the rest is
+ *	dropped and counted.
  *
  *	Events carry a sequence number (pushed) and the writer counts those
  *	it has finished with (done: committed, or dropped because the map
@@ -71,9 +82,10 @@ struct recwriter {
 	pthread_cond_t		 wake;		/* to the writer */
 	pthread_cond_t		 done_cv;	/* to flush and purge_now */
 
-	struct record_event	*ring;		/* cfg.queue */
-	size_t			 head, count;
-	struct record_event	*batch;		/* cfg.batch, writer only */
+	struct record_event	*fill;		/* cfg.queue: pushes land here */
+	size_t			 nfill;
+	struct record_event	*drain;		/* cfg.queue: the batch being
+						   written, writer only */
 
 	uint64_t		 pushed, done;	/* event sequence */
 	uint64_t		 flush_to;	/* done must reach this */
@@ -134,29 +146,54 @@ deadline_passed(const struct timespec *ts)
 	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
 }
 
-/* Called with the mutex held; returns with it held. */
-static void
-write_batch(struct recwriter *w)
+/* Write n events of b, in parts of batch events once the map is full:
+ * what fits is kept.  *written receives the events committed; returns
+ * the status of the last transaction (0, RECORDS_EFULL, -1 with err). */
+static int
+write_events(struct recwriter *w, const struct record_event *b, size_t n,
+    size_t *written, char *err, size_t errlen)
 {
-	char	err[256];
-	size_t	n, first;
-	time_t	now;
+	size_t	i, m;
 	int	rc;
 
-	n = w->count < w->cfg.batch ? w->count : w->cfg.batch;
-	first = w->cfg.queue - w->head;
-	if (first > n)
-		first = n;
-	memcpy(w->batch, w->ring + w->head, first * sizeof(*w->batch));
-	memcpy(w->batch + first, w->ring, (n - first) * sizeof(*w->batch));
-	w->head = (w->head + n) % w->cfg.queue;
-	w->count -= n;
+	*written = 0;
+	if (w->cfg.before_commit != NULL)
+		w->cfg.before_commit(n);
+	rc = records_write_batch(w->rs, b, n, err, errlen);
+	if (rc == 0)
+		*written = n;
+	if (rc != RECORDS_EFULL || n <= w->cfg.batch)
+		return rc;
+	for (i = 0; i < n; i += m) {
+		m = n - i < w->cfg.batch ? n - i : w->cfg.batch;
+		if ((rc = records_write_batch(w->rs, b + i, m, err,
+		    errlen)) != 0)
+			break;
+		*written += m;
+	}
+	return rc;
+}
+
+/* Write everything queued; called with the mutex held, returns with it
+ * held. */
+static void
+write_queued(struct recwriter *w)
+{
+	struct record_event	*b = w->fill;
+	char			 err[256];
+	size_t			 n = w->nfill, written;
+	time_t			 now;
+	int			 rc;
+
+	w->fill = w->drain;
+	w->drain = b;
+	w->nfill = 0;
 	pthread_mutex_unlock(&w->mu);
 
-	rc = records_write_batch(w->rs, w->batch, n, err, sizeof(err));
+	rc = write_events(w, b, n, &written, err, sizeof(err));
 	now = w->cfg.clock();
 	if (rc == RECORDS_EFULL) {
-		w->full_since_warn += n;
+		w->full_since_warn += n - written;
 		if (!w->full_warned ||
 		    now - w->last_full_warn >= w->cfg.warn_interval) {
 			log_warnx("records: store full, %llu events dropped; "
@@ -169,26 +206,30 @@ write_batch(struct recwriter *w)
 	} else if (rc != 0) {
 		if (!w->err_warned ||
 		    now - w->last_err_warn >= w->cfg.warn_interval) {
-			log_warnx("records: %s (%zu events dropped)", err, n);
+			log_warnx("records: %s (%zu events dropped)", err,
+			    n - written);
 			w->err_warned = 1;
 			w->last_err_warn = now;
 		}
 	}
 
 	/* One disk flush per interval, not one per commit. */
-	if (rc == 0 && deadline_passed(&w->next_sync)) {
+	if (written > 0 && deadline_passed(&w->next_sync)) {
 		if (records_sync(w->rs, err, sizeof(err)) != 0)
 			log_warnx("records: %s", err);
 		deadline_after(&w->next_sync, w->cfg.interval_ms);
 	}
 
 	pthread_mutex_lock(&w->mu);
-	if (rc == 0) {
-		w->st.written += n;
+	w->st.written += written;
+	if (written > 0) {
 		w->st.batches++;
-	} else if (rc == RECORDS_EFULL)
-		w->st.dropped_map += n;
-	else
+		if (written > w->st.largest)
+			w->st.largest = written;
+	}
+	if (rc == RECORDS_EFULL)
+		w->st.dropped_map += n - written;
+	else if (rc != 0)
 		w->st.errors++;
 	w->done += n;
 	pthread_cond_broadcast(&w->done_cv);
@@ -272,10 +313,10 @@ writer_main(void *arg)
 			deadline_after(&deadline, w->cfg.interval_ms);
 		}
 		purge_maybe_start(w);
-		if (w->count > 0 && (w->count >= w->cfg.batch ||
+		if (w->nfill > 0 && (w->nfill >= w->cfg.batch ||
 		    w->done < drain_to || w->done < w->flush_to ||
 		    w->stopping)) {
-			write_batch(w);
+			write_queued(w);
 			worked = 1;
 		}
 		if (w->purging && !w->stopping) {
@@ -317,10 +358,10 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->ring = calloc(cfg->queue, sizeof(*w->ring))) == NULL ||
-	    (w->batch = calloc(cfg->batch, sizeof(*w->batch))) == NULL) {
+	    (w->fill = calloc(cfg->queue, sizeof(*w->fill))) == NULL ||
+	    (w->drain = calloc(cfg->queue, sizeof(*w->drain))) == NULL) {
 		if (w != NULL) {
-			free(w->ring);
+			free(w->fill);
 			free(w);
 		}
 		seterr(err, errlen, "records: out of memory for a queue of "
@@ -343,8 +384,8 @@ recwriter_start(struct records *rs, const struct recwriter_config *cfg,
 		pthread_cond_destroy(&w->done_cv);
 		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->mu);
-		free(w->batch);
-		free(w->ring);
+		free(w->drain);
+		free(w->fill);
 		free(w);
 		return NULL;
 	}
@@ -355,15 +396,14 @@ int
 recwriter_push(struct recwriter *w, const struct record_event *ev)
 {
 	pthread_mutex_lock(&w->mu);
-	if (w->count == w->cfg.queue || w->stopping) {
+	if (w->nfill == w->cfg.queue || w->stopping) {
 		w->st.dropped_full++;
 		pthread_mutex_unlock(&w->mu);
 		return -1;
 	}
-	w->ring[(w->head + w->count) % w->cfg.queue] = *ev;
-	w->count++;
+	w->fill[w->nfill++] = *ev;
 	w->pushed++;
-	if (w->count == w->cfg.batch)
+	if (w->nfill == w->cfg.batch)
 		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
@@ -419,7 +459,7 @@ recwriter_stop(struct recwriter *w)
 	pthread_cond_destroy(&w->done_cv);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
-	free(w->batch);
-	free(w->ring);
+	free(w->drain);
+	free(w->fill);
 	free(w);
 }

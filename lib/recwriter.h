@@ -3,16 +3,19 @@
  * the records store.
  *
  * recwriter_push() is called from callbacks: it copies the event into a
- * bounded queue under a mutex held for a copy only, and never waits: when
- * the queue is full the event is dropped and counted, and mail goes on.
- * The writer thread commits queued events in batches (every interval_ms,
- * or as soon as batch events are queued), purges records older than the
- * retention in small transactions between batches (purge_batch records
- * each, every purge_interval seconds), and when the map is full keeps
- * running, drops the batch, counts it and warns at most once per
- * warn_interval seconds.
+ * bounded queue under a mutex held for that copy only, and never waits:
+ * when the queue is full the event is dropped and counted, and mail goes
+ * on.  The writer thread takes everything queued at once (every
+ * interval_ms, or as soon as batch events are queued) and commits it in
+ * one transaction: when it falls behind, its transactions grow with the
+ * backlog, up to queue events, and it catches up.  It purges records
+ * older than the retention in small transactions between batches
+ * (purge_batch records each, every purge_interval seconds), and when the
+ * map is full keeps running, keeps what fits, drops the rest and counts
+ * it, and warns at most once per warn_interval seconds.
  *
- * The clock is a function pointer so that tests can move time.
+ * The clock and a hook before each commit are function pointers so that
+ * tests can move time and hold the writer.
  */
 #ifndef DM_RECWRITER_H
 #define DM_RECWRITER_H
@@ -24,14 +27,19 @@
 #include "records.h"
 
 struct recwriter_config {
-	size_t	queue;		/* events (default 10000) */
-	size_t	batch;		/* events per transaction (default 500) */
+	size_t	queue;		/* events waiting at most (default 10000) */
+	size_t	batch;		/* events queued that wake the writer before
+				   interval_ms (default 500); a transaction
+				   takes everything queued */
 	int	interval_ms;	/* longest wait before a commit (default 1000) */
 	int	retention_days;	/* default 30; 0 = keep */
 	int	purge_interval;	/* seconds between purge runs (default 3600) */
 	size_t	purge_batch;	/* records per purge transaction (1000) */
 	int	warn_interval;	/* seconds between map-full warnings (300) */
 	time_t	(*clock)(void);	/* NULL: time() */
+	void	(*before_commit)(size_t n);	/* tests: called by the writer
+				   thread before each transaction of n events;
+				   NULL */
 };
 
 struct recwriter_stats {
@@ -39,8 +47,10 @@ struct recwriter_stats {
 	uint64_t	dropped_full;	/* queue full */
 	uint64_t	dropped_map;	/* map full */
 	uint64_t	purged;		/* records deleted by retention */
-	uint64_t	batches;
-	uint64_t	errors;
+	uint64_t	batches;	/* transactions committed */
+	uint64_t	largest;	/* events in the largest one */
+	uint64_t	errors;		/* transactions failed (their events
+					   are neither written nor dropped) */
 };
 
 struct recwriter;
