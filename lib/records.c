@@ -18,10 +18,13 @@
  *	killed mid-transaction, and the uncommitted pages are simply not
  *	referenced by any meta page: a kill -9 loses the batch being
  *	written and nothing else.  A writer commits without a disk flush
- *	(MDB_NOSYNC) and flushes with records_sync, which the writer thread
- *	calls once per interval and records_close at the end: a crash of the
- *	process loses nothing committed, a crash of the machine what was
- *	committed since the last flush.
+ *	(MDB_NOSYNC) and flushes with records_sync, which the writer's
+ *	flusher thread calls once per interval, beside the commits, and
+ *	records_close at the end: a crash of the process loses nothing
+ *	committed, a crash of the machine what was committed since the last
+ *	flush.  records_sync touches nothing but the environment
+ *	(mdb_env_sync takes no lock), so it may run while another thread
+ *	writes a batch.
  *
  * ENCODING
  *	All integers little-endian except the age index key (big-endian, so
@@ -345,7 +348,7 @@ records_open(const char *path, size_t mapsize, int readonly,
 	    (rc = mdb_env_set_mapsize(rs->env, mapsize)) != 0)
 		goto lmdb;
 	/* Writers commit without a disk flush and flush with records_sync
-	 * (the writer thread: once per interval) and at close: a commit is
+	 * (the writer's flusher: once per interval) and at close: a commit is
 	 * in the page cache at once, so a crash of the process loses
 	 * nothing committed; a crash of the machine loses what was
 	 * committed since the last flush. */

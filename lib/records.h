@@ -91,7 +91,9 @@ int	records_write_batch(struct records *, const struct record_event *,
 	    size_t n, char *err, size_t errlen);
 
 /* Flush committed batches to disk (commits themselves do not: see
- * records_open).  Returns 0, or -1 with err. */
+ * records_open).  May be called from another thread while a batch is
+ * being written: it flushes at least what was committed before the call.
+ * Returns 0, or -1 with err. */
 int	records_sync(struct records *, char *err, size_t errlen);
 
 /* Delete records whose last sighting is before cutoff, at most max in

@@ -12,7 +12,9 @@
  * older than the retention in small transactions between batches
  * (purge_batch records each, every purge_interval seconds), and when the
  * map is full keeps running, keeps what fits, drops the rest and counts
- * it, and warns at most once per warn_interval seconds.
+ * it, and warns at most once per warn_interval seconds.  A second thread
+ * flushes the store to disk once per interval_ms when something was
+ * committed, so that the writer never waits for the disk.
  *
  * The clock and a hook before each commit are function pointers so that
  * tests can move time and hold the writer.
@@ -49,8 +51,10 @@ struct recwriter_stats {
 	uint64_t	purged;		/* records deleted by retention */
 	uint64_t	batches;	/* transactions committed */
 	uint64_t	largest;	/* events in the largest one */
-	uint64_t	errors;		/* transactions failed (their events
-					   are neither written nor dropped) */
+	uint64_t	flushes;	/* disk flushes */
+	uint64_t	errors;		/* transactions or flushes failed (the
+					   events of a failed transaction are
+					   neither written nor dropped) */
 };
 
 struct recwriter;
@@ -74,7 +78,7 @@ void	recwriter_purge_now(struct recwriter *);
 
 void	recwriter_get_stats(struct recwriter *, struct recwriter_stats *);
 
-/* Flush, stop the thread, close the store. */
+/* Commit what is queued, stop the threads, flush and close the store. */
 void	recwriter_stop(struct recwriter *);
 
 #endif

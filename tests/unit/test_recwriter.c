@@ -3,7 +3,8 @@
  * written after a flush, batching, a transaction that takes the whole
  * backlog, a full queue dropping exactly what does not fit, a full map
  * counted while the writer goes on, retention purge, and stop flushing
- * what is queued.
+ * what is queued, and disk flushes once per interval after commits, none
+ * without.
  *
  * The commit interval is set to an hour so that only the batch size,
  * recwriter_flush and recwriter_stop make the writer commit, and the
@@ -364,6 +365,59 @@ test_backlog(void)
 	CHECK_INT(total, 1004);
 }
 
+static uint64_t
+flushes(struct recwriter *w)
+{
+	struct recwriter_stats st;
+
+	recwriter_get_stats(w, &st);
+	return st.flushes;
+}
+
+/* The flusher: a flush follows commits within an interval or two, and
+ * an idle store is not flushed again. */
+static void
+test_flushes(void)
+{
+	struct recwriter_config	 cfg;
+	struct recwriter	*w;
+	struct record_event	 e;
+	char			 path[PATH_MAX];
+	uint64_t		 f;
+	int			 i;
+
+	set_clock(T0);
+	store("flushes", path, sizeof(path));
+	config(&cfg, 100, 10);
+	cfg.interval_ms = 20;
+	if ((w = start(path, MIB, &cfg)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	usleep(100 * 1000);		/* five intervals, no commit */
+	CHECK_INT(flushes(w), 0);
+	for (unsigned k = 0; k < 3; k++) {
+		e = ev(k, T0);
+		CHECK_INT(recwriter_push(w, &e), 0);
+		recwriter_flush(w);	/* committed, not yet flushed */
+	}
+	for (i = 0; i < 200 && flushes(w) == 0; i++)
+		usleep(10 * 1000);
+	usleep(100 * 1000);		/* a flush under way ends */
+	f = flushes(w);
+	CHECK(f >= 1 && f <= 3);
+	usleep(100 * 1000);
+	CHECK_INT(flushes(w), f);	/* nothing new: no flush */
+	e = ev(3, T0);
+	CHECK_INT(recwriter_push(w, &e), 0);
+	recwriter_flush(w);
+	for (i = 0; i < 200 && flushes(w) == f; i++)
+		usleep(10 * 1000);
+	CHECK_INT(flushes(w), f + 1);
+	recwriter_stop(w);
+	CHECK_INT(present(path, 0, 4, NULL), 4);
+}
+
 static void
 test_retention(void)
 {
@@ -473,6 +527,7 @@ main(void)
 	test_batches();
 	test_queue_full();
 	test_backlog();
+	test_flushes();
 	test_retention();
 	test_map_full();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
