@@ -205,6 +205,9 @@ metrics_render(const struct metrics_extra *x)
 		    "%" PRIu64 "\n", x->rec.dropped_map);
 		counter(&b, "records_purged_total", "Records deleted by the "
 		    "retention period.", x->rec.purged);
+		counter(&b, "records_corrupt_total", "Stored records or "
+		    "aggregates that did not decode, overwritten.",
+		    x->rec.corrupt);
 	}
 	if (x->db_built > 0) {
 		age = (long long)x->now - (long long)x->db_built;

@@ -14,8 +14,8 @@
  *   dns_queries_total, dns_cache_hits_total, dns_timeouts_total,
  *   dns_failures_total
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
- *   records_purged_total, records_up (when Records is set),
- *   records_open_failures_total
+ *   records_purged_total, records_corrupt_total, records_up (when
+ *   Records is set), records_open_failures_total
  *   listdb_age_seconds, listdb_entries{kind="domain"|"fingerprint"}
  *   up (1; 0 in the file written at a stop), start_time_seconds
  * No address, hash or domain ever appears in a label.

@@ -3,9 +3,10 @@
  * aggregates (see records.h).
  *
  * NAME
- *	records_open, records_close, records_write_batch, records_purge,
- *	records_get, records_forget, records_foreach,
- *	records_foreach_domain, records_count
+ *	records_open, records_close, records_write_batch, records_sync,
+ *	records_purge, records_get, records_forget, records_foreach,
+ *	records_foreach_domain, records_count, records_decode_record,
+ *	records_decode_domain
  *
  * DESCRIPTION
  *	One LMDB environment, MDB_NOSUBDIR (the file, and "path-lock"
@@ -57,10 +58,25 @@
  *	its senders grow when an event creates a record (a sender purged
  *	and seen again counts again: "records created").
  *
+ * CORRUPT VALUES
+ *	A stored record or aggregate that does not decode (a bad version
+ *	byte or length: a damaged file, or a value this code did not write)
+ *	is treated by records_write_batch as absent and overwritten with
+ *	what the batch knows: a record begins again at the batch's events
+ *	(and counts as created in its domain's senders), an aggregate at
+ *	the batch's counts.  Overwriting rather than skipping heals the
+ *	store (export, recheck and stats read every value and stop at one
+ *	that does not decode) and keeps nothing unreadable about a person.
+ *	The record's old index entry cannot be found without its last
+ *	sighting and stays behind, stale: records_purge removes such an
+ *	entry without deleting the record, whose last sighting is not the
+ *	entry's.
+ *
  * DIAGNOSTICS
  *	Errors name the file and the LMDB reason.  MDB_MAP_FULL while
  *	writing aborts the transaction: records_write_batch returns
  *	RECORDS_EFULL and the store keeps its last committed state.
+ *	Corrupt values overwritten are counted, not reported as errors.
  */
 #include "config.h"
 
@@ -226,6 +242,24 @@ dom_decode(const MDB_val *k, const MDB_val *v, struct domain_aggregate *a)
 		if (i < ACT_COUNT)
 			a->per_action[i] = get_u64(q);
 	return 0;
+}
+
+int
+records_decode_record(const void *key, size_t keylen, const void *val,
+    size_t vallen, struct record *r)
+{
+	MDB_val k = { keylen, (void *)key }, v = { vallen, (void *)val };
+
+	return rec_decode(&k, &v, r);
+}
+
+int
+records_decode_domain(const void *key, size_t keylen, const void *val,
+    size_t vallen, struct domain_aggregate *a)
+{
+	MDB_val k = { keylen, (void *)key }, v = { vallen, (void *)val };
+
+	return dom_decode(&k, &v, a);
 }
 
 /* --- open and close ---------------------------------------------------- */
@@ -451,10 +485,11 @@ by_domain_ev(const void *x, const void *y)
 	return c != 0 ? c : (a < b ? -1 : a > b);
 }
 
-/* The events ix[i..j) of one sender, applied to its record. */
+/* The events ix[i..j) of one sender, applied to its record; a stored
+ * value that does not decode counts in *corrupt and is overwritten. */
 static int
 apply_sender(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
-    size_t j, int *corrupt)
+    size_t j, size_t *corrupt)
 {
 	const struct record_event *e0 = &f->ev[f->ix[i]];
 	unsigned char		 rk[REC_KEY_LEN], ak[AGE_KEY_LEN];
@@ -468,16 +503,17 @@ apply_sender(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
 	k.mv_data = rk;
 	k.mv_size = sizeof(rk);
 	rc = mdb_get(txn, rs->drec, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && rec_decode(&k, &v, &r) == -1) {
+		(*corrupt)++;
+		rc = MDB_NOTFOUND;
+	}
 	if (rc == MDB_NOTFOUND) {
 		memset(&r, 0, sizeof(r));
 		r.first_seen = r.last_seen = e0->when;
 		created = 1;
 		f->created[f->ix[i]] = 1;
-	} else if (rc != 0) {
-		return rc;
-	} else if (rec_decode(&k, &v, &r) == -1) {
-		*corrupt = 1;
-		return MDB_CORRUPTED;
 	} else
 		old_last = r.last_seen;
 	for (size_t m = i; m < j; m++) {
@@ -518,10 +554,12 @@ apply_sender(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
 	return mdb_put(txn, rs->drec, &k, &v, 0);
 }
 
-/* The events dx[i..j) of one domain, applied to its aggregate. */
+/* The events dx[i..j) of one domain, applied to its aggregate; a
+ * stored value that does not decode counts in *corrupt and is
+ * overwritten. */
 static int
 apply_domain(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
-    size_t j, int *corrupt)
+    size_t j, size_t *corrupt)
 {
 	const struct record_event *e0 = &f->ev[f->dx[i]];
 	unsigned char		 buf[DOM_MAX];
@@ -532,14 +570,15 @@ apply_domain(struct records *rs, MDB_txn *txn, struct fold *f, size_t i,
 	k.mv_data = (void *)e0->domain;
 	k.mv_size = strlen(e0->domain);
 	rc = mdb_get(txn, rs->ddom, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && dom_decode(&k, &v, &a) == -1) {
+		(*corrupt)++;
+		rc = MDB_NOTFOUND;
+	}
 	if (rc == MDB_NOTFOUND) {
 		memset(&a, 0, sizeof(a));
 		a.first_seen = a.last_seen = e0->when;
-	} else if (rc != 0) {
-		return rc;
-	} else if (dom_decode(&k, &v, &a) == -1) {
-		*corrupt = 1;
-		return MDB_CORRUPTED;
 	}
 	for (size_t m = i; m < j; m++) {
 		const struct record_event *e = &f->ev[f->dx[m]];
@@ -565,7 +604,7 @@ static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Apply the whole batch inside txn; an LMDB code (0 on success). */
 static int
 apply_batch(struct records *rs, MDB_txn *txn,
-    const struct record_event *ev, size_t n, int *corrupt)
+    const struct record_event *ev, size_t n, size_t *corrupt)
 {
 	struct fold f = { ev, n, NULL, NULL, NULL };
 	size_t nd = 0, i, j;
@@ -610,10 +649,14 @@ out:
 
 int
 records_write_batch(struct records *rs, const struct record_event *ev,
-    size_t n, char *err, size_t errlen)
+    size_t n, size_t *corrupt, char *err, size_t errlen)
 {
 	MDB_txn	*txn;
-	int	 rc, corrupt = 0;
+	size_t	 bad = 0;
+	int	 rc;
+
+	if (corrupt != NULL)
+		*corrupt = 0;
 
 	if (rs->readonly) {
 		seterr(err, errlen, "%s: opened read-only", rs->path);
@@ -628,20 +671,19 @@ records_write_batch(struct records *rs, const struct record_event *ev,
 		return 0;
 	if ((rc = txn_begin(rs, 0, &txn)) != 0)
 		goto fail;
-	if ((rc = apply_batch(rs, txn, ev, n, &corrupt)) != 0) {
+	if ((rc = apply_batch(rs, txn, ev, n, &bad)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		goto fail;
+	if (corrupt != NULL)
+		*corrupt = bad;
 	return 0;
 fail:
 	if (rc == MDB_MAP_FULL)
 		return RECORDS_EFULL;
-	if (corrupt)
-		seterr(err, errlen, "%s: corrupt value", rs->path);
-	else
-		seterr(err, errlen, "%s: %s", rs->path, mdb_strerror(rc));
+	seterr(err, errlen, "%s: %s", rs->path, mdb_strerror(rc));
 	return -1;
 }
 
@@ -651,7 +693,8 @@ records_purge(struct records *rs, time_t cutoff, size_t max,
 {
 	MDB_txn		*txn;
 	MDB_cursor	*cur;
-	MDB_val		 k, v, rk;
+	MDB_val		 k, v, rk, rv;
+	struct record	 r;
 	size_t		 done = 0;
 	uint64_t	 when, lim = time_enc(cutoff);
 	int		 rc;
@@ -682,8 +725,14 @@ records_purge(struct records *rs, time_t cutoff, size_t max,
 			break;
 		rk.mv_data = (void *)(p + 8);
 		rk.mv_size = REC_KEY_LEN;
-		rc = mdb_del(txn, rs->drec, &rk, NULL);
+		rc = mdb_get(txn, rs->drec, &rk, &rv);
 		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		/* A record seen since (its index entry is another one: this
+		 * one was left by a corrupt value overwritten) stays. */
+		if (rc == 0 && (rec_decode(&rk, &rv, &r) == -1 ||
+		    time_enc(r.last_seen) == when) &&
+		    (rc = mdb_del(txn, rs->drec, &rk, NULL)) != 0)
 			break;
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;

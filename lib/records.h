@@ -24,8 +24,11 @@
  * commits are not flushed to disk one by one, records_sync does that:
  * a crash of the process loses nothing committed, a crash of the machine
  * what was committed since the last flush; LMDB itself survives kill -9);
- * the daemon feeds it from a single writer thread (recwriter.h).  Readers (disposable-ctl) may run while the
- * daemon writes.  Time is passed in, never read here: tests inject it.
+ * the daemon feeds it from a single writer thread (recwriter.h).  A
+ * stored value that does not decode is overwritten by the next batch
+ * that touches it, and counted, never the cause of a lost batch.
+ * Readers (disposable-ctl) may run while the daemon writes.  Time is
+ * passed in, never read here: tests inject it.
  */
 #ifndef DM_RECORDS_H
 #define DM_RECORDS_H
@@ -84,11 +87,15 @@ int	records_open(const char *path, size_t mapsize, int readonly,
 	    struct records **out, char *err, size_t errlen);
 void	records_close(struct records *);
 
-/* Apply n events in one transaction.  Returns 0, RECORDS_EFULL when the
- * map is full (nothing written), or -1 (err). */
+/* Apply n events in one transaction.  A stored record or aggregate that
+ * does not decode is treated as absent and overwritten (a record begins
+ * again with these events, an aggregate with their counts) rather than
+ * failing the batch: *corrupt (unless NULL) receives how many were,
+ * when the batch is committed; 0 otherwise.  Returns 0, RECORDS_EFULL
+ * when the map is full (nothing written), or -1 (err). */
 #define RECORDS_EFULL 1
 int	records_write_batch(struct records *, const struct record_event *,
-	    size_t n, char *err, size_t errlen);
+	    size_t n, size_t *corrupt, char *err, size_t errlen);
 
 /* Flush committed batches to disk (commits themselves do not: see
  * records_open).  May be called from another thread while a batch is
@@ -97,8 +104,10 @@ int	records_write_batch(struct records *, const struct record_event *,
 int	records_sync(struct records *, char *err, size_t errlen);
 
 /* Delete records whose last sighting is before cutoff, at most max in
- * one transaction.  *purged receives the count.  Returns 0, or -1 (err).
- * Call again while *purged == max. */
+ * one transaction.  *purged receives the count (of index entries: one
+ * left stale by an overwritten corrupt record is removed without its
+ * record, which was seen since, and counts too).  Returns 0, or -1
+ * (err).  Call again while *purged == max. */
 int	records_purge(struct records *, time_t cutoff, size_t max,
 	    size_t *purged, char *err, size_t errlen);
 
@@ -124,5 +133,15 @@ int	records_foreach_domain(struct records *, records_domain_fn *,
 
 /* Counts for stats and metrics. */
 int	records_count(struct records *, size_t *records, size_t *domains);
+
+/* The decoders of stored values, for tests and fuzzing (the store itself
+ * calls the same code): a rec key and value, a dom key and value, as
+ * records.c documents them.  Read nothing outside the given bytes.
+ * Return 0 with the result filled in (a NUL-terminated domain of at most
+ * DOMAIN_MAX bytes), or -1 for a malformed key or value. */
+int	records_decode_record(const void *key, size_t keylen,
+	    const void *val, size_t vallen, struct record *);
+int	records_decode_domain(const void *key, size_t keylen,
+	    const void *val, size_t vallen, struct domain_aggregate *);
 
 #endif

@@ -66,7 +66,9 @@
  *
  * DIAGNOSTICS
  *	log_warnx for a full map (with the count dropped since the last
- *	warning) and for write or purge errors (the store's message, which
+ *	warning), for stored values overwritten because they did not
+ *	decode (with the count since the last warning), and for write or
+ *	purge errors (the store's message, which
  *	names the file).  Never an address, never a hash.
  */
 #include "config.h"
@@ -97,7 +99,7 @@ struct recwriter {
 	int			 committed;	/* since the last disk flush */
 	int			 flusher_stop;
 
-	struct record_event	*fill;		/* cfg.queue: pushes land here */
+	struct record_event	*fill;		/* cfg.queue: pushes go here */
 	size_t			 nfill;
 	struct record_event	*drain;		/* cfg.queue: the batch being
 						   written, writer only */
@@ -114,8 +116,9 @@ struct recwriter {
 	time_t			 cutoff, last_purge;
 	int			 purged_once;
 	time_t			 last_full_warn, last_err_warn;
-	int			 full_warned, err_warned;
-	uint64_t		 full_since_warn;
+	time_t			 last_corrupt_warn;
+	int			 full_warned, err_warned, corrupt_warned;
+	uint64_t		 full_since_warn, corrupt_since_warn;
 };
 
 void
@@ -160,30 +163,41 @@ deadline_passed(const struct timespec *ts)
 	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
 }
 
+/* What one turn of the writer did. */
+struct outcome {
+	size_t	written;	/* events committed */
+	size_t	commits;	/* transactions committed */
+	size_t	corrupt;	/* stored values overwritten */
+};
+
 /* Write n events of b, in parts of batch events once the map is full:
- * what fits is kept.  *written receives the events committed; returns
- * the status of the last transaction (0, RECORDS_EFULL, -1 with err). */
+ * what fits is kept.  Returns the status of the last transaction (0,
+ * RECORDS_EFULL, -1 with err). */
 static int
 write_events(struct recwriter *w, const struct record_event *b, size_t n,
-    size_t *written, char *err, size_t errlen)
+    struct outcome *o, char *err, size_t errlen)
 {
-	size_t	i, m;
+	size_t	i, m, bad;
 	int	rc;
 
-	*written = 0;
+	memset(o, 0, sizeof(*o));
 	if (w->cfg.before_commit != NULL)
 		w->cfg.before_commit(n);
-	rc = records_write_batch(w->rs, b, n, err, errlen);
-	if (rc == 0)
-		*written = n;
+	rc = records_write_batch(w->rs, b, n, &o->corrupt, err, errlen);
+	if (rc == 0) {
+		o->written = n;
+		o->commits = 1;
+	}
 	if (rc != RECORDS_EFULL || n <= w->cfg.batch)
 		return rc;
 	for (i = 0; i < n; i += m) {
 		m = n - i < w->cfg.batch ? n - i : w->cfg.batch;
-		if ((rc = records_write_batch(w->rs, b + i, m, err,
+		if ((rc = records_write_batch(w->rs, b + i, m, &bad, err,
 		    errlen)) != 0)
 			break;
-		*written += m;
+		o->written += m;
+		o->commits++;
+		o->corrupt += bad;
 	}
 	return rc;
 }
@@ -194,8 +208,9 @@ static void
 write_queued(struct recwriter *w)
 {
 	struct record_event	*b = w->fill;
+	struct outcome		 o;
 	char			 err[256];
-	size_t			 n = w->nfill, written;
+	size_t			 n = w->nfill;
 	time_t			 now;
 	int			 rc;
 
@@ -204,10 +219,22 @@ write_queued(struct recwriter *w)
 	w->nfill = 0;
 	pthread_mutex_unlock(&w->mu);
 
-	rc = write_events(w, b, n, &written, err, sizeof(err));
+	rc = write_events(w, b, n, &o, err, sizeof(err));
 	now = w->cfg.clock();
+	if (o.corrupt > 0) {
+		w->corrupt_since_warn += o.corrupt;
+		if (!w->corrupt_warned ||
+		    now - w->last_corrupt_warn >= w->cfg.warn_interval) {
+			log_warnx("records: %llu stored values did not decode "
+			    "and were overwritten (a damaged store?)",
+			    (unsigned long long)w->corrupt_since_warn);
+			w->corrupt_warned = 1;
+			w->last_corrupt_warn = now;
+			w->corrupt_since_warn = 0;
+		}
+	}
 	if (rc == RECORDS_EFULL) {
-		w->full_since_warn += n - written;
+		w->full_since_warn += n - o.written;
 		if (!w->full_warned ||
 		    now - w->last_full_warn >= w->cfg.warn_interval) {
 			log_warnx("records: store full, %llu events dropped; "
@@ -221,22 +248,23 @@ write_queued(struct recwriter *w)
 		if (!w->err_warned ||
 		    now - w->last_err_warn >= w->cfg.warn_interval) {
 			log_warnx("records: %s (%zu events dropped)", err,
-			    n - written);
+			    n - o.written);
 			w->err_warned = 1;
 			w->last_err_warn = now;
 		}
 	}
 
 	pthread_mutex_lock(&w->mu);
-	w->st.written += written;
-	if (written > 0) {
+	w->st.written += o.written;
+	w->st.batches += o.commits;
+	w->st.corrupt += o.corrupt;
+	if (o.written > 0) {
 		w->committed = 1;	/* for the flusher */
-		w->st.batches++;
-		if (written > w->st.largest)
-			w->st.largest = written;
+		if (o.written > w->st.largest)
+			w->st.largest = o.written;
 	}
 	if (rc == RECORDS_EFULL)
-		w->st.dropped_map += n - written;
+		w->st.dropped_map += n - o.written;
 	else if (rc != 0)
 		w->st.errors++;
 	w->done += n;

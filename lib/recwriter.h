@@ -12,9 +12,11 @@
  * older than the retention in small transactions between batches
  * (purge_batch records each, every purge_interval seconds), and when the
  * map is full keeps running, keeps what fits, drops the rest and counts
- * it, and warns at most once per warn_interval seconds.  A second thread
- * flushes the store to disk once per interval_ms when something was
- * committed, so that the writer never waits for the disk.
+ * it, and warns at most once per warn_interval seconds (so too for
+ * stored values that did not decode, which the store overwrites and
+ * counts).  A second thread flushes the store to disk once per
+ * interval_ms when something was committed, so that the writer never
+ * waits for the disk.
  *
  * The clock and a hook before each commit are function pointers so that
  * tests can move time and hold the writer.
@@ -49,6 +51,8 @@ struct recwriter_stats {
 	uint64_t	dropped_full;	/* queue full */
 	uint64_t	dropped_map;	/* map full */
 	uint64_t	purged;		/* records deleted by retention */
+	uint64_t	corrupt;	/* stored values that did not decode,
+					   overwritten (records.h) */
 	uint64_t	batches;	/* transactions committed */
 	uint64_t	largest;	/* events in the largest one */
 	uint64_t	flushes;	/* disk flushes */

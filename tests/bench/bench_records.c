@@ -107,7 +107,8 @@ direct(struct records *rs, size_t n, size_t batch, int pass)
 
 		for (size_t j = 0; j < m; j++)
 			event(&ev[j], i + j, T0 + pass);
-		if (records_write_batch(rs, ev, m, err, sizeof(err)) != 0) {
+		if (records_write_batch(rs, ev, m, NULL, err,
+		    sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
 			free(ev);
 			return -1;

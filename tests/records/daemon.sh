@@ -119,6 +119,8 @@ dm_check "metrics parse as Prometheus text" test $? -eq 0
 dm_check "metrics: 10 rejects, 10 tags, 20 accepts; one event per sender and message" \
     grep -qx 'accept=20 reject=10 tag=10 tempfail=0 written=40' "$T/prom.out"
 sed 's/^/# metrics: /' "$T/prom.out"
+dm_check "metrics: no corrupt stored value met" \
+    grep -qx 'disposable_milter_records_corrupt_total 0' "$M/metrics.prom"
 dm_check "a stats line in the log" grep -q 'stats: messages=' "$M/r.log"
 
 # Pressure: a queue of 16 and a writer that waits 60 s: most events are

@@ -114,7 +114,8 @@ round_once(struct records *rs, long r)
 	for (unsigned i = 0; i < AGAIN; i++)
 		e[PER_ROUND + i] = ev(((unsigned)r * 7u + i * 13u) %
 		    ((unsigned)r * PER_ROUND + 1), when, 0);
-	rc = records_write_batch(rs, e, PER_ROUND + AGAIN, err, sizeof(err));
+	rc = records_write_batch(rs, e, PER_ROUND + AGAIN, NULL, err,
+	    sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "round %ld: %s\n", r,
 		    rc == RECORDS_EFULL ? "map full" : err);

@@ -388,6 +388,7 @@ test_render(void)
 	x.rec.dropped_full = 6;
 	x.rec.dropped_map = 7;
 	x.rec.purged = 8;
+	x.rec.corrupt = 9;
 	text = metrics_render(&x);
 	CHECK(text != NULL);
 	if (text == NULL)
@@ -400,6 +401,7 @@ test_render(void)
 	CHECK(expo_value(&ex, P "records_dropped_total{reason=\"queue\"}") == 6);
 	CHECK(expo_value(&ex, P "records_dropped_total{reason=\"map\"}") == 7);
 	CHECK(expo_value(&ex, P "records_purged_total") == 8);
+	CHECK(expo_value(&ex, P "records_corrupt_total") == 9);
 	metrics_summary(&x, sum, sizeof(sum));
 	CHECK(strstr(sum, " records_written=5 records_dropped=13 "
 	    "records_purged=8 ") != NULL);

@@ -1,7 +1,8 @@
 /*
  * test_records.c - lib/records.c: records written and read back field by
  * field, the domain aggregates, the age index order seen through purge,
- * forget, read-only opens, a full map, and a reopen.
+ * forget, read-only opens, a full map, a reopen, stored values that do
+ * not decode (written with plain LMDB calls), and the decoders.
  */
 #include "config.h"
 
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "records.h"
 #include "t.h"
@@ -159,7 +162,7 @@ test_write_read(void)
 	    ROLE_REPLY_TO, ACT_REJECT, 0);
 	b1[3] = ev(C, 1, 900, "example.org", CAT_CLEAN, ROLE_ENVELOPE,
 	    ACT_ACCEPT, 1);
-	CHECK_INT(records_write_batch(rs, b1, 4, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, b1, 4, NULL, err, sizeof(err)), 0);
 
 	b2[0] = ev(A, 1, 2000, "mailinator.com", CAT_DISPOSABLE,
 	    ROLE_ENVELOPE, ACT_TAG, 1);
@@ -169,16 +172,18 @@ test_write_read(void)
 	b2[2] = ev(D, 1, 500, "", CAT_INVALID, ROLE_SENDER, ACT_ACCEPT, 1);
 	/* Older than c's first sighting, and without a domain. */
 	b2[3] = ev(C, 1, 800, "", CAT_INVALID, ROLE_DNT, ACT_ACCEPT, 1);
-	CHECK_INT(records_write_batch(rs, b2, 4, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, b2, 4, NULL, err, sizeof(err)), 0);
 
 	/* An invalid event refuses the whole batch. */
 	bad = ev(99, 1, 3000, "x.test", CAT_CLEAN, ROLE_FROM, ACT_ACCEPT, 1);
 	bad.category = CAT_COUNT;
-	CHECK_INT(records_write_batch(rs, &bad, 1, err, sizeof(err)), -1);
+	CHECK_INT(records_write_batch(rs, &bad, 1, NULL, err, sizeof(err)),
+	    -1);
 	bad = ev(99, 1, 3000, "x.test", CAT_CLEAN, ROLE_COUNT, ACT_ACCEPT, 1);
-	CHECK_INT(records_write_batch(rs, &bad, 1, err, sizeof(err)), -1);
+	CHECK_INT(records_write_batch(rs, &bad, 1, NULL, err, sizeof(err)),
+	    -1);
 	CHECK_INT(get(rs, 99, 1, &r), 1);
-	CHECK_INT(records_write_batch(rs, NULL, 0, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, NULL, 0, NULL, err, sizeof(err)), 0);
 
 	CHECK_INT(get(rs, A, 1, &r), 0);
 	CHECK_INT(r.key_id, 1);
@@ -246,7 +251,7 @@ test_reopen(void)
 	check_aggregates(rs);
 	e = ev(A, 1, 3000, "mailinator.com", CAT_DISPOSABLE, ROLE_FROM,
 	    ACT_TAG, 1);
-	CHECK_INT(records_write_batch(rs, &e, 1, err, sizeof(err)), -1);
+	CHECK_INT(records_write_batch(rs, &e, 1, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, path) != NULL);
 	CHECK_INT(records_purge(rs, 5000, 10, &n, err, sizeof(err)), -1);
 	records_close(rs);
@@ -274,7 +279,7 @@ test_roles(void)
 	one = ev(C, 1, 3100, "example.org", CAT_CLEAN, ROLE_ENVELOPE,
 	    ACT_ACCEPT, 1);
 	one.roles |= 1u << ROLE_REPLY_TO;
-	CHECK_INT(records_write_batch(rs, &one, 1, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, &one, 1, NULL, err, sizeof(err)), 0);
 	CHECK_INT(get(rs, C, 1, &r), 0);
 	CHECK_INT(r.messages, 1);
 	CHECK(r.roles & (1u << ROLE_ENVELOPE));
@@ -361,7 +366,7 @@ test_purge_batches(void)
 	for (unsigned i = 0; i < 50; i++)
 		e[i] = ev(1000 + i, 1, 10000 + (time_t)i, "example.net",
 		    CAT_CLEAN, ROLE_FROM, ACT_ACCEPT, 1);
-	CHECK_INT(records_write_batch(rs, e, 50, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, e, 50, NULL, err, sizeof(err)), 0);
 	/* 10000..10036 are older than 10037: 37 records. */
 	do {
 		CHECK_INT(records_purge(rs, 10037, 8, &n, err, sizeof(err)),
@@ -425,7 +430,7 @@ test_map_full(void)
 		for (unsigned i = 0; i < 200; i++)
 			e[i] = ev(who + i, 1, 50000 + (time_t)batches,
 			    "full.example", CAT_RELAY, ROLE_FROM, ACT_TAG, 1);
-		rc = records_write_batch(rs, e, 200, err, sizeof(err));
+		rc = records_write_batch(rs, e, 200, NULL, err, sizeof(err));
 		if (rc != 0)
 			break;
 		who += 200;
@@ -439,7 +444,7 @@ test_map_full(void)
 	CHECK_INT(get(rs, 100000, 1, &r), 0);
 	CHECK_INT(r.last_seen, 50000);
 	/* Still refused while nothing has been freed. */
-	CHECK_INT(records_write_batch(rs, e, 200, err, sizeof(err)),
+	CHECK_INT(records_write_batch(rs, e, 200, NULL, err, sizeof(err)),
 	    RECORDS_EFULL);
 
 	/* Purge the older half, in transactions of 100. */
@@ -455,7 +460,7 @@ test_map_full(void)
 	CHECK_INT(nrec, before - total);
 	CHECK_INT(get(rs, 100000, 1, &r), 1);
 
-	CHECK_INT(records_write_batch(rs, e, 200, err, sizeof(err)), 0);
+	CHECK_INT(records_write_batch(rs, e, 200, NULL, err, sizeof(err)), 0);
 	CHECK_INT(get(rs, who, 1, &r), 0);
 	CHECK_INT(r.messages, 1);
 	records_close(rs);
@@ -465,6 +470,195 @@ test_map_full(void)
 	records_close(rs);
 	free(e);
 	remove_store(path2);
+}
+
+/* Put raw values in a store with plain LMDB calls (records.c's encoding:
+ * rec key = key id + hash); the store must not be open in this process. */
+static int
+put_raw(const char *p, const char *table, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_env	*env;
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int	 rc;
+
+	if ((rc = mdb_env_create(&env)) != 0)
+		return rc;
+	if ((rc = mdb_env_set_maxdbs(env, 4)) == 0 &&
+	    (rc = mdb_env_set_mapsize(env, MIB)) == 0 &&
+	    (rc = mdb_env_open(env, p, MDB_NOSUBDIR, 0600)) == 0 &&
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, table, 0, &dbi)) == 0 &&
+		    (rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
+			rc = mdb_txn_commit(txn);
+		else
+			mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+	return rc;
+}
+
+/* A stored record and a stored aggregate that do not decode: the next
+ * batch overwrites them as if absent, counts them, and loses none of
+ * its other events.  Before, the whole batch failed. */
+static void
+test_corrupt(void)
+{
+	enum { E = 500, F = 501, H = 502 };
+	struct records		*rs;
+	struct record		 r;
+	struct record_event	 b[3];
+	struct recs		 c;
+	struct aggs		 g;
+	unsigned char		 key[1 + HASH_LEN];
+	size_t			 bad, n, nrec;
+	char			 p[PATH_MAX + 16], err[256];
+
+	snprintf(p, sizeof(p), "%s/corrupt.db", dir);
+	CHECK_INT(records_open(p, MIB, 0, &rs, err, sizeof(err)), 0);
+	b[0] = ev(E, 1, 1000, "corrupt.example", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_REJECT, 1);
+	b[1] = ev(F, 1, 1000, "fine.example", CAT_CLEAN, ROLE_FROM,
+	    ACT_ACCEPT, 1);
+	CHECK_INT(records_write_batch(rs, b, 2, &bad, err, sizeof(err)), 0);
+	CHECK_INT(bad, 0);
+	records_close(rs);
+
+	key[0] = 1;
+	mkhash(key + 1, E);
+	CHECK_INT(put_raw(p, "rec", key, sizeof(key), "\x07garbage", 8), 0);
+	CHECK_INT(put_raw(p, "dom", "corrupt.example", 15, "\x01\x02", 2), 0);
+
+	CHECK_INT(records_open(p, MIB, 0, &rs, err, sizeof(err)), 0);
+	CHECK_INT(get(rs, E, 1, &r), -1);	/* unreadable now */
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(records_foreach(rs, count_rec, &c, err, sizeof(err)), -1);
+
+	b[0] = ev(E, 1, 2000, "corrupt.example", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_REJECT, 1);
+	b[1] = ev(F, 1, 2000, "fine.example", CAT_CLEAN, ROLE_FROM,
+	    ACT_ACCEPT, 1);
+	b[2] = ev(H, 1, 2000, "corrupt.example", CAT_DISPOSABLE,
+	    ROLE_ENVELOPE, ACT_REJECT, 1);
+	bad = 99;
+	CHECK_INT(records_write_batch(rs, b, 3, &bad, err, sizeof(err)), 0);
+	CHECK_INT(bad, 2);
+	/* e begins again; f and h are written as ever. */
+	CHECK_INT(get(rs, E, 1, &r), 0);
+	CHECK_INT(r.messages, 1);
+	CHECK_INT(r.first_seen, 2000);
+	CHECK_STR(r.domain, "corrupt.example");
+	CHECK_INT(get(rs, F, 1, &r), 0);
+	CHECK_INT(r.messages, 2);
+	CHECK_INT(r.first_seen, 1000);
+	CHECK_INT(get(rs, H, 1, &r), 0);
+	CHECK_INT(r.messages, 1);
+	memset(&c, 0, sizeof(c));
+	CHECK_INT(records_foreach(rs, count_rec, &c, err, sizeof(err)), 0);
+	CHECK_INT(c.n, 3);
+	/* The aggregate begins again at this batch: e (its record made
+	 * anew) and h. */
+	memset(&g, 0, sizeof(g));
+	CHECK_INT(records_foreach_domain(rs, collect_dom, &g, err,
+	    sizeof(err)), 0);
+	CHECK_INT(g.n, 2);
+	CHECK_STR(g.a[0].domain, "corrupt.example");
+	CHECK_INT(g.a[0].messages, 2);
+	CHECK_INT(g.a[0].senders, 2);
+	CHECK_INT(g.a[0].first_seen, 2000);
+	CHECK_STR(g.a[1].domain, "fine.example");
+	CHECK_INT(g.a[1].messages, 2);
+
+	/* e's index entry of 1000 was left behind: purge removes it and
+	 * keeps e, seen at 2000. */
+	CHECK_INT(records_purge(rs, 1500, 10, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(get(rs, E, 1, &r), 0);
+	CHECK_INT(records_count(rs, &nrec, NULL), 0);
+	CHECK_INT(nrec, 3);
+	CHECK_INT(records_purge(rs, 2001, 10, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 3);
+	CHECK_INT(records_count(rs, &nrec, NULL), 0);
+	CHECK_INT(nrec, 0);
+
+	/* A batch touching no corrupt value counts none. */
+	bad = 99;
+	CHECK_INT(records_write_batch(rs, b, 1, &bad, err, sizeof(err)), 0);
+	CHECK_INT(bad, 0);
+	records_close(rs);
+	remove_store(p);
+}
+
+/* The decoders the store and the fuzz target share: what records.c
+ * writes decodes; a byte short, a byte long, another version, a domain
+ * with a NUL or longer than DOMAIN_MAX do not. */
+static void
+test_decode(void)
+{
+	unsigned char		 k[1 + HASH_LEN], v[30 + 300];
+	struct record		 r;
+	struct domain_aggregate	 a;
+	unsigned char		 d[35 + 8 * 64];
+
+	memset(k, 0xab, sizeof(k));
+	k[0] = 3;
+	memset(v, 0, sizeof(v));
+	v[0] = 1;				/* version */
+	v[1] = 10;				/* first seen */
+	v[9] = 20;				/* last seen */
+	v[17] = 2;				/* messages */
+	v[21] = 1u << CAT_RELAY;
+	v[25] = 1u << ROLE_FROM;
+	v[29] = 4;
+	memcpy(v + 30, "a.bc", 4);
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 34, &r), 0);
+	CHECK_INT(r.key_id, 3);
+	CHECK_INT(r.first_seen, 10);
+	CHECK_INT(r.last_seen, 20);
+	CHECK_INT(r.messages, 2);
+	CHECK_INT(r.categories, 1u << CAT_RELAY);
+	CHECK_STR(r.domain, "a.bc");
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 33, &r), -1);
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 35, &r), -1);
+	CHECK_INT(records_decode_record(k, sizeof(k) - 1, v, 34, &r), -1);
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 0, &r), -1);
+	v[31] = '\0';
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 34, &r), -1);
+	v[31] = '.';
+	v[0] = 2;
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 34, &r), -1);
+	v[0] = 1;
+	v[29] = DOMAIN_MAX + 1;
+	memset(v + 30, 'a', DOMAIN_MAX + 1);
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 30 + DOMAIN_MAX + 1,
+	    &r), -1);
+	v[29] = DOMAIN_MAX;
+	CHECK_INT(records_decode_record(k, sizeof(k), v, 30 + DOMAIN_MAX,
+	    &r), 0);
+	CHECK_INT(strlen(r.domain), DOMAIN_MAX);
+
+	/* An aggregate from a build with more categories and actions than
+	 * this one: the extra counters are skipped. */
+	memset(d, 0, sizeof(d));
+	d[0] = 1;
+	d[1] = CAT_COUNT + 2;
+	d[2] = ACT_COUNT + 1;
+	d[19] = 7;				/* messages */
+	d[35] = 5;				/* per_category[0] */
+	CHECK_INT(records_decode_domain("x.test", 6, d,
+	    35 + 8 * (CAT_COUNT + 2 + ACT_COUNT + 1), &a), 0);
+	CHECK_STR(a.domain, "x.test");
+	CHECK_INT(a.messages, 7);
+	CHECK_INT(a.per_category[0], 5);
+	CHECK_INT(records_decode_domain("x.test", 6, d,
+	    35 + 8 * (CAT_COUNT + 2 + ACT_COUNT), &a), -1);
+	CHECK_INT(records_decode_domain("", 0, d,
+	    35 + 8 * (CAT_COUNT + 2 + ACT_COUNT + 1), &a), -1);
+	CHECK_INT(records_decode_domain("x\0test", 6, d,
+	    35 + 8 * (CAT_COUNT + 2 + ACT_COUNT + 1), &a), -1);
+	CHECK_INT(records_decode_domain("x.test", 6, d, 34, &a), -1);
 }
 
 int
@@ -482,6 +676,8 @@ main(void)
 	test_forget_purge();
 	test_purge_batches();
 	test_map_full();
+	test_corrupt();
+	test_decode();
 
 	remove_store(path);
 	rmdir(dir);

@@ -2,9 +2,9 @@
  * test_recwriter.c - lib/recwriter.c with an injected clock: events
  * written after a flush, batching, a transaction that takes the whole
  * backlog, a full queue dropping exactly what does not fit, a full map
- * counted while the writer goes on, retention purge, and stop flushing
- * what is queued, and disk flushes once per interval after commits, none
- * without.
+ * counted while the writer goes on, a corrupt stored record counted,
+ * retention purge, stop flushing what is queued, and disk flushes once
+ * per interval after commits, none without.
  *
  * The commit interval is set to an hour so that only the batch size,
  * recwriter_flush and recwriter_stop make the writer commit, and the
@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "log.h"
 #include "recwriter.h"
@@ -418,6 +420,56 @@ test_flushes(void)
 	CHECK_INT(present(path, 0, 4, NULL), 4);
 }
 
+/* A stored record that does not decode: the writer's batch lands, the
+ * value is overwritten, and the stats count it. */
+static void
+test_corrupt(void)
+{
+	struct recwriter_config	 cfg;
+	struct recwriter_stats	 st;
+	struct recwriter	*w;
+	struct record_event	 e;
+	struct records		*rs;
+	char			 path[PATH_MAX], err[256];
+	unsigned char		 key[1 + HASH_LEN];
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 dbi;
+	MDB_val			 k = { sizeof(key), key }, v = { 3, "bad" };
+
+	set_clock(T0);
+	store("corrupt", path, sizeof(path));
+	CHECK_INT(records_open(path, MIB, 0, &rs, err, sizeof(err)), 0);
+	records_close(rs);
+	key[0] = 1;
+	mkhash(key + 1, 7);
+	CHECK_INT(mdb_env_create(&env), 0);
+	CHECK_INT(mdb_env_set_maxdbs(env, 4), 0);
+	CHECK_INT(mdb_env_open(env, path, MDB_NOSUBDIR, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "rec", 0, &dbi), 0);
+	CHECK_INT(mdb_put(txn, dbi, &k, &v, 0), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	config(&cfg, 100, 10);
+	if ((w = start(path, MIB, &cfg)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (unsigned i = 5; i < 10; i++) {
+		e = ev(i, T0);
+		CHECK_INT(recwriter_push(w, &e), 0);
+	}
+	recwriter_flush(w);
+	recwriter_get_stats(w, &st);
+	CHECK_INT(st.written, 5);
+	CHECK_INT(st.corrupt, 1);
+	CHECK_INT(st.errors, 0);
+	recwriter_stop(w);
+	CHECK_INT(present(path, 5, 10, NULL), 5);
+}
+
 static void
 test_retention(void)
 {
@@ -528,6 +580,7 @@ main(void)
 	test_queue_full();
 	test_backlog();
 	test_flushes();
+	test_corrupt();
 	test_retention();
 	test_map_full();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
