@@ -24,7 +24,7 @@ set -u
 : "${DM_KEEP:=}"
 . "$DM_SRCDIR/tests/support/common.sh"
 
-TARGETS="envelope header domain spf listdb config keyring dns"
+TARGETS="envelope header domain spf listdb config keyring dns records"
 
 # max_len NAME: the longest input worth trying, a little past the
 # module's own limit so that the limit itself is tried.
@@ -36,6 +36,8 @@ max_len()
 	domain) echo 1100 ;;	# DOMAIN_INPUT_MAX 1024 (domain.c)
 	spf) echo 1200 ;;	# SPF_RECORD_MAX 1024 (spf.h)
 	config) echo 8192 ;;	# CONF_LINE_MAX 4096 (conf.c)
+	records) echo 4400 ;;	# 2 + a 255-byte key + the longest
+				# aggregate, 35 + 8 * (255 + 255)
 	*) echo 4096 ;;
 	esac
 }
