@@ -23,9 +23,9 @@
  *	flusher thread calls once per interval, beside the commits, and
  *	records_close at the end: a crash of the process loses nothing
  *	committed, a crash of the machine what was committed since the last
- *	flush.  records_sync touches nothing but the environment
- *	(mdb_env_sync takes no lock), so it may run while another thread
- *	writes a batch.
+ *	flush.  records_sync is fdatasync(2) on the file, which touches
+ *	nothing of LMDB's but its descriptor, so it may run while another
+ *	thread writes a batch.
  *
  * ENCODING
  *	All integers little-endian except the age index key (big-endian, so
@@ -90,6 +90,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -409,15 +410,31 @@ lmdb:
 	return -1;
 }
 
+/*
+ * Not mdb_env_sync: it reads the meta pages to size its msync, and the
+ * writer thread rewrites them in place (MDB_WRITEMAP) while this runs
+ * in the flusher; helgrind sees the race.  fdatasync(2) on the file
+ * flushes the same pages, the data and the meta pages alike: the map is
+ * MAP_SHARED, Linux marks a page dirty when it is first written through
+ * the map (msync(MS_SYNC) is the same fsync of the file's range), and a
+ * new file size (LMDB sets it with the map's) is metadata fdatasync
+ * writes too.  It touches nothing of LMDB's but the descriptor, fixed
+ * at open.
+ */
 int
 records_sync(struct records *rs, char *err, size_t errlen)
 {
-	int rc;
+	mdb_filehandle_t	fd;
+	int			rc;
 
 	if (rs->readonly)
 		return 0;
-	if ((rc = mdb_env_sync(rs->env, 1)) != 0) {
+	if ((rc = mdb_env_get_fd(rs->env, &fd)) != 0) {
 		seterr(err, errlen, "%s: %s", rs->path, mdb_strerror(rc));
+		return -1;
+	}
+	if (fdatasync(fd) == -1) {
+		seterr(err, errlen, "%s: %s", rs->path, strerror(errno));
 		return -1;
 	}
 	return 0;
