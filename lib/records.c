@@ -5,8 +5,8 @@
  * NAME
  *	records_open, records_close, records_write_batch, records_sync,
  *	records_purge, records_get, records_forget, records_foreach,
- *	records_foreach_domain, records_count, records_decode_record,
- *	records_decode_domain
+ *	records_foreach_domain, records_count, records_batch_fits,
+ *	records_decode_record, records_decode_domain
  *
  * DESCRIPTION
  *	One LMDB environment, MDB_NOSUBDIR (the file, and "path-lock"
@@ -769,7 +769,63 @@ records_purge(struct records *rs, time_t cutoff, size_t max,
 	return 0;
 fail:
 	seterr(err, errlen, "%s: purge: %s", rs->path, mdb_strerror(rc));
-	return -1;
+	return rc == MDB_MAP_FULL ? RECORDS_EFULL : -1;
+}
+
+/*
+ * What the next write transaction can take: the map's never used end,
+ * and the pages in the free list freed by a transaction before the last
+ * committed one (LMDB keeps the last one's for the snapshot before it,
+ * which is why a transaction right after one that took everything finds
+ * nothing, not even to delete).  The free list is read as mdb_stat -f
+ * reads it: table 0, key a transaction id, value a list of page numbers
+ * whose first word is their count.  Readers holding an old snapshot keep
+ * some of those pages: an estimate, on the high side.
+ *
+ * A batch of n events touches at most a record, two index entries and
+ * an aggregate each, copies of their leaf pages and parents, and splits:
+ * 4 pages an event and 64 more is a bound; 64 more are left for the
+ * purge and the forget that free space again.
+ */
+int
+records_batch_fits(struct records *rs, size_t n)
+{
+	MDB_envinfo	 info;
+	MDB_stat	 st;
+	MDB_txn		*txn;
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	size_t		 total, room;
+	int		 rc;
+
+	if (rs->readonly || mdb_env_info(rs->env, &info) != 0 ||
+	    mdb_env_stat(rs->env, &st) != 0 || st.ms_psize == 0)
+		return 0;
+	total = info.me_mapsize / st.ms_psize;
+	if (info.me_last_pgno + 1 > total)
+		return 0;
+	room = total - (info.me_last_pgno + 1);
+	if (txn_begin(rs, MDB_RDONLY, &txn) != 0)
+		return 0;
+	if (mdb_cursor_open(txn, 0, &cur) != 0) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		size_t id, count;
+
+		if (k.mv_size != sizeof(id) || v.mv_size < sizeof(count))
+			break;
+		memcpy(&id, k.mv_data, sizeof(id));
+		memcpy(&count, v.mv_data, sizeof(count));
+		if (id >= info.me_last_txnid)
+			break;		/* in key order: the rest is newer */
+		room += count;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return n <= (SIZE_MAX - 128) / 4 && room >= 4 * n + 128;
 }
 
 int

@@ -106,8 +106,10 @@ int	records_sync(struct records *, char *err, size_t errlen);
 /* Delete records whose last sighting is before cutoff, at most max in
  * one transaction.  *purged receives the count (of index entries: one
  * left stale by an overwritten corrupt record is removed without its
- * record, which was seen since, and counts too).  Returns 0, or -1
- * (err).  Call again while *purged == max. */
+ * record, which was seen since, and counts too).  Returns 0,
+ * RECORDS_EFULL (with err) when the map is too full even to delete:
+ * nothing deleted, a smaller max may fit; or -1 (err).  Call again
+ * while *purged == max. */
 int	records_purge(struct records *, time_t cutoff, size_t max,
 	    size_t *purged, char *err, size_t errlen);
 
@@ -130,6 +132,14 @@ int	records_foreach(struct records *, records_record_fn *, void *arg,
 	    char *err, size_t errlen);
 int	records_foreach_domain(struct records *, records_domain_fn *,
 	    void *arg, char *err, size_t errlen);
+
+/* Whether a batch of n events surely fits in the map and leaves room to
+ * purge after it.  A full map can refuse even a deletion: a transaction
+ * cannot reuse the pages the one before it freed, so one that takes the
+ * last free page leaves the next with none.  The daemon writes a large
+ * backlog in one transaction only when this says so.  1 or 0 (0 too
+ * when it cannot tell). */
+int	records_batch_fits(struct records *, size_t n);
 
 /* Counts for stats and metrics. */
 int	records_count(struct records *, size_t *records, size_t *domains);

@@ -29,9 +29,17 @@
  *	long purge never holds back queued events by more than one purge
  *	transaction.
  *
- *	A batch that finds the map full is written again in parts of batch
- *	events until a part does not fit: what fits is kept, the rest is
- *	dropped and counted.
+ *	A large batch is written in one transaction only when the map has
+ *	room for it and for a purge after it (records_batch_fits): a
+ *	transaction cannot reuse the pages the one before it freed, so one
+ *	that took the last free pages would leave the next, even a purge,
+ *	with none, and the store full for good.  Otherwise, and when a
+ *	batch finds the map full, it is written in parts of batch events
+ *	until a part does not fit: what fits is kept, the rest is dropped
+ *	and counted.  A purge transaction that finds the map full is tried
+ *	again with half as many records, down to one (a map filled to the
+ *	last page refuses 1000 deletions and takes a few), and each that
+ *	succeeds doubles the next, up to purge_batch.
  *
  *	A second thread, the flusher, flushes the store to disk once per
  *	interval_ms when something was committed since its last flush.  The
@@ -113,6 +121,7 @@ struct recwriter {
 	/* Writer thread only. */
 	int			 purging;
 	uint64_t		 purge_for;	/* purge_asked when it began */
+	size_t			 purge_size;	/* records a transaction */
 	time_t			 cutoff, last_purge;
 	int			 purged_once;
 	time_t			 last_full_warn, last_err_warn;
@@ -170,7 +179,8 @@ struct outcome {
 	size_t	corrupt;	/* stored values overwritten */
 };
 
-/* Write n events of b, in parts of batch events once the map is full:
+/* Write n events of b: in one transaction when the map has room for it
+ * and to spare, else, or when the map is full, in parts of batch events:
  * what fits is kept.  Returns the status of the last transaction (0,
  * RECORDS_EFULL, -1 with err). */
 static int
@@ -178,15 +188,18 @@ write_events(struct recwriter *w, const struct record_event *b, size_t n,
     struct outcome *o, char *err, size_t errlen)
 {
 	size_t	i, m, bad;
-	int	rc;
+	int	rc = RECORDS_EFULL;
 
 	memset(o, 0, sizeof(*o));
 	if (w->cfg.before_commit != NULL)
 		w->cfg.before_commit(n);
-	rc = records_write_batch(w->rs, b, n, &o->corrupt, err, errlen);
-	if (rc == 0) {
-		o->written = n;
-		o->commits = 1;
+	if (n <= w->cfg.batch || records_batch_fits(w->rs, n)) {
+		rc = records_write_batch(w->rs, b, n, &o->corrupt, err,
+		    errlen);
+		if (rc == 0) {
+			o->written = n;
+			o->commits = 1;
+		}
 	}
 	if (rc != RECORDS_EFULL || n <= w->cfg.batch)
 		return rc;
@@ -281,8 +294,14 @@ purge_step(struct recwriter *w)
 	int	rc;
 
 	pthread_mutex_unlock(&w->mu);
-	rc = records_purge(w->rs, w->cutoff, w->cfg.purge_batch, &n, err,
+	rc = records_purge(w->rs, w->cutoff, w->purge_size, &n, err,
 	    sizeof(err));
+	if (rc == RECORDS_EFULL && w->purge_size > 1) {
+		/* Smaller transactions need fewer free pages. */
+		w->purge_size /= 2;
+		pthread_mutex_lock(&w->mu);
+		return;
+	}
 	if (rc != 0) {
 		now = w->cfg.clock();
 		if (!w->err_warned ||
@@ -300,7 +319,12 @@ purge_step(struct recwriter *w)
 		w->st.purged += n;
 	if (n > 0)
 		w->committed = 1;	/* retention reaches the disk too */
-	if (rc != 0 || n < w->cfg.purge_batch) {
+	if (rc == 0 && n == w->purge_size &&
+	    w->purge_size < w->cfg.purge_batch)
+		/* What a purge frees, the one after next may take. */
+		w->purge_size = w->purge_size * 2 < w->cfg.purge_batch ?
+		    w->purge_size * 2 : w->cfg.purge_batch;
+	else if (rc != 0 || n < w->purge_size) {
 		w->purging = 0;
 		w->purge_finished = w->purge_for;
 		pthread_cond_broadcast(&w->done_cv);
@@ -329,6 +353,7 @@ purge_maybe_start(struct recwriter *w)
 		return;
 	}
 	w->cutoff = now - (time_t)w->cfg.retention_days * 86400;
+	w->purge_size = w->cfg.purge_batch;
 	w->purging = 1;
 }
 

@@ -472,6 +472,98 @@ test_map_full(void)
 	remove_store(path2);
 }
 
+/* Fill a 1 MiB store to its last page: batches of 1000 events, halved
+ * whenever one does not fit, down to one.  Returns the records written
+ * (senders first .. first + n - 1, last seen 1000 + k / 100). */
+static unsigned
+fill_to_the_brim(struct records *rs, unsigned first)
+{
+	struct record_event	*e;
+	unsigned		 who = first;
+	size_t			 sz = 1000;
+	char			 err[256];
+	int			 rc;
+
+	if ((e = calloc(sz, sizeof(*e))) == NULL)
+		return 0;
+	for (;;) {
+		for (size_t i = 0; i < sz; i++)
+			e[i] = ev(who + (unsigned)i, 1,
+			    1000 + (time_t)((who - first) / 100), "full.example",
+			    CAT_RELAY, ROLE_FROM, ACT_TAG, 1);
+		rc = records_write_batch(rs, e, sz, NULL, err, sizeof(err));
+		if (rc == 0)
+			who += (unsigned)sz;
+		else if (rc == RECORDS_EFULL && sz > 1)
+			sz /= 2;
+		else
+			break;
+	}
+	free(e);
+	return who - first;
+}
+
+/* A map filled to its last page: records_batch_fits says no, a purge of
+ * many records is refused as a whole (RECORDS_EFULL: the transaction
+ * cannot take the pages the last one freed), and smaller ones fit, free
+ * space, and let larger ones fit again (halved on RECORDS_EFULL, doubled
+ * on success: what the writer does) until the purge is done.  Before,
+ * the purge failed like any error, nothing said a smaller one would do,
+ * and the store stayed full. */
+static void
+test_full_purge(void)
+{
+	struct records		*rs;
+	struct record_event	 e;
+	size_t			 n, m = 1000, purged = 0, before, after;
+	unsigned		 filled, steps = 0, refused = 0;
+	time_t			 cutoff;
+	char			 err[256];
+	int			 rc;
+
+	remove_store(path2);
+	CHECK_INT(records_open(path2, MIB, 0, &rs, err, sizeof(err)), 0);
+	CHECK_INT(records_batch_fits(rs, 1), 1);	/* empty: room */
+	CHECK_INT(records_batch_fits(rs, 1000), 0);	/* 4 MiB at most */
+	filled = fill_to_the_brim(rs, 200000);
+	CHECK(filled > 1000);
+	CHECK_INT(records_batch_fits(rs, 1), 0);
+	CHECK_INT(records_count(rs, &before, NULL), 0);
+	cutoff = 1000 + (time_t)filled / 200;		/* about half */
+	while (steps++ < 100000) {
+		err[0] = '\0';
+		rc = records_purge(rs, cutoff, m, &n, err, sizeof(err));
+		if (rc == RECORDS_EFULL) {
+			CHECK_INT(n, 0);
+			CHECK(strstr(err, path2) != NULL);
+			refused++;
+			if (m == 1)
+				break;
+			m /= 2;
+			continue;
+		}
+		CHECK_INT(rc, 0);
+		purged += n;
+		if (n < m)
+			break;
+		if (m < 1000)
+			m *= 2;
+	}
+	CHECK(refused > 0);		/* 1000 at once did not fit */
+	CHECK(n < m);			/* done, never stuck at one */
+	CHECK(purged > 0);
+	CHECK_INT(records_count(rs, &after, NULL), 0);
+	CHECK_INT(before - after, purged);
+	CHECK_INT(records_purge(rs, cutoff, 1000, &n, err, sizeof(err)), 0);
+	CHECK_INT(n, 0);		/* nothing older is left */
+	/* New events are taken again. */
+	e = ev(900000, 1, 5000, "full.example", CAT_RELAY, ROLE_FROM,
+	    ACT_TAG, 1);
+	CHECK_INT(records_write_batch(rs, &e, 1, NULL, err, sizeof(err)), 0);
+	records_close(rs);
+	remove_store(path2);
+}
+
 /* Put raw values in a store with plain LMDB calls (records.c's encoding:
  * rec key = key id + hash); the store must not be open in this process. */
 static int
@@ -676,6 +768,7 @@ main(void)
 	test_forget_purge();
 	test_purge_batches();
 	test_map_full();
+	test_full_purge();
 	test_corrupt();
 	test_decode();
 

@@ -2,7 +2,8 @@
  * test_recwriter.c - lib/recwriter.c with an injected clock: events
  * written after a flush, batching, a transaction that takes the whole
  * backlog, a full queue dropping exactly what does not fit, a full map
- * counted while the writer goes on, a corrupt stored record counted,
+ * counted while the writer goes on, a purge in a map full to its last
+ * page, a corrupt stored record counted,
  * retention purge, stop flushing what is queued, and disk flushes once
  * per interval after commits, none without.
  *
@@ -286,6 +287,62 @@ test_map_full(void)
 	CHECK_INT(total, 5);
 }
 
+/* A store filled to its last page (batches halved until one event does
+ * not fit), everything old: the purge halves its transactions until one
+ * fits, and deletes everything; before, it failed at 1000 and the store
+ * stayed full. */
+static void
+test_purge_full_map(void)
+{
+	struct recwriter_config	 cfg;
+	struct recwriter_stats	 st;
+	struct recwriter	*w;
+	struct records		*rs;
+	struct record_event	*e;
+	char			 path[PATH_MAX], err[256];
+	size_t			 sz = 1000, total;
+	unsigned		 who = 0;
+	int			 rc;
+
+	store("purgefull", path, sizeof(path));
+	if ((e = calloc(sz, sizeof(*e))) == NULL ||
+	    records_open(path, MIB, 0, &rs, err, sizeof(err)) == -1) {
+		free(e);
+		CHECK(0);
+		return;
+	}
+	for (;;) {
+		for (size_t i = 0; i < sz; i++)
+			e[i] = ev(who + (unsigned)i, T0);
+		rc = records_write_batch(rs, e, sz, NULL, err, sizeof(err));
+		if (rc == 0)
+			who += (unsigned)sz;
+		else if (rc == RECORDS_EFULL && sz > 1)
+			sz /= 2;
+		else
+			break;
+	}
+	free(e);
+	CHECK_INT(rc, RECORDS_EFULL);
+	CHECK(who > 1000);
+	records_close(rs);
+
+	set_clock(T0 + 31 * DAY);
+	config(&cfg, 100, 10);
+	cfg.purge_batch = 1000;
+	if ((w = start(path, MIB, &cfg)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	recwriter_purge_now(w);	/* the run at start may have done it */
+	recwriter_get_stats(w, &st);
+	CHECK_INT(st.purged, who);
+	CHECK_INT(st.errors, 0);
+	recwriter_stop(w);
+	CHECK_INT(present(path, 0, who, &total), 0);
+	CHECK_INT(total, 0);
+}
+
 /* The hook holds the writer in its first transaction until released. */
 static pthread_mutex_t	hook_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	hook_cv = PTHREAD_COND_INITIALIZER;
@@ -326,7 +383,9 @@ test_backlog(void)
 	config(&cfg, 1000, 4);
 	cfg.before_commit = hold_first;
 	hook_hold = 1;
-	if ((w = start(path, MIB, &cfg)) == NULL) {
+	/* Room for the backlog in one transaction and a purge after it
+	 * (records_batch_fits); in 1 MiB it would be written in parts. */
+	if ((w = start(path, 64 * MIB, &cfg)) == NULL) {
 		CHECK(0);
 		return;
 	}
@@ -583,6 +642,7 @@ main(void)
 	test_corrupt();
 	test_retention();
 	test_map_full();
+	test_purge_full_map();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
