@@ -22,8 +22,10 @@
  *	(MDB_NOSYNC) and flushes with records_sync, which the writer's
  *	flusher thread calls once per interval, beside the commits, and
  *	records_close at the end: a crash of the process loses nothing
- *	committed, a crash of the machine what was committed since the last
- *	flush.  records_sync is fdatasync(2) on the file, which touches
+ *	committed; a crash of the machine loses what was committed since the
+ *	last flush and may, LMDB's documentation warns for MDB_NOSYNC with
+ *	MDB_WRITEMAP, leave the file corrupt (the daemon then runs without
+ *	it: disposable-milter.c).  records_sync is fdatasync(2) on the file, which touches
  *	nothing of LMDB's but its descriptor, so it may run while another
  *	thread writes a batch.
  *

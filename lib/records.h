@@ -22,8 +22,11 @@
  * Writes happen only through records_write_batch (one transaction per
  * batch, folded in memory first: one update per sender and per domain;
  * commits are not flushed to disk one by one, records_sync does that:
- * a crash of the process loses nothing committed, a crash of the machine
- * what was committed since the last flush; LMDB itself survives kill -9);
+ * a crash of the process loses nothing committed; a crash of the machine
+ * loses what was committed since the last flush and, with MDB_NOSYNC and
+ * MDB_WRITEMAP, may leave the file corrupt: the daemon then runs without
+ * the store, warns and retries until the admin removes it (statistics
+ * only); LMDB itself survives kill -9);
  * the daemon feeds it from a single writer thread (recwriter.h).  A
  * stored value that does not decode is overwritten by the next batch
  * that touches it, and counted, never the cause of a lost batch.
