@@ -3,7 +3,9 @@
 # and UBSan, takes SOAK_N messages (300,000) from SOAK_C connections (100)
 # through tests/bench/milter_bench, reconnecting every SOAK_M messages
 # (1,000), with the records store and the metrics file on and no DNS; its
-# resident memory and open descriptors are sampled every second.
+# anonymous resident memory (RssAnon: the heap, not the records file it
+# maps, which grows with the senders it records) and open descriptors
+# are sampled every second.
 #
 # Passes when the client saw no error, the sanitizers reported nothing,
 # the daemon stopped cleanly, and RSS and descriptors were flat after the
@@ -61,7 +63,7 @@ PID=$DM_PID
 
 sample()	# sample: "seconds rss_kib fds" of the daemon
 {
-	rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status" 2>/dev/null)
+	rss=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status" 2>/dev/null)
 	fds=$(ls "/proc/$PID/fd" 2>/dev/null | wc -l)
 	echo "$(date +%s) ${rss:-0} $fds"
 }
@@ -90,7 +92,7 @@ maxrss=$(awk '$2 > m { m = $2 } END { print m }' "$T/samples")
 dropped=$(sed -n 's/^disposable_milter_records_dropped_total{reason="\(.*\)"} \(.*\)/\1=\2/p' "$T/metrics.prom" | tr '\n' ' ')
 written=$(sed -n 's/^disposable_milter_records_written_total \(.*\)/\1/p' "$T/metrics.prom")
 echo "soak: $N messages over $C connections in $((t1 - t0)) s under ASan/UBSan"
-echo "soak: RSS $wrss KiB after warm-up, $lrss KiB at the end (peak $maxrss); descriptors $wfds then $lfds"
+echo "soak: anonymous RSS $wrss KiB after warm-up, $lrss KiB at the end (peak $maxrss); descriptors $wfds then $lfds"
 echo "soak: record events written ${written:-?}, dropped ${dropped:-?} (the metrics file written at the stop)"
 
 fail=0
