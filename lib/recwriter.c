@@ -95,6 +95,14 @@
 #include "recwriter.h"
 #include "util.h"
 
+/* A warning said at most once per warn_interval, with what was counted
+ * since it was last said. */
+struct warning {
+	int			 said;
+	time_t			 last;
+	uint64_t		 since;
+};
+
 struct recwriter {
 	struct records		*rs;
 	struct recwriter_config	 cfg;
@@ -124,11 +132,24 @@ struct recwriter {
 	size_t			 purge_size;	/* records a transaction */
 	time_t			 cutoff, last_purge;
 	int			 purged_once;
-	time_t			 last_full_warn, last_err_warn;
-	time_t			 last_corrupt_warn;
-	int			 full_warned, err_warned, corrupt_warned;
-	uint64_t		 full_since_warn, corrupt_since_warn;
+	struct warning		 full, err, corrupt;
 };
+
+/* Count n for warning g; 1 when it is due now (then its count is the
+ * caller's to say, and starts again). */
+static int
+warning_due(const struct recwriter *w, struct warning *g, uint64_t n,
+    time_t now, uint64_t *count)
+{
+	g->since += n;
+	if (g->said && now - g->last < w->cfg.warn_interval)
+		return 0;
+	g->said = 1;
+	g->last = now;
+	*count = g->since;
+	g->since = 0;
+	return 1;
+}
 
 void
 recwriter_config_default(struct recwriter_config *cfg)
@@ -225,6 +246,7 @@ write_queued(struct recwriter *w)
 	char			 err[256];
 	size_t			 n = w->nfill;
 	time_t			 now;
+	uint64_t		 count;
 	int			 rc;
 
 	w->fill = w->drain;
@@ -234,38 +256,20 @@ write_queued(struct recwriter *w)
 
 	rc = write_events(w, b, n, &o, err, sizeof(err));
 	now = w->cfg.clock();
-	if (o.corrupt > 0) {
-		w->corrupt_since_warn += o.corrupt;
-		if (!w->corrupt_warned ||
-		    now - w->last_corrupt_warn >= w->cfg.warn_interval) {
-			log_warnx("records: %llu stored values did not decode "
-			    "and were overwritten (a damaged store?)",
-			    (unsigned long long)w->corrupt_since_warn);
-			w->corrupt_warned = 1;
-			w->last_corrupt_warn = now;
-			w->corrupt_since_warn = 0;
-		}
-	}
-	if (rc == RECORDS_EFULL) {
-		w->full_since_warn += n - o.written;
-		if (!w->full_warned ||
-		    now - w->last_full_warn >= w->cfg.warn_interval) {
-			log_warnx("records: store full, %llu events dropped; "
-			    "raise the map size or shorten the retention",
-			    (unsigned long long)w->full_since_warn);
-			w->full_warned = 1;
-			w->last_full_warn = now;
-			w->full_since_warn = 0;
-		}
-	} else if (rc != 0) {
-		if (!w->err_warned ||
-		    now - w->last_err_warn >= w->cfg.warn_interval) {
-			log_warnx("records: %s (%zu events dropped)", err,
-			    n - o.written);
-			w->err_warned = 1;
-			w->last_err_warn = now;
-		}
-	}
+	if (o.corrupt > 0 &&
+	    warning_due(w, &w->corrupt, o.corrupt, now, &count))
+		log_warnx("records: %llu stored values did not decode and "
+		    "were overwritten (a damaged store?)",
+		    (unsigned long long)count);
+	if (rc == RECORDS_EFULL &&
+	    warning_due(w, &w->full, n - o.written, now, &count))
+		log_warnx("records: store full, %llu events dropped; raise "
+		    "the map size or shorten the retention",
+		    (unsigned long long)count);
+	else if (rc != 0 && rc != RECORDS_EFULL &&
+	    warning_due(w, &w->err, 0, now, &count))
+		log_warnx("records: %s (%zu events dropped)", err,
+		    n - o.written);
 
 	pthread_mutex_lock(&w->mu);
 	w->st.written += o.written;
@@ -303,13 +307,11 @@ purge_step(struct recwriter *w)
 		return;
 	}
 	if (rc != 0) {
+		uint64_t count;
+
 		now = w->cfg.clock();
-		if (!w->err_warned ||
-		    now - w->last_err_warn >= w->cfg.warn_interval) {
+		if (warning_due(w, &w->err, 0, now, &count))
 			log_warnx("records: %s", err);
-			w->err_warned = 1;
-			w->last_err_warn = now;
-		}
 	} else if (n > 0)
 		log_debug("records: purged %zu", n);
 	pthread_mutex_lock(&w->mu);
