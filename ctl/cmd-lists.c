@@ -49,23 +49,36 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 			ctl_usage();
 	}
 	for (; i < argc; i++) {
-		/* [fp:]category:source:path */
+		/* [fp:]category:source:path or infra:source:path; the
+		 * files named here are curated */
 		char *cat = argv[i], *src, *path;
-		int c, fp = 0;
+		enum list_kind kind = LIST_DOMAINS;
+		int c;
 
 		if (strncmp(cat, "fp:", 3) == 0) {
-			fp = 1;
+			kind = LIST_FINGERPRINTS;
 			cat += 3;
+		} else if (strncmp(cat, "infra:", 6) == 0) {
+			kind = LIST_INFRA;
+			cat = (char *)"allow:";
+			src = argv[i] + 6;
 		}
-		if ((src = strchr(cat, ':')) == NULL ||
-		    (path = strchr(src + 1, ':')) == NULL)
+		if (kind == LIST_INFRA)
+			path = strchr(src, ':');
+		else if ((src = strchr(cat, ':')) != NULL) {
+			*src++ = '\0';
+			path = strchr(src, ':');
+		} else
+			path = NULL;
+		if (path == NULL)
 			ctl_usage();
-		*src++ = '\0';
 		*path++ = '\0';
-		c = category_byname(cat);
-		if (c < 0 || !listdb_category_listable((enum category)c, fp)) {
+		c = category_byname(kind == LIST_INFRA ? "allow" : cat);
+		if (c < 0 ||
+		    !listdb_category_listable((enum category)c, kind)) {
 			fprintf(stderr, "disposable-ctl: bad category '%s' "
-			    "(%s)\n", cat, fp ? "disposable or relay" :
+			    "(%s)\n", cat, kind == LIST_FINGERPRINTS ?
+			    "disposable or relay" :
 			    "disposable, relay or allow");
 			return 2;
 		}
@@ -73,13 +86,21 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, "disposable-ctl: too many lists\n");
 			return 2;
 		}
-		in[nin++] = (struct listdb_input){ path, c, src, fp };
+		in[nin++] = (struct listdb_input){ .path = path,
+		    .category = (enum category)c, .source = src,
+		    .kind = kind, .tier = TIER_CURATED };
 	}
 	if (nin == 0)
-		for (size_t j = 0; j < ctl->cfg.nlists; j++)
-			in[nin++] = (struct listdb_input){ ctl->cfg.lists[j].path,
-			    ctl->cfg.lists[j].category, ctl->cfg.lists[j].source,
-			    ctl->cfg.lists[j].fingerprints };
+		for (size_t j = 0; j < ctl->cfg.nlists; j++) {
+			const struct config_list *l = &ctl->cfg.lists[j];
+
+			/* A remote list builds from its last good copy,
+			 * and without it until there is one. */
+			in[nin++] = (struct listdb_input){ .path = l->path,
+			    .category = l->category, .source = l->source,
+			    .kind = l->kind, .tier = l->tier,
+			    .optional = l->url[0] != '\0' };
+		}
 	if (nin == 0) {
 		fprintf(stderr, "disposable-ctl: no lists: name them with "
 		    "List in the configuration or on the command line\n");
@@ -91,14 +112,16 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 		return 1;
 	}
 	printf("%s: %zu disposable, %zu relay, %zu allowed, %zu "
-	    "fingerprints (%zu warnings, %zu entries skipped)\n", out,
+	    "fingerprints, %zu shared infrastructure (%zu warnings, %zu "
+	    "entries skipped)\n", out,
 	    rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
-	    rep.per_category[CAT_ALLOWED], rep.fingerprints, rep.warnings,
-	    rep.errors);
+	    rep.per_category[CAT_ALLOWED], rep.fingerprints,
+	    rep.infrastructure, rep.warnings, rep.errors);
 	for (size_t j = 0; j < rep.nsources; j++)
-		printf("  source %-24s %-10s %zu\n", rep.source[j].name,
-		    category_name(rep.source[j].category),
-		    rep.source[j].entries);
+		printf("  source %-24s %-10s %-14s %-9s %zu\n",
+		    rep.source[j].name, category_name(rep.source[j].category),
+		    list_kind_name(rep.source[j].kind),
+		    tier_name(rep.source[j].tier), rep.source[j].entries);
 	return 0;
 }
 
@@ -106,7 +129,77 @@ static void
 print_sources(const struct listdb_match *m)
 {
 	for (size_t i = 0; i < m->nsources; i++)
-		printf("%s%s", i ? ", " : "", m->sources[i]);
+		printf("%s%s (%s%s%s)", i ? ", " : "", m->sources[i],
+		    m->category == CAT_ALLOWED ? "" :
+		    category_name((enum category)m->source_category[i]),
+		    m->category == CAT_ALLOWED ? "" : ", ",
+		    tier_name((enum tier)m->source_tier[i]));
+}
+
+/* The quorum as configured: "curated 1, community 2". */
+static const char *
+quorum_text(const struct listdb_trust *t, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < TIER_COUNT && off < len; i++) {
+		int n;
+
+		if (t->quorum[i] == 0)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%s %d", off ? ", " : "",
+		    tier_name((enum tier)i), t->quorum[i]);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (off == 0)
+		snprintf(buf, len, "none: no listing decides");
+	return buf;
+}
+
+/* What a list match means, and why (listdb.h, trust). */
+static void
+explain_match(const struct ctl *ctl, const struct listdb_match *m)
+{
+	char sup[128], q[128];
+
+	listdb_support_text(m->support, sup, sizeof(sup));
+	quorum_text(&ctl->cfg.trust, q, sizeof(q));
+	if (m->category == CAT_ALLOWED)
+		printf("  category:    allowed (action %s)\n",
+		    action_name(ctl->cfg.policy.action[CAT_ALLOWED]));
+	else if (m->decided)
+		printf("  category:    %s (action %s)\n",
+		    category_name(m->category),
+		    action_name(ctl->cfg.policy.action[m->category]));
+	else
+		printf("  category:    suspicious (listed %s, action %s)\n",
+		    category_name(m->category),
+		    action_name(ctl->cfg.policy.action[CAT_SUSPICIOUS]));
+	printf("  match:       %s (%s)\n", m->entry,
+	    m->level == 0 ? "exact" : "parent domain");
+	if (m->level > 0)
+		printf("  level:       %d label%s up\n", m->level,
+		    m->level == 1 ? "" : "s");
+	printf("  sources:     ");
+	print_sources(m);
+	printf("\n");
+	if (m->category != CAT_ALLOWED) {
+		printf("  trust:       %s; the quorum is %s: %s\n", sup, q,
+		    m->decided ? "it decides" : "too few to decide, a weak "
+		    "signal");
+		if (m->conflict)
+			printf("  conflict:    its sources disagree on "
+			    "disposable and relay; the better supported "
+			    "side wins, relay on a tie: %s\n",
+			    category_name(m->category));
+		if (m->allow_lost)
+			printf("  overrides:   allow entry %s (a more trusted "
+			    "source blocks it)\n", m->allow_entry);
+	} else if (m->overridden)
+		printf("  overrides:   block entry %s (the allow entry's "
+		    "sources are as trusted or more)\n", m->block_entry);
 }
 
 /* Gather one domain's infrastructure on a session of its own. */
@@ -230,8 +323,7 @@ explain_infra(struct listdb *db, const char *dom)
 		free(iv);
 		return 1;
 	}
-	printf("  lists:       no entry for %s or its parents; its "
-	    "infrastructure:\n", dom);
+	printf("  infra:       the infrastructure of %s:\n", dom);
 	print_facts(inf);
 	if (infra_match(db, inf, iv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
@@ -244,6 +336,10 @@ explain_infra(struct listdb *db, const char *dom)
 			    iv->signal[i].strong ? "strong" : "weak",
 			    iv->signal[i].sources[0] ? "; sources " : "",
 			    iv->signal[i].sources);
+		if (iv->shared)
+			printf("  shared:      %s: mail goes to shared "
+			    "infrastructure, no signal decides\n",
+			    iv->shared_what);
 		printf("  category:    %s (confidence %s%s%s)\n",
 		    category_name(iv->category), iv->confidence,
 		    iv->match[0] ? ", match " : "", iv->match);
@@ -513,18 +609,11 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			printf("  category:    clean (no entry for %s or its "
 			    "parents; DNS not asked)\n", dom);
 		else {
-			printf("  category:    %s\n", category_name(m.category));
-			printf("  match:       %s (%s)\n", m.entry,
-			    m.level == 0 ? "exact" : "parent domain");
-			if (m.level > 0)
-				printf("  level:       %d label%s up\n", m.level,
-				    m.level == 1 ? "" : "s");
-			printf("  sources:     ");
-			print_sources(&m);
-			printf("\n");
-			if (m.overridden)
-				printf("  overrides:   block entry %s "
-				    "(the allowlist wins)\n", m.block_entry);
+			explain_match(ctl, &m);
+			/* A listing that does not decide leaves the
+			 * infrastructure to speak. */
+			if (m.category != CAT_ALLOWED && !m.decided && use_dns)
+				rc |= explain_infra(db, dom);
 		}
 		addr_free(&a);
 	}

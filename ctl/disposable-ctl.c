@@ -63,6 +63,7 @@ ctl_open_db(struct ctl *ctl, struct listdb **db)
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		return -1;
 	}
+	listdb_set_trust(*db, &ctl->cfg.trust);
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * category.c - names of categories, roles and actions (see category.h).
+ * category.c - names of categories, roles, actions, tiers and list kinds (see category.h).
  */
 #include "config.h"
 
@@ -84,4 +84,33 @@ action_byname(const char *s)
 		if (strcasecmp(s, action_names[i]) == 0)
 			return i;
 	return -1;
+}
+
+static const char *const tier_names[TIER_COUNT] = {
+	"curated", "community", "weak"
+};
+
+const char *
+tier_name(enum tier t)
+{
+	return (unsigned)t < TIER_COUNT ? tier_names[t] : "?";
+}
+
+int
+tier_byname(const char *s)
+{
+	for (int i = 0; i < TIER_COUNT; i++)
+		if (strcasecmp(s, tier_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static const char *const list_kind_names[LIST_KIND_COUNT] = {
+	"domains", "fingerprints", "infrastructure"
+};
+
+const char *
+list_kind_name(enum list_kind k)
+{
+	return (unsigned)k < LIST_KIND_COUNT ? list_kind_names[k] : "?";
 }

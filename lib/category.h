@@ -40,6 +40,29 @@ enum action {
 	ACT_COUNT
 };
 
+/*
+ * How much a list source is trusted, most first: the order is trust.
+ *   curated    the project's own lists and the admin's: decide alone
+ *   community  maintained public lists: decide when enough agree
+ *   weak       aggregators, unmaintained lists: never decide alone
+ * The rule that turns the tiers of an entry's sources into a verdict is
+ * listdb.h's (struct listdb_trust).
+ */
+enum tier {
+	TIER_CURATED = 0,
+	TIER_COMMUNITY,
+	TIER_WEAK,
+	TIER_COUNT
+};
+
+/* What a list file holds. */
+enum list_kind {
+	LIST_DOMAINS = 0,	/* one domain per line */
+	LIST_FINGERPRINTS,	/* "KIND VALUE STRENGTH" (listdb.h) */
+	LIST_INFRA,		/* "KIND VALUE": shared mail infrastructure */
+	LIST_KIND_COUNT
+};
+
 const char	*category_name(enum category);	/* "disposable" ... */
 int		 category_byname(const char *);	/* -1 if unknown */
 const char	*role_name(enum role);		/* "envelope", "reply-to" ... */
@@ -48,5 +71,8 @@ int		 role_byname(const char *);	/* -1; accepts the header name
 const char	*role_header(enum role);	/* "Reply-To"; NULL for envelope */
 const char	*action_name(enum action);	/* "reject" ... */
 int		 action_byname(const char *);	/* -1 if unknown */
+const char	*tier_name(enum tier);		/* "curated" ... */
+int		 tier_byname(const char *);	/* -1 if unknown */
+const char	*list_kind_name(enum list_kind);	/* "domains" ... */
 
 #endif

@@ -66,7 +66,23 @@ classify_address(struct listdb *db, const struct hash_key *key,
 	v->category = v->match.category;
 	snprintf(v->why, sizeof(v->why), "%s", v->match.entry);
 	v->confidence = v->category == CAT_CLEAN ? "none" : "high";
+	/* Listed, but by too few or too little trusted sources to decide
+	 * (listdb.h, trust): a weak signal. */
+	if ((v->category == CAT_DISPOSABLE || v->category == CAT_RELAY) &&
+	    !v->match.decided) {
+		v->category = CAT_SUSPICIOUS;
+		v->confidence = "low";
+	}
 	return 0;
+}
+
+/* On a list whose sources did not decide (classify_address). */
+static int
+listed_weak(const struct verdict *v)
+{
+	return v->category == CAT_SUSPICIOUS &&
+	    (v->match.category == CAT_DISPOSABLE ||
+	    v->match.category == CAT_RELAY);
 }
 
 int
@@ -90,9 +106,11 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 		size_t j;
 
 		owner[i] = SIZE_MAX;
-		/* v[i].dns: looked at already (the envelope, at MAIL). */
-		if (v[i].category != CAT_CLEAN || v[i].dns ||
-		    v[i].domain[0] == '\0')
+		/* v[i].dns: looked at already (the envelope, at MAIL).
+		 * Clean, or listed without deciding: the infrastructure may
+		 * still decide. */
+		if ((v[i].category != CAT_CLEAN && !listed_weak(&v[i])) ||
+		    v[i].dns || v[i].domain[0] == '\0')
 			continue;
 		for (j = 0; j < ninf; j++)
 			if (strcmp(inf[j].domain, v[i].domain) == 0)
@@ -111,6 +129,11 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 			break;
 		}
 		v[i].dns = 1;
+		/* A weak listing stays what it is unless a strong signal
+		 * decides. */
+		if (listed_weak(&v[i]) && iv.category != CAT_DISPOSABLE &&
+		    iv.category != CAT_RELAY)
+			continue;
 		v[i].category = iv.category;
 		v[i].confidence = iv.confidence;
 		snprintf(v[i].why, sizeof(v[i].why), "%s", iv.match);

@@ -82,7 +82,9 @@ int	classify_address(struct listdb *, const struct hash_key *,
 	    struct verdict *, char *err, size_t errlen);
 
 /* Look past the lists: for each of the n verdicts the lists left clean
- * and DNS has not looked at yet (v.dns 0), gather its domain's infrastructure on sess (all domains in parallel,
+ * or only suspicious (a listing that does not decide: a strong signal may
+ * still decide it; nothing else changes it) and DNS has not looked at
+ * yet (v.dns 0), gather its domain's infrastructure on sess (all domains in parallel,
  * one dns_wait) and match it against the fingerprints; a verdict then
  * becomes disposable, relay, suspicious, unknown, or stays clean, with why
  * naming the deciding signal.  Verdicts of other categories cause no DNS

@@ -9,7 +9,8 @@
  * can be repeated on the finished structure (which a program may also
  * have filled itself) and checks what involves several keys.
  *
- * Relative paths (PidFile, Database, KeyFile, List, Fingerprints) are
+ * Relative paths (PidFile, Database, KeyFile, SourceDir, the files of
+ * List, Fingerprints and Infrastructure) are
  * taken relative to the directory of the configuration file: the daemon
  * may change its working directory, and a configuration shipped with its
  * lists should not depend on where it is started from.
@@ -57,6 +58,7 @@ const char config_default_file[] =
 
 #define DEF_SOCKET	"unix:/run/disposable-milter/disposable-milter.sock"
 #define DEF_DATABASE	"/var/lib/disposable-milter/lists.db"
+#define DEF_SOURCEDIR	"/var/lib/disposable-milter/sources"
 #define DEF_KEYFILE	"/etc/disposable-milter/hash.key"
 #define DEF_TAG		"X-Disposable-Sender"
 #define DEF_REJECT	"550 5.7.1 Sender address rejected: disposable or " \
@@ -653,35 +655,68 @@ p_loglevel(struct load *L, char *v)
 	return 0;
 }
 
+/* The next white-space separated word of *p, NUL-ended; "" at the end. */
+static char *
+next_word(char **p)
+{
+	char *w = *p;
+
+	while (**p != '\0' && !is_space((unsigned char)**p))
+		(*p)++;
+	while (is_space((unsigned char)**p))
+		*(*p)++ = '\0';
+	return w;
+}
+
+/* A remote list's location: "https://HOST/..." or "file:///PATH". */
+static int
+is_remote(const char *loc)
+{
+	return strncasecmp(loc, "https://", 8) == 0 ||
+	    strncasecmp(loc, "file://", 7) == 0 ||
+	    strncasecmp(loc, "http://", 7) == 0;
+}
+
 static int
 p_list(struct load *L, char *v)
 {
 	struct config *c = L->c;
 	struct config_list *l;
-	char *cat, *src, *path, *p = v;
+	char *cat, *src, *loc, *tierw, *p = v, *e;
 	const char *key = L->key->name;
-	int k, fp = L->key->arg;
+	enum list_kind kind = (enum list_kind)L->key->arg;
+	int k, t = -1;
 
-	cat = p;
-	while (*p != '\0' && !is_space((unsigned char)*p))
-		p++;
-	while (is_space((unsigned char)*p))
-		*p++ = '\0';
-	src = p;
-	while (*p != '\0' && !is_space((unsigned char)*p))
-		p++;
-	while (is_space((unsigned char)*p))
-		*p++ = '\0';
-	path = p;
-	if (*src == '\0' || *path == '\0') {
-		lerr(L, "%s: expected CATEGORY SOURCE PATH", key);
+	cat = kind == LIST_INFRA ? (char *)"allow" : next_word(&p);
+	src = next_word(&p);
+	loc = p;
+	/* The tier is the last word, when it names one. */
+	if ((e = loc + strlen(loc)) > loc) {
+		for (tierw = e; tierw > loc &&
+		    !is_space((unsigned char)tierw[-1]); tierw--)
+			;
+		if (tierw > loc && (t = tier_byname(tierw)) >= 0) {
+			for (e = tierw; e > loc &&
+			    is_space((unsigned char)e[-1]); e--)
+				;
+			*e = '\0';
+		}
+	}
+	if (*src == '\0' || *loc == '\0') {
+		lerr(L, "%s: expected %sSOURCE LOCATION [TIER]", key,
+		    kind == LIST_INFRA ? "" : "CATEGORY ");
 		return -1;
 	}
 	k = category_byname(cat);
-	if (k < 0 || !listdb_category_listable((enum category)k, fp)) {
+	if (k < 0 || !listdb_category_listable((enum category)k, kind)) {
 		lerr(L, "bad category for %s: '%.200s' (expected "
-		    "%s)", key, cat, fp ? "disposable or relay" :
-		    "disposable, relay or allow");
+		    "%s)", key, cat, kind == LIST_FINGERPRINTS ?
+		    "disposable or relay" : "disposable, relay or allow");
+		return -1;
+	}
+	if (strncasecmp(loc, "http://", 7) == 0) {
+		lerr(L, "%s: '%.200s': plain http can be changed on the way; "
+		    "use https://, or file:// for a local mirror", key, loc);
 		return -1;
 	}
 	if (check_source(src) != 0) {
@@ -703,12 +738,52 @@ p_list(struct load *L, char *v)
 		return -1;
 	}
 	l = &c->lists[c->nlists];
-	if (parse_path(L, path, l->path) != 0)
+	memset(l, 0, sizeof(*l));
+	if (is_remote(loc)) {
+		if (strncasecmp(loc, "file://", 7) == 0 && loc[7] != '/') {
+			lerr(L, "%s: '%.200s': a file:// location needs an "
+			    "absolute path (file:///PATH)", key, loc);
+			return -1;
+		}
+		if (copy(l->url, sizeof(l->url), loc) != 0) {
+			lerr(L, "%s: location too long (at most %d bytes)",
+			    key, CONFIG_PATH_MAX - 1);
+			return -1;
+		}
+		/* path: SourceDir/SOURCE.list, once SourceDir is known
+		 * (config_load, at the end of the file). */
+	} else if (parse_path(L, loc, l->path) != 0)
 		return -1;
 	l->category = (enum category)k;
-	l->fingerprints = fp;
+	l->kind = kind;
+	l->tier = t >= 0 ? (enum tier)t : l->url[0] != '\0' ?
+	    TIER_COMMUNITY : TIER_CURATED;
 	memcpy(l->source, src, strlen(src) + 1);
 	L->list_line[c->nlists++] = L->line;
+	return 0;
+}
+
+static int
+p_sourcedir(struct load *L, char *v)
+{
+	return parse_path(L, v, L->c->source_dir);
+}
+
+/* Where the build reads a remote list: its last good copy. */
+static int
+remote_paths(struct config *c)
+{
+	for (size_t i = 0; i < c->nlists; i++) {
+		struct config_list *l = &c->lists[i];
+		int n;
+
+		if (l->url[0] == '\0')
+			continue;
+		n = snprintf(l->path, sizeof(l->path), "%s/%s.list",
+		    c->source_dir, l->source);
+		if (n < 0 || (size_t)n >= sizeof(l->path))
+			return -1;
+	}
 	return 0;
 }
 
@@ -935,8 +1010,13 @@ static const struct keydef keys[] = {
 	KEY("LogLevel", p_loglevel, 0, 0),
 	KEY("CoreDumps", p_coredumps, 0, 0),
 	KEY("Database", p_database, 0, 0),
-	KEY("List", p_list, 0, 1),
-	KEY("Fingerprints", p_list, 1, 1),
+	KEY("List", p_list, LIST_DOMAINS, 1),
+	KEY("Fingerprints", p_list, LIST_FINGERPRINTS, 1),
+	KEY("Infrastructure", p_list, LIST_INFRA, 1),
+	KEY("SourceDir", p_sourcedir, 0, 0),
+	NUM("QuorumCurated", NUM_INT, trust.quorum[TIER_CURATED], 0, 64),
+	NUM("QuorumCommunity", NUM_INT, trust.quorum[TIER_COMMUNITY], 0, 64),
+	NUM("QuorumWeak", NUM_INT, trust.quorum[TIER_WEAK], 0, 64),
 	KEY("KeyFile", p_keyfile, 0, 0),
 	KEY("HashMode", p_hashmode, 0, 0),
 	KEY("SubaddressSeparator", p_separator, 0, 0),
@@ -995,6 +1075,8 @@ config_default(struct config *c)
 	c->syslog_facility = LOG_MAIL;
 	c->verbose = 0;
 	memcpy(c->database, DEF_DATABASE, sizeof(DEF_DATABASE));
+	memcpy(c->source_dir, DEF_SOURCEDIR, sizeof(DEF_SOURCEDIR));
+	listdb_trust_default(&c->trust);
 	memcpy(c->keyfile, DEF_KEYFILE, sizeof(DEF_KEYFILE));
 	c->hash_mode = HASH_HMAC;
 	policy_default(&c->policy);
@@ -1148,6 +1230,11 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 		    strerror(errno ? errno : EIO));
 		goto out;
 	}
+	if (remote_paths(L.c) != 0) {
+		seterr(err, errlen, "%s: SourceDir: path too long for the "
+		    "remote lists' copies", path);
+		goto out;
+	}
 	memcpy(c, L.c, sizeof(*c));
 	rc = 0;
 out:
@@ -1237,10 +1324,14 @@ config_check(const struct config *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->nlists; i++) {
 		const struct config_list *l = &c->lists[i];
 
-		if (!listdb_category_listable(l->category, l->fingerprints)) {
-			seterr(err, errlen, "List %zu: category must be "
-			    "disposable, relay%s", i + 1, l->fingerprints ?
-			    " (fingerprints)" : " or allow");
+		if (!listdb_category_listable(l->category, l->kind)) {
+			seterr(err, errlen, "List %zu: category %s cannot be "
+			    "listed in %s", i + 1, category_name(l->category),
+			    list_kind_name(l->kind));
+			return -1;
+		}
+		if ((unsigned)l->tier >= TIER_COUNT) {
+			seterr(err, errlen, "List %zu: bad tier", i + 1);
 			return -1;
 		}
 		if (check_source(l->source) != 0 || l->path[0] == '\0') {

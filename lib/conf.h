@@ -32,13 +32,22 @@ extern const char config_default_file[];
 enum config_mode { MODE_ENFORCE = 0, MODE_OBSERVE };
 enum config_onerror { ONERROR_ACCEPT = 0, ONERROR_TEMPFAIL };
 
+/*
+ * List CATEGORY SOURCE LOCATION [TIER], Fingerprints CATEGORY SOURCE
+ * LOCATION [TIER], Infrastructure SOURCE LOCATION [TIER].  LOCATION is a
+ * file, or a remote list: https://... or file:///... (a mirror), which
+ * "disposable-ctl update" fetches into SourceDir/SOURCE.list, the copy
+ * the build reads.  TIER defaults to curated for a file (the admin's own
+ * or the project's) and community for a remote list.
+ */
 struct config_list {
 	enum category	category;		/* disposable, relay or allowed */
+	enum list_kind	kind;			/* List, Fingerprints,
+						   Infrastructure */
+	enum tier	tier;
 	char		source[LISTDB_SOURCE_NAME];
-	char		path[CONFIG_PATH_MAX];
-	int		fingerprints;		/* 1: from Fingerprints, a
-						   fingerprint list (disposable
-						   or relay only) */
+	char		path[CONFIG_PATH_MAX];	/* the file the build reads */
+	char		url[CONFIG_PATH_MAX];	/* a remote list; "" for a file */
 };
 
 struct config {
@@ -51,9 +60,13 @@ struct config {
 	int	core_dumps;			/* CoreDumps yes|no */
 
 	char	database[CONFIG_PATH_MAX];	/* Database */
-	struct config_list lists[CONFIG_MAX_LISTS];	/* List CAT SOURCE PATH,
-						   Fingerprints CAT SOURCE PATH */
+	struct config_list lists[CONFIG_MAX_LISTS];	/* List, Fingerprints,
+						   Infrastructure */
 	size_t	nlists;
+	char	source_dir[CONFIG_PATH_MAX];	/* SourceDir: remote lists'
+						   last good copies */
+	struct listdb_trust trust;		/* QuorumCurated,
+						   QuorumCommunity, QuorumWeak */
 
 	char	keyfile[CONFIG_PATH_MAX];	/* KeyFile */
 	enum hash_mode hash_mode;		/* HashMode hmac|sha256 */

@@ -298,62 +298,95 @@ add_signal(struct infra_verdict *v, const char *kind, const char *entry,
 	snprintf(s->sources, sizeof(s->sources), "%s", sources);
 }
 
+/* A fingerprint as a signal; weak when what it names is itself shared
+ * infrastructure (shared 1). */
 static void
-add_fp(struct infra_verdict *v, const char *kind, const struct fp_match *m)
+add_fp(struct infra_verdict *v, const char *kind, const struct fp_match *m,
+    int shared)
 {
 	char src[LISTDB_SOURCE_NAME * 2];
 
 	join_sources(src, sizeof(src), m);
-	add_signal(v, kind, m->entry, m->category, m->strong, src);
+	add_signal(v, kind, m->entry, m->category, m->strong && !shared, src);
+}
+
+/* Note the first shared-infrastructure fact of the domain. */
+static void
+note_shared(struct infra_verdict *v, const char *kind, const char *entry)
+{
+	if (v->shared)
+		return;
+	v->shared = 1;
+	snprintf(v->shared_what, sizeof(v->shared_what), "%s:%s", kind,
+	    entry);
 }
 
 int
 infra_match(struct listdb *db, const struct infra *inf,
     struct infra_verdict *v, char *err, size_t errlen)
 {
-	struct fp_match m;
+	struct fp_match m, sh;
 	const struct infra_signal *first_weak = NULL;
 
 	memset(v, 0, sizeof(*v));
 	/* In the order a reader expects: MX first, then what backs it. */
 	for (size_t i = 0; i < inf->nmx; i++) {
 		struct listdb_match lm;
+		int shared;
 
-		if (listdb_fp_host(db, FP_MX, inf->mx[i], &m, err,
-		    errlen) != 0)
+		if (listdb_infra_host(db, FP_MX, inf->mx[i], &sh, err,
+		    errlen) != 0 ||
+		    listdb_fp_host(db, FP_MX, inf->mx[i], &m, err,
+		    errlen) != 0 ||
+		    listdb_lookup(db, inf->mx[i], &lm, err, errlen) != 0)
 			return -1;
+		/* A host of the infrastructure list, or of a domain on the
+		 * allowlist (a mailbox provider's own servers). */
+		shared = sh.found || lm.category == CAT_ALLOWED;
+		if (sh.found)
+			note_shared(v, "mx", sh.entry);
+		else if (lm.category == CAT_ALLOWED)
+			note_shared(v, "mx-allowed", lm.entry);
 		if (m.found)
-			add_fp(v, "mx", &m);
+			add_fp(v, "mx", &m, shared);
 		/* An MX host inside a listed domain: the domain shares
-		 * that provider's mail servers. */
-		if (listdb_lookup(db, inf->mx[i], &lm, err, errlen) != 0)
-			return -1;
+		 * that provider's mail servers.  Strong only when the
+		 * listing decides on its own and the host is not shared. */
 		if (lm.category == CAT_DISPOSABLE || lm.category == CAT_RELAY)
-			add_signal(v, "mx-domain", lm.entry, lm.category, 1,
+			add_signal(v, "mx-domain", lm.entry, lm.category,
+			    lm.decided && !shared,
 			    lm.nsources ? lm.sources[0] : "");
 	}
 	for (size_t i = 0; i < inf->naddr; i++) {
 		int prefix = inf->addr[i].family == AF_INET ? 32 : 128;
 
-		if (listdb_fp_addr(db, &inf->addr[i], prefix, &m, err,
+		if (listdb_infra_addr(db, &inf->addr[i], prefix, &sh, err,
+		    errlen) != 0 ||
+		    listdb_fp_addr(db, &inf->addr[i], prefix, &m, err,
 		    errlen) != 0)
 			return -1;
+		if (sh.found)
+			note_shared(v, "ip", sh.entry);
 		if (m.found)
-			add_fp(v, "ip", &m);
+			add_fp(v, "ip", &m, sh.found);
 	}
 	for (size_t i = 0; i < inf->nns; i++) {
-		if (listdb_fp_host(db, FP_NS, inf->ns[i], &m, err,
+		if (listdb_infra_host(db, FP_NS, inf->ns[i], &sh, err,
+		    errlen) != 0 ||
+		    listdb_fp_host(db, FP_NS, inf->ns[i], &m, err,
 		    errlen) != 0)
 			return -1;
 		if (m.found)
-			add_fp(v, "ns", &m);
+			add_fp(v, "ns", &m, sh.found);
 	}
 	for (size_t i = 0; i < inf->nspf; i++) {
-		if (listdb_fp_host(db, FP_SPF, inf->spf[i], &m, err,
+		if (listdb_infra_host(db, FP_SPF, inf->spf[i], &sh, err,
+		    errlen) != 0 ||
+		    listdb_fp_host(db, FP_SPF, inf->spf[i], &m, err,
 		    errlen) != 0)
 			return -1;
 		if (m.found)
-			add_fp(v, "spf", &m);
+			add_fp(v, "spf", &m, sh.found);
 	}
 	for (size_t i = 0; i < inf->nrange; i++) {
 		const struct spf_range *r = &inf->range[i];
@@ -363,12 +396,19 @@ infra_match(struct listdb *db, const struct infra *inf,
 		if (r->prefix < 0 ||
 		    r->prefix > (r->addr.family == AF_INET ? 32 : 128))
 			continue;
-		if (listdb_fp_addr(db, &r->addr, r->prefix, &m, err,
+		if (listdb_infra_addr(db, &r->addr, r->prefix, &sh, err,
+		    errlen) != 0 ||
+		    listdb_fp_addr(db, &r->addr, r->prefix, &m, err,
 		    errlen) != 0)
 			return -1;
 		if (m.found)
-			add_fp(v, "spf-ip", &m);
+			add_fp(v, "spf-ip", &m, sh.found);
 	}
+	/* Mail that goes to shared infrastructure: nothing about it
+	 * decides against the domain. */
+	if (v->shared)
+		for (size_t i = 0; i < v->nsignals; i++)
+			v->signal[i].strong = 0;
 	if (inf->null_mx)
 		add_signal(v, "nullmx", "", CAT_SUSPICIOUS, 0, "");
 	/* A CIDR length no address family has is no typing slip of a

@@ -14,14 +14,24 @@
  * infra_match() holds the facts against the fingerprints of the list
  * database:
  *   mx:ENTRY         an MX host is a fingerprinted host (exact or suffix)
- *   mx-domain:ENTRY  an MX host belongs to a domain on the blocklist
+ *   mx-domain:ENTRY  an MX host belongs to a domain on the blocklist:
+ *                    strong only when that listing decides on its own
+ *                    (listdb.h, trust) and the host is not shared
  *   ip:ENTRY         an MX address (or the implicit MX's) is in a range
  *   ns:ENTRY         a name server is fingerprinted
  *   spf:ENTRY        the SPF record includes/redirects to a fingerprint
  *   spf-ip:ENTRY     an SPF ip4/ip6 range lies in a fingerprinted range
  *   nullmx           (weak) the domain declares it receives no mail
  * A strong signal decides: its category (disposable or relay).  Weak
- * signals only: CAT_SUSPICIOUS.  No signal but a lookup that failed or ran
+ * signals only: CAT_SUSPICIOUS.
+ *
+ * Shared infrastructure (listdb.h) is never evidence.  A domain whose MX
+ * hosts or MX addresses (the implicit MX's included) are on the
+ * infrastructure list, or whose MX hosts belong to an allowlisted domain
+ * (a mailbox provider's own servers), is on shared infrastructure: every
+ * signal is then at most weak, and the verdict at most suspicious.  A
+ * fingerprint that names shared infrastructure itself (a name server, an
+ * SPF include or range on the list) is weak wherever it matches.  No signal but a lookup that failed or ran
  * out of time: CAT_UNKNOWN.  Otherwise CAT_CLEAN.  Facts come from the
  * DNS cache, the verdict is made fresh each time: a list reload applies at
  * once.
@@ -94,6 +104,9 @@ struct infra_verdict {
 						   "dns:timeout" ... */
 	size_t		nsignals;
 	struct infra_signal signal[INFRA_MAX_SIGNALS];
+	int		shared;		/* mail goes to shared infrastructure */
+	char		shared_what[INFRA_MATCH_MAX];	/* the first fact:
+						   "mx:*.google.com" */
 };
 
 /* Hold the facts against the database.  Returns 0, or -1 on a database

@@ -94,6 +94,15 @@ struct fpitem {
 	uint16_t	src;
 };
 
+/* The keys of the fingerprint lists, or of the shared infrastructure. */
+struct fpset {
+	struct fpitem	*v;
+	size_t		 n, cap;	/* n: distinct after fp_merge() */
+	size_t		 distinct;
+	uint64_t	 prefixes[2][3];	/* bit L: an IPv4 / IPv6 range
+						   of length L is in use */
+};
+
 struct build {
 	const struct listdb_input *in;
 	size_t		 nin;
@@ -106,10 +115,7 @@ struct build {
 	struct item	*items;
 	size_t		 nitems, icap;
 	size_t		 ndomains;	/* distinct, after the merge */
-	struct fpitem	*fps;
-	size_t		 nfps, fcap;	/* distinct after fp_merge() */
-	uint64_t	 prefixes[2][3];	/* bit L: an IPv4 / IPv6 range
-						   of length L is in use */
+	struct fpset	 fp, infra;
 	int		 fatal;		/* cannot write whatever the flags */
 	int		 refused;	/* bad lines seen */
 };
@@ -354,8 +360,8 @@ fp_host_key(struct build *b, const char *path, uint32_t lineno,
 
 /* The key of a range "ADDRESS[/LEN]"; 1 if refused (said). */
 static int
-fp_range_key(struct build *b, const char *path, uint32_t lineno,
-    const char *val, struct fpitem *it)
+fp_range_key(struct build *b, struct fpset *set, const char *path,
+    uint32_t lineno, const char *val, struct fpitem *it)
 {
 	static const unsigned char v4mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
@@ -402,7 +408,7 @@ fp_range_key(struct build *b, const char *path, uint32_t lineno,
 			return 1;
 		}
 	it->klen = (uint16_t)listdb_fp_range_key(it->key, v6, len, net);
-	b->prefixes[v6][len / 64] |= (uint64_t)1 << (len % 64);
+	set->prefixes[v6][len / 64] |= (uint64_t)1 << (len % 64);
 	return 0;
 garbage:
 	say(b, 1, "%s:%u: '%s' is not an address or ADDRESS/LENGTH", path,
@@ -411,29 +417,32 @@ garbage:
 }
 
 static int
-add_fp(struct build *b, const struct fpitem *it)
+add_fp(struct fpset *set, const struct fpitem *it)
 {
-	if (b->nfps == b->fcap) {
-		size_t ncap = b->fcap ? b->fcap * 2 : 256;
+	if (set->n == set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 256;
 		struct fpitem *n;
 
 		if (ncap > SIZE_MAX / sizeof(*n) ||
-		    (n = realloc(b->fps, ncap * sizeof(*n))) == NULL)
+		    (n = realloc(set->v, ncap * sizeof(*n))) == NULL)
 			return -1;
-		b->fps = n;
-		b->fcap = ncap;
+		set->v = n;
+		set->cap = ncap;
 	}
-	b->fps[b->nfps++] = *it;
+	set->v[set->n++] = *it;
 	return 0;
 }
 
-/* One trimmed, non-empty fingerprint line; 0 added, 1 refused, -1 out
- * of memory. */
+/* One trimmed, non-empty fingerprint line ("KIND VALUE STRENGTH"), or
+ * shared infrastructure ("KIND VALUE"); 0 added, 1 refused, -1 out of
+ * memory. */
 static int
 take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 {
 	const char *path = b->in[src].path;
 	char *tok[4], *p = line, sh[SHOW_MAX + 8];
+	int infra = b->in[src].kind == LIST_INFRA;
+	struct fpset *set = infra ? &b->infra : &b->fp;
 	struct fpitem it;
 	int ntok = 0, kind, rc;
 
@@ -449,8 +458,10 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		while (is_space((unsigned char)*p))
 			*p++ = '\0';
 	}
-	if (ntok != 3) {
-		say(b, 1, "%s:%u: expected KIND VALUE STRENGTH", path, lineno);
+	if (ntok != (infra ? 2 : 3)) {
+		say(b, 1, "%s:%u: expected KIND VALUE%s", path, lineno,
+		    infra ? " (shared infrastructure has no strength)" :
+		    " STRENGTH");
 		return 1;
 	}
 	if ((kind = fp_kind_byname(tok[0])) < 0) {
@@ -459,7 +470,9 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		return 1;
 	}
 	memset(&it, 0, sizeof(it));
-	if (strcasecmp(tok[2], "strong") == 0)
+	if (infra)
+		;
+	else if (strcasecmp(tok[2], "strong") == 0)
 		it.strong = 1;
 	else if (strcasecmp(tok[2], "weak") != 0) {
 		say(b, 1, "%s:%u: unknown strength '%s' (expected strong or "
@@ -467,7 +480,7 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		return 1;
 	}
 	if (kind == FP_IP)
-		rc = fp_range_key(b, path, lineno, tok[1], &it);
+		rc = fp_range_key(b, set, path, lineno, tok[1], &it);
 	else
 		rc = fp_host_key(b, path, lineno, (enum fp_kind)kind, tok[1],
 		    &it);
@@ -475,7 +488,7 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		return rc;
 	it.line = lineno;
 	it.src = src;
-	return add_fp(b, &it) == 0 ? 0 : -1;
+	return add_fp(set, &it) == 0 ? 0 : -1;
 }
 
 static int
@@ -490,6 +503,12 @@ read_list(struct build *b, uint16_t src)
 	int rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && b->in[src].optional) {
+			say(b, 0, "%s: source %s has no copy yet (fetch it "
+			    "with disposable-ctl update): built without it",
+			    path, b->in[src].source);
+			return 0;
+		}
 		say(b, 1, "%s: %s", path, strerror(errno));
 		b->fatal = 1;
 		return 0;
@@ -512,7 +531,7 @@ read_list(struct build *b, uint16_t src)
 		*e = '\0';
 		if (*s == '\0')
 			continue;
-		rc = b->in[src].fingerprints ?
+		rc = b->in[src].kind != LIST_DOMAINS ?
 		    take_fp_line(b, src, lineno, s) :
 		    take_token(b, src, lineno, s);
 		if (rc < 0)
@@ -546,30 +565,80 @@ item_cmp(const void *va, const void *vb)
 	return a->line < b->line ? -1 : a->line > b->line;
 }
 
-/* Warn about a domain both allowed and blocked, once, from the first
- * allow line, naming every source on both sides. */
+/* The sources of a run of items on one side, "a (curated), b
+ * (community)", and their count per tier.  cats: a mask of the
+ * categories taken. */
 static void
-warn_conflict(struct build *b, const struct item *g, size_t n)
+run_sources(const struct build *b, const struct item *g, size_t n,
+    unsigned cats, char *buf, size_t len, unsigned support[TIER_COUNT])
 {
-	char allow[512] = "", block[512] = "";
-	const struct item *first = NULL;
-	size_t i;
+	size_t off = 0;
 
-	for (i = 0; i < n; i++) {
+	buf[0] = '\0';
+	if (support != NULL)
+		memset(support, 0, TIER_COUNT * sizeof(*support));
+	for (size_t i = 0; i < n; i++) {
 		const struct listdb_input *in = &b->in[g[i].src];
-		char *list = in->category == CAT_ALLOWED ? allow : block;
-		size_t len = strlen(list);
+		int k;
 
-		if (in->category == CAT_ALLOWED && first == NULL)
-			first = &g[i];
-		snprintf(list + len, sizeof(allow) - len, "%s%s",
-		    len ? ", " : "", in->source);
+		if (!(cats & (1u << in->category)))
+			continue;
+		if (support != NULL)
+			support[in->tier]++;
+		if (off >= len)
+			continue;
+		k = snprintf(buf + off, len - off, "%s%s (%s)", off ? ", " :
+		    "", in->source, tier_name(in->tier));
+		if (k > 0)
+			off += (size_t)k;
 	}
-	if (first == NULL)
-		return;
-	say(b, 0, "%s:%u: '%s' is both allowed (%s) and blocked (%s); "
-	    "the allow entry wins", b->in[first->src].path, first->line,
-	    first->u.dom, allow, block);
+}
+
+/* The first item of a run from a source of category c. */
+static const struct item *
+run_first(const struct build *b, const struct item *g, size_t n,
+    unsigned cats)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cats & (1u << b->in[g[i].src].category))
+			return &g[i];
+	return g;
+}
+
+#define M_ALLOW		(1u << CAT_ALLOWED)
+#define M_DISP		(1u << CAT_DISPOSABLE)
+#define M_RELAY		(1u << CAT_RELAY)
+#define M_BLOCK		(M_DISP | M_RELAY)
+
+/* Warn about a domain whose sources disagree, once, naming every source
+ * on each side and what the trust rules (listdb.h) make of it. */
+static void
+warn_conflict(struct build *b, const struct item *g, size_t n,
+    unsigned mask)
+{
+	char allow[512], block[512], disp[512], relay[512];
+	unsigned a[TIER_COUNT], bl[TIER_COUNT], d[TIER_COUNT], r[TIER_COUNT];
+	const struct item *first;
+
+	if ((mask & M_ALLOW) && (mask & M_BLOCK)) {
+		run_sources(b, g, n, M_ALLOW, allow, sizeof(allow), a);
+		run_sources(b, g, n, M_BLOCK, block, sizeof(block), bl);
+		first = run_first(b, g, n, M_ALLOW);
+		say(b, 0, "%s:%u: '%s' is both allowed (%s) and blocked (%s); "
+		    "the %s entry wins", b->in[first->src].path, first->line,
+		    first->u.dom, allow, block,
+		    listdb_trust_allow_wins(a, bl) ? "allow" :
+		    "block (a more trusted source)");
+	}
+	if ((mask & M_DISP) && (mask & M_RELAY)) {
+		run_sources(b, g, n, M_DISP, disp, sizeof(disp), d);
+		run_sources(b, g, n, M_RELAY, relay, sizeof(relay), r);
+		first = run_first(b, g, n, M_RELAY);
+		say(b, 0, "%s:%u: '%s' is listed disposable (%s) and relay "
+		    "(%s); it counts as %s", b->in[first->src].path,
+		    first->line, first->u.dom, disp, relay,
+		    category_name(listdb_trust_block(d, r)));
+	}
 }
 
 /*
@@ -608,11 +677,133 @@ merge(struct build *b)
 		for (k = 0; k < CAT_COUNT; k++)
 			if (mask & (1u << k))
 				r->per_category[k]++;
-		if ((mask & (1u << CAT_ALLOWED)) &&
-		    (mask & ((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))))
-			warn_conflict(b, &b->items[start], out - start);
+		if (((mask & M_ALLOW) && (mask & M_BLOCK)) ||
+		    ((mask & M_DISP) && (mask & M_RELAY)))
+			warn_conflict(b, &b->items[start], out - start, mask);
 	}
 	b->nitems = out;
+}
+
+/*
+ * Warnings that look across entries, after both merges: block entries
+ * below an allowed parent, and block entries that are shared mail
+ * infrastructure (their registrable domain is that of an infrastructure
+ * host: "improvmx.com" against "mx *.improvmx.com").
+ */
+struct group {
+	const char	*dom;
+	size_t		 first, n;	/* its items */
+	unsigned	 mask;
+};
+
+static int
+group_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct group *)elem)->dom);
+}
+
+struct infradom {
+	char		 dom[DOMAIN_MAX + 1];
+	const struct fpitem *it;
+};
+
+static int
+infradom_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct infradom *)a)->dom,
+	    ((const struct infradom *)b)->dom);
+}
+
+static int
+infradom_find(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct infradom *)elem)->dom);
+}
+
+static const char *fp_show(const struct fpitem *, char *, size_t);
+
+static int
+warn_across(struct build *b)
+{
+	struct group *g = NULL;
+	struct infradom *idom = NULL;
+	size_t ng = 0, ni = 0, i, j;
+	char sh[FP_SHOW_MAX], who[512], other[512];
+
+	if (b->nitems > 0 && (g = calloc(b->ndomains, sizeof(*g))) == NULL)
+		return -1;
+	for (i = 0; i < b->nitems; i = j) {
+		unsigned mask = 0;
+
+		for (j = i; j < b->nitems &&
+		    strcmp(b->items[j].u.dom, b->items[i].u.dom) == 0; j++)
+			mask |= 1u << b->in[b->items[j].src].category;
+		g[ng++] = (struct group){ b->items[i].u.dom, i, j - i, mask };
+	}
+	if (b->infra.n > 0 &&
+	    (idom = calloc(b->infra.n, sizeof(*idom))) == NULL) {
+		free(g);
+		return -1;
+	}
+	for (i = 0; i < b->infra.n; i++) {
+		const struct fpitem *it = &b->infra.v[i];
+		char host[DOMAIN_MAX + 1];
+		const char *reg;
+
+		if (it->key[0] == (unsigned char)listdb_fp_letter(FP_IP))
+			continue;
+		snprintf(host, sizeof(host), "%.*s", (int)(it->klen - 2),
+		    (const char *)it->key + 2);
+		if ((reg = domain_registrable(host)) == NULL)
+			continue;
+		snprintf(idom[ni].dom, sizeof(idom[ni].dom), "%s", reg);
+		idom[ni++].it = it;
+	}
+	if (ni > 0)
+		qsort(idom, ni, sizeof(*idom), infradom_cmp);
+
+	for (i = 0; i < ng; i++) {
+		const struct item *first;
+		const struct group *pg;
+		const struct infradom *id;
+		const char *reg, *d;
+		unsigned a[TIER_COUNT], bl[TIER_COUNT];
+
+		if (!(g[i].mask & M_BLOCK))
+			continue;
+		first = run_first(b, &b->items[g[i].first], g[i].n, M_BLOCK);
+		reg = domain_registrable(g[i].dom);
+		for (d = domain_parent(g[i].dom); d != NULL && reg != NULL &&
+		    strlen(d) >= strlen(reg); d = domain_parent(d)) {
+			if ((pg = bsearch(d, g, ng, sizeof(*g),
+			    group_cmp)) == NULL || !(pg->mask & M_ALLOW))
+				continue;
+			run_sources(b, &b->items[g[i].first], g[i].n, M_BLOCK,
+			    who, sizeof(who), bl);
+			run_sources(b, &b->items[pg->first], pg->n, M_ALLOW,
+			    other, sizeof(other), a);
+			say(b, 0, "%s:%u: '%s' (%s) is below the allowed "
+			    "'%s' (%s); the %s entry wins",
+			    b->in[first->src].path, first->line, g[i].dom, who,
+			    d, other, listdb_trust_allow_wins(a, bl) ? "allow" :
+			    "block (a more trusted source)");
+			break;
+		}
+		if (reg != NULL && ni > 0 && (id = bsearch(reg, idom, ni,
+		    sizeof(*idom), infradom_find)) != NULL) {
+			run_sources(b, &b->items[g[i].first], g[i].n, M_BLOCK,
+			    who, sizeof(who), NULL);
+			say(b, 0, "%s:%u: '%s' (%s) is shared mail "
+			    "infrastructure ('%s' in %s): its MX hosts are "
+			    "never evidence against the domains they serve",
+			    b->in[first->src].path, first->line, g[i].dom, who,
+			    fp_show(id->it, sh, sizeof(sh)),
+			    b->in[id->it->src].source);
+		}
+	}
+	free(idom);
+	free(g);
+	return 0;
 }
 
 static int
@@ -646,9 +837,9 @@ fp_show(const struct fpitem *it, char *buf, size_t len)
 }
 
 /* LMDB's default order (bytes, then the shorter first), which
- * MDB_APPEND needs; then by source and line. */
+ * MDB_APPEND needs. */
 static int
-fp_cmp(const void *va, const void *vb)
+fp_key_cmp(const void *va, const void *vb)
 {
 	const struct fpitem *a = va, *b = vb;
 	int c;
@@ -656,8 +847,18 @@ fp_cmp(const void *va, const void *vb)
 	if ((c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen :
 	    b->klen)) != 0)
 		return c;
-	if (a->klen != b->klen)
-		return a->klen < b->klen ? -1 : 1;
+	return a->klen != b->klen ? (a->klen < b->klen ? -1 : 1) : 0;
+}
+
+/* The key order, then by source and line. */
+static int
+fp_cmp(const void *va, const void *vb)
+{
+	const struct fpitem *a = va, *b = vb;
+	int c;
+
+	if ((c = fp_key_cmp(va, vb)) != 0)
+		return c;
 	if (a->src != b->src)
 		return a->src < b->src ? -1 : 1;
 	return a->line < b->line ? -1 : a->line > b->line;
@@ -694,41 +895,42 @@ fp_resolve(const struct build *b, const struct fpitem *run, size_t n,
 /* Drop duplicates within a source (warning), count per source, and warn
  * when sources disagree on the category or the strength. */
 static void
-fp_merge(struct build *b)
+fp_merge(struct build *b, struct fpset *set)
 {
 	struct listdb_build_report *r = b->rep;
+	struct fpitem *v = set->v;
 	char sh[FP_SHOW_MAX];
 	size_t i, j, out = 0, start;
 
-	for (i = 0; i < b->nfps; i = j) {
+	for (i = 0; i < set->n; i = j) {
 		enum category cat;
 		int strong, mixcat = 0, mixstr = 0;
 
 		start = out;
-		for (j = i; j < b->nfps && fp_same(&b->fps[j], &b->fps[i]);
-		    j++) {
-			const struct fpitem *it = &b->fps[j];
+		for (j = i; j < set->n && fp_same(&v[j], &v[i]); j++) {
+			const struct fpitem *it = &v[j];
 
-			if (j > i && it->src == b->fps[j - 1].src) {
+			if (j > i && it->src == v[j - 1].src) {
 				say(b, 0, "%s:%u: '%s' is a duplicate of "
 				    "line %u", b->in[it->src].path, it->line,
-				    fp_show(it, sh, sizeof(sh)),
-				    b->fps[j - 1].line);
+				    fp_show(it, sh, sizeof(sh)), v[j - 1].line);
 				continue;
 			}
 			if (out > start) {
 				if (b->in[it->src].category !=
-				    b->in[b->fps[start].src].category)
+				    b->in[v[start].src].category)
 					mixcat = 1;
-				if (it->strong != b->fps[start].strong)
+				if (it->strong != v[start].strong)
 					mixstr = 1;
 			}
-			b->fps[out++] = *it;
+			v[out++] = *it;
 			r->source[it->src].entries++;
 		}
-		r->fingerprints++;
+		set->distinct++;
+		if (set == &b->infra)
+			continue;
 		if (mixcat || mixstr) {
-			const struct fpitem *f = &b->fps[start];
+			const struct fpitem *f = &v[start];
 
 			fp_resolve(b, f, out - start, &cat, &strong);
 			say(b, 0, "%s:%u: '%s' is listed with another %s by "
@@ -740,7 +942,84 @@ fp_merge(struct build *b)
 			    strong ? "strong" : "weak", category_name(cat));
 		}
 	}
-	b->nfps = out;
+	set->n = out;
+}
+
+/* An infrastructure entry that covers fingerprint it: the same key, a
+ * suffix entry above its host, or a range containing its range. */
+static const struct fpitem *
+infra_covering(const struct build *b, const struct fpitem *it)
+{
+	const struct fpset *inf = &b->infra;
+	struct fpitem probe;
+	char host[DOMAIN_MAX + 1];
+	const char *d;
+
+	if (inf->n == 0)
+		return NULL;
+	if (it->key[0] == (unsigned char)listdb_fp_letter(FP_IP)) {
+		size_t nbytes = it->key[1] == '6' ? 16 : 4;
+
+		for (size_t i = 0; i < inf->n; i++) {
+			const struct fpitem *r = &inf->v[i];
+			int len = r->key[2], bits;
+			size_t k;
+
+			if (r->key[0] != it->key[0] || r->key[1] != it->key[1] ||
+			    len > it->key[2])
+				continue;
+			for (k = 0; k < nbytes; k++) {
+				bits = len - 8 * (int)k;
+				if (bits <= 0)
+					break;
+				if (((r->key[3 + k] ^ it->key[3 + k]) &
+				    (bits >= 8 ? 0xff : 0xff << (8 - bits))) != 0)
+					break;
+			}
+			if (k == nbytes || len - 8 * (int)k <= 0)
+				return r;
+		}
+		return NULL;
+	}
+	memset(&probe, 0, sizeof(probe));
+	memcpy(probe.key, it->key, it->klen);
+	probe.klen = it->klen;
+	for (;;) {
+		const struct fpitem *hit = bsearch(&probe, inf->v, inf->n,
+		    sizeof(*inf->v), fp_key_cmp);
+
+		if (hit != NULL)
+			return hit;
+		snprintf(host, sizeof(host), "%.*s", (int)(probe.klen - 2),
+		    (const char *)probe.key + 2);
+		if ((d = domain_parent(host)) == NULL)
+			return NULL;
+		probe.klen = (uint16_t)listdb_fp_host_key(probe.key,
+		    FP_MX, 1, d, strlen(d));
+		probe.key[0] = it->key[0];
+	}
+}
+
+/* Fingerprints that fall on shared infrastructure: they never decide
+ * there (infra.h); say so at build time. */
+static void
+warn_fp_infra(struct build *b)
+{
+	char sh[FP_SHOW_MAX], ish[FP_SHOW_MAX];
+	size_t i, j;
+
+	for (i = 0; i < b->fp.n; i = j) {
+		const struct fpitem *f = &b->fp.v[i], *hit;
+
+		for (j = i; j < b->fp.n && fp_same(&b->fp.v[j], f); j++)
+			;
+		if ((hit = infra_covering(b, f)) == NULL)
+			continue;
+		say(b, 0, "%s:%u: '%s' is shared mail infrastructure ('%s' "
+		    "in %s): at most a weak signal", b->in[f->src].path,
+		    f->line, fp_show(f, sh, sizeof(sh)),
+		    fp_show(hit, ish, sizeof(ish)), b->in[hit->src].source);
+	}
 }
 
 /* "32,24,20": the prefix lengths in use, most specific first. */
@@ -757,10 +1036,12 @@ fp_prefix_text(const uint64_t bits[3], char *buf, size_t len)
 			    off ? "," : "", l);
 }
 
+/* The "fp" table, or the "infra" one, with their meta values. */
 static int
-write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
+write_fps(struct build *b, struct fpset *set, MDB_txn *txn, MDB_dbi dmeta)
 {
 	unsigned char val[LISTDB_FP_SIZE(NSOURCES_MAX)];
+	int infra = set == &b->infra;
 	char text[600];
 	MDB_dbi dfp;
 	MDB_val k, v;
@@ -768,31 +1049,40 @@ write_fps(struct build *b, MDB_txn *txn, MDB_dbi dmeta)
 	int rc, strong;
 	enum category cat;
 
-	snprintf(text, sizeof(text), "%zu", b->nfps == 0 ? 0 :
-	    b->rep->fingerprints);
-	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_ENTRIES, text)) != 0)
+	snprintf(text, sizeof(text), "%zu", set->distinct);
+	if ((rc = put_text(txn, dmeta, infra ? LISTDB_M_INFRA_ENTRIES :
+	    LISTDB_M_FP_ENTRIES, text)) != 0)
 		return rc;
 	/* A database without fingerprints has no "fp" table at all, as
-	 * one built before fingerprints existed. */
-	if (b->nfps == 0)
+	 * one built before fingerprints existed; the same for "infra". */
+	if (set->n == 0)
 		return 0;
-	fp_prefix_text(b->prefixes[0], text, sizeof(text));
-	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_PREFIX4, text)) != 0)
+	fp_prefix_text(set->prefixes[0], text, sizeof(text));
+	if ((rc = put_text(txn, dmeta, infra ? LISTDB_M_INFRA_PREFIX4 :
+	    LISTDB_M_FP_PREFIX4, text)) != 0)
 		return rc;
-	fp_prefix_text(b->prefixes[1], text, sizeof(text));
-	if ((rc = put_text(txn, dmeta, LISTDB_M_FP_PREFIX6, text)) != 0)
+	fp_prefix_text(set->prefixes[1], text, sizeof(text));
+	if ((rc = put_text(txn, dmeta, infra ? LISTDB_M_INFRA_PREFIX6 :
+	    LISTDB_M_FP_PREFIX6, text)) != 0)
 		return rc;
-	if ((rc = mdb_dbi_open(txn, LISTDB_T_FP, MDB_CREATE, &dfp)) != 0)
+	if ((rc = mdb_dbi_open(txn, infra ? LISTDB_T_INFRA : LISTDB_T_FP,
+	    MDB_CREATE, &dfp)) != 0)
 		return rc;
-	for (i = 0; i < b->nfps; i = j) {
-		for (j = i, n = 0; j < b->nfps && fp_same(&b->fps[j],
-		    &b->fps[i]); j++)
-			put_u16(val + LISTDB_FP_HEAD + 2 * n++, b->fps[j].src);
-		fp_resolve(b, &b->fps[i], j - i, &cat, &strong);
-		k.mv_data = b->fps[i].key;
-		k.mv_size = b->fps[i].klen;
+	for (i = 0; i < set->n; i = j) {
+		size_t head = infra ? LISTDB_INFRA_HEAD : LISTDB_FP_HEAD;
+
+		for (j = i, n = 0; j < set->n && fp_same(&set->v[j],
+		    &set->v[i]); j++)
+			put_u16(val + head + 2 * n++, set->v[j].src);
+		k.mv_data = set->v[i].key;
+		k.mv_size = set->v[i].klen;
 		v.mv_data = val;
-		v.mv_size = listdb_fp_pack(val, cat, strong, n);
+		if (infra)
+			v.mv_size = listdb_infra_pack(val, n);
+		else {
+			fp_resolve(b, &set->v[i], j - i, &cat, &strong);
+			v.mv_size = listdb_fp_pack(val, cat, strong, n);
+		}
 		if ((rc = mdb_put(txn, dfp, &k, &v, MDB_APPEND)) != 0)
 			return rc;
 	}
@@ -843,10 +1133,12 @@ write_tables(struct build *b, MDB_txn *txn)
 		if (pl > 511)
 			pl = 511;
 		sval[0] = (unsigned char)in->category;
-		memcpy(sval + 1, in->source, nl + 1);
-		memcpy(sval + 2 + nl, in->path, pl);
-		sval[2 + nl + pl] = '\0';
-		put_u32(sval + 3 + nl + pl,
+		sval[1] = (unsigned char)in->tier;
+		sval[2] = (unsigned char)in->kind;
+		memcpy(sval + LISTDB_SOURCE_HEAD, in->source, nl + 1);
+		memcpy(sval + LISTDB_SOURCE_HEAD + 1 + nl, in->path, pl);
+		sval[LISTDB_SOURCE_HEAD + 1 + nl + pl] = '\0';
+		put_u32(sval + LISTDB_SOURCE_HEAD + 2 + nl + pl,
 		    (uint32_t)b->rep->source[id].entries);
 		put_u16(key, id);
 		k.mv_data = key;
@@ -866,7 +1158,9 @@ write_tables(struct build *b, MDB_txn *txn)
 	snprintf(num, sizeof(num), "%zu", b->ndomains);
 	if ((rc = put_text(txn, dmeta, LISTDB_M_ENTRIES, num)) != 0)
 		return rc;
-	return write_fps(b, txn, dmeta);
+	if ((rc = write_fps(b, &b->fp, txn, dmeta)) != 0)
+		return rc;
+	return write_fps(b, &b->infra, txn, dmeta);
 }
 
 /* Make the rename itself durable; a failure here loses nothing but the
@@ -960,7 +1254,8 @@ write_db(struct build *b, const char *dbpath)
 
 	/* Twice a generous 256 bytes per entry covers the B-tree's page
 	 * slack; the file only grows to what is used. */
-	mapsize = b->ndomains * 512 + b->alen * 2 + b->nfps * 1024;
+	mapsize = b->ndomains * 512 + b->alen * 2 +
+	    (b->fp.n + b->infra.n) * 1024;
 	if (mapsize < MAPSIZE_MIN)
 		mapsize = MAPSIZE_MIN;
 	mapsize = (mapsize + (1 << 20) - 1) & ~(size_t)((1 << 20) - 1);
@@ -1026,17 +1321,21 @@ check_inputs(struct build *b)
 			    LISTDB_SOURCE_NAME - 1);
 			return -1;
 		}
-		if (!listdb_category_listable(in->category,
-		    in->fingerprints)) {
-			say(b, 1, in->fingerprints ? "%s: fingerprints are "
-			    "disposable or relay, not %s" : "%s: category %s "
-			    "cannot be listed", in->path,
-			    category_name(in->category));
+		if (!listdb_category_listable(in->category, in->kind)) {
+			say(b, 1, "%s: category %s cannot be listed in %s",
+			    in->path, category_name(in->category),
+			    list_kind_name(in->kind));
+			return -1;
+		}
+		if ((unsigned)in->tier >= TIER_COUNT) {
+			say(b, 1, "%s: no such tier", in->path);
 			return -1;
 		}
 		snprintf(b->rep->source[i].name, LISTDB_SOURCE_NAME, "%s",
 		    in->source);
 		b->rep->source[i].category = in->category;
+		b->rep->source[i].tier = in->tier;
+		b->rep->source[i].kind = in->kind;
 	}
 	b->rep->nsources = b->nin;
 	return 0;
@@ -1084,13 +1383,24 @@ listdb_build(const char *dbpath, const struct listdb_input *in, size_t nin,
 	if (b.nitems > 0)
 		qsort(b.items, b.nitems, sizeof(*b.items), item_cmp);
 	merge(&b);
-	if (b.nfps > 0)
-		qsort(b.fps, b.nfps, sizeof(*b.fps), fp_cmp);
-	fp_merge(&b);
+	if (b.fp.n > 0)
+		qsort(b.fp.v, b.fp.n, sizeof(*b.fp.v), fp_cmp);
+	fp_merge(&b, &b.fp);
+	if (b.infra.n > 0)
+		qsort(b.infra.v, b.infra.n, sizeof(*b.infra.v), fp_cmp);
+	fp_merge(&b, &b.infra);
+	b.rep->fingerprints = b.fp.distinct;
+	b.rep->infrastructure = b.infra.distinct;
+	warn_fp_infra(&b);
+	if (warn_across(&b) != 0) {
+		note(&b, "%s: not written: out of memory", dbpath);
+		goto out;
+	}
 	rc = write_db(&b, dbpath);
 out:
 	free(b.items);
 	free(b.arena);
-	free(b.fps);
+	free(b.fp.v);
+	free(b.infra.v);
 	return rc;
 }

@@ -30,17 +30,26 @@ struct listdb_input {
 	const char	*path;
 	enum category	 category;
 	const char	*source;
-	int		 fingerprints;	/* 1: a fingerprint list (below) */
+	enum list_kind	 kind;		/* domains, fingerprints (listdb.h)
+					   or shared infrastructure */
+	enum tier	 tier;		/* 0 is TIER_CURATED */
+	int		 optional;	/* a missing file is a warning and
+					   an empty source (a remote list
+					   not fetched yet) */
 };
 
 struct listdb_build_report {
 	size_t	per_category[CAT_COUNT];	/* distinct domain entries */
 	size_t	fingerprints;			/* fingerprint entries */
+	size_t	infrastructure;			/* shared infrastructure
+						   entries */
 	size_t	errors, warnings;
 	size_t	nsources;
 	struct {
 		char	name[LISTDB_SOURCE_NAME];
 		enum category category;
+		enum tier tier;
+		enum list_kind kind;
 		size_t	entries;
 	} source[LISTDB_BUILD_MAX_INPUTS];
 };

@@ -5,7 +5,9 @@
  *	listdb_open, listdb_close, listdb_lookup, listdb_sources,
  *	listdb_built, listdb_entries, fp_kind_name, listdb_fp_host,
  *	listdb_fp_addr, listdb_fp_entries, listdb_fileid_get,
- *	listdb_fileid_same, listdb_fileid
+ *	listdb_fileid_same, listdb_fileid, listdb_infra_host,
+ *	listdb_infra_addr, listdb_infra_entries, listdb_set_trust and the
+ *	trust rules (listdb_trust_*)
  *
  * DESCRIPTION
  *	listdb_open() copies the file into a memfd (MFD_CLOEXEC, sealed
@@ -87,14 +89,22 @@
 
 #define BLOCK_MASK	((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))
 
-struct listdb {
-	MDB_env		*env;
-	MDB_dbi		 ddom, dsrc, dmeta, dfp;
-	int		 has_fp;	/* built with fingerprints */
-	size_t		 fp_entries;
+/* A table of host and range keys: the fingerprints, or the shared
+ * infrastructure. */
+struct fptable {
+	MDB_dbi		 dbi;
+	int		 present;	/* built with such lists */
+	size_t		 entries;
 	unsigned char	 prefix4[33], prefix6[129];	/* in use, longest
 							   first */
 	size_t		 nprefix4, nprefix6;
+};
+
+struct listdb {
+	MDB_env		*env;
+	MDB_dbi		 ddom, dsrc, dmeta;
+	struct fptable	 fp, infra;
+	struct listdb_trust trust;
 	char		 path[512];	/* for diagnostics */
 	struct listdb_fileid file;	/* what the snapshot was taken of */
 	struct listdb_source_info *src;
@@ -141,10 +151,10 @@ load_source(struct listdb *db, const MDB_val *k, const MDB_val *v)
 	struct listdb_source_info *s = &db->src[db->nsrc];
 	size_t nl, pl;
 
-	if (k->mv_size != 2 || v->mv_size < 1 + 2 + 4)
+	if (k->mv_size != 2 || v->mv_size < LISTDB_SOURCE_SIZE(0, 0))
 		return -1;
 	end = p + v->mv_size - 4;
-	name = p + 1;
+	name = p + LISTDB_SOURCE_HEAD;
 	if ((path = memchr(name, '\0', (size_t)(end - name))) == NULL)
 		return -1;
 	nl = (size_t)(path - name);
@@ -152,12 +162,15 @@ load_source(struct listdb *db, const MDB_val *k, const MDB_val *v)
 	if (path >= end || memchr(path, '\0', (size_t)(end - path)) == NULL)
 		return -1;
 	pl = strlen((const char *)path);
-	if (path + pl + 1 != end || p[0] >= CAT_COUNT)
+	if (path + pl + 1 != end || p[0] >= CAT_COUNT || p[1] >= TIER_COUNT ||
+	    p[2] >= LIST_KIND_COUNT)
 		return -1;
 	snprintf(s->name, sizeof(s->name), "%.*s", (int)nl,
 	    (const char *)name);
 	snprintf(s->path, sizeof(s->path), "%s", (const char *)path);
 	s->category = (enum category)p[0];
+	s->tier = (enum tier)p[1];
+	s->kind = (enum list_kind)p[2];
 	s->entries = get_u32(end);
 	db->srcid[db->nsrc] = (uint16_t)get_u16(k->mv_data);
 	db->nsrc++;
@@ -234,6 +247,29 @@ load_prefixes(MDB_txn *txn, MDB_dbi dbi, const char *key, int max,
 		out[(*n)++] = (unsigned char)len;
 		prev = len;
 	}
+}
+
+/* Open one of the optional key tables; 0 also when it is absent. */
+static int
+open_fptable(struct listdb *db, MDB_txn *txn, struct fptable *t,
+    const char *name, const char *m_entries, const char *m_prefix4,
+    const char *m_prefix6)
+{
+	long long n;
+	int rc;
+
+	if ((rc = mdb_dbi_open(txn, name, 0, &t->dbi)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	t->present = 1;
+	n = meta_number(txn, db->dmeta, m_entries);
+	t->entries = n < 0 ? 0 : (size_t)n;
+	load_prefixes(txn, db->dmeta, m_prefix4, 32, t->prefix4,
+	    &t->nprefix4);
+	load_prefixes(txn, db->dmeta, m_prefix6, 128, t->prefix6,
+	    &t->nprefix6);
+	return 0;
 }
 
 static void
@@ -473,6 +509,7 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(db->path, sizeof(db->path), "%s", path);
+	listdb_trust_default(&db->trust);
 	if ((fd = snapshot(db, &pages, err, errlen)) == -1) {
 		listdb_close(db);
 		return -1;
@@ -516,16 +553,13 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	if (load_sources(db, txn, err, errlen) != 0)
 		goto fail;
 	/* A database built without fingerprints has no "fp" table: it
-	 * opens, and no fingerprint ever matches. */
-	if ((rc = mdb_dbi_open(txn, LISTDB_T_FP, 0, &db->dfp)) == 0) {
-		db->has_fp = 1;
-		n = meta_number(txn, db->dmeta, LISTDB_M_FP_ENTRIES);
-		db->fp_entries = n < 0 ? 0 : (size_t)n;
-		load_prefixes(txn, db->dmeta, LISTDB_M_FP_PREFIX4, 32, db->prefix4,
-		    &db->nprefix4);
-		load_prefixes(txn, db->dmeta, LISTDB_M_FP_PREFIX6, 128, db->prefix6,
-		    &db->nprefix6);
-	} else if (rc != MDB_NOTFOUND)
+	 * opens, and no fingerprint ever matches; the same for "infra". */
+	if ((rc = open_fptable(db, txn, &db->fp, LISTDB_T_FP,
+	    LISTDB_M_FP_ENTRIES, LISTDB_M_FP_PREFIX4,
+	    LISTDB_M_FP_PREFIX6)) != 0 ||
+	    (rc = open_fptable(db, txn, &db->infra, LISTDB_T_INFRA,
+	    LISTDB_M_INFRA_ENTRIES, LISTDB_M_INFRA_PREFIX4,
+	    LISTDB_M_INFRA_PREFIX6)) != 0)
 		goto lmdb_fail;
 	/* Committing, not aborting, keeps the table handles for later
 	 * transactions. */
@@ -571,6 +605,96 @@ source_by_id(const struct listdb *db, unsigned id)
 	return NULL;
 }
 
+/*
+ * Trust (listdb.h): one place for the rules.
+ */
+
+void
+listdb_trust_default(struct listdb_trust *t)
+{
+	t->quorum[TIER_CURATED] = 1;
+	t->quorum[TIER_COMMUNITY] = 2;
+	t->quorum[TIER_WEAK] = 0;
+}
+
+void
+listdb_set_trust(struct listdb *db, const struct listdb_trust *t)
+{
+	if (db != NULL && t != NULL)
+		db->trust = *t;
+}
+
+int
+listdb_trust_decides(const struct listdb_trust *t,
+    const unsigned support[TIER_COUNT])
+{
+	unsigned cum = 0;
+
+	for (int i = 0; i < TIER_COUNT; i++) {
+		cum += support[i];
+		if (t->quorum[i] > 0 && cum >= (unsigned)t->quorum[i])
+			return 1;
+	}
+	return 0;
+}
+
+/* Compare two supports, the most trusted tier first: <0, 0, >0. */
+static int
+support_cmp(const unsigned a[TIER_COUNT], const unsigned b[TIER_COUNT])
+{
+	for (int i = 0; i < TIER_COUNT; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/* The most trusted tier with a source; TIER_COUNT for none. */
+static int
+top_tier(const unsigned s[TIER_COUNT])
+{
+	for (int i = 0; i < TIER_COUNT; i++)
+		if (s[i] > 0)
+			return i;
+	return TIER_COUNT;
+}
+
+enum category
+listdb_trust_block(const unsigned disp[TIER_COUNT],
+    const unsigned relay[TIER_COUNT])
+{
+	if (top_tier(disp) == TIER_COUNT && top_tier(relay) == TIER_COUNT)
+		return CAT_CLEAN;
+	return support_cmp(disp, relay) > 0 ? CAT_DISPOSABLE : CAT_RELAY;
+}
+
+int
+listdb_trust_allow_wins(const unsigned allow[TIER_COUNT],
+    const unsigned block[TIER_COUNT])
+{
+	return top_tier(allow) <= top_tier(block);
+}
+
+const char *
+listdb_support_text(const unsigned s[TIER_COUNT], char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < TIER_COUNT; i++) {
+		int n;
+
+		if (s[i] == 0 || off >= len)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%u %s", off ? ", " : "",
+		    s[i], tier_name((enum tier)i));
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (off == 0)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
 /* Parse a "domain" value into h; -1 if it does not parse. */
 static int
 parse_entry(const MDB_val *v, struct hit *h)
@@ -587,7 +711,28 @@ parse_entry(const MDB_val *v, struct hit *h)
 	return 0;
 }
 
-/* The names of h's sources on the deciding side into m. */
+/* h's sources per tier: allow lists into allow, the block ones into
+ * disp and relay (any may be NULL).  A source the table does not know
+ * (a damaged file) counts for nothing. */
+static void
+count_support(const struct listdb *db, const struct hit *h,
+    unsigned allow[TIER_COUNT], unsigned disp[TIER_COUNT],
+    unsigned relay[TIER_COUNT])
+{
+	const struct listdb_source_info *s;
+	unsigned *to;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if ((s = source_by_id(db, h->id[i])) == NULL)
+			continue;
+		to = s->category == CAT_ALLOWED ? allow :
+		    s->category == CAT_RELAY ? relay : disp;
+		if (to != NULL)
+			to[s->tier]++;
+	}
+}
+
+/* The names and tiers of h's sources on the deciding side into m. */
 static void
 fill_sources(const struct listdb *db, const struct hit *h, int allow,
     struct listdb_match *m)
@@ -598,13 +743,67 @@ fill_sources(const struct listdb *db, const struct hit *h, int allow,
 	m->nsources = 0;
 	for (i = 0; i < h->n && m->nsources < LISTDB_MAX_SOURCES; i++) {
 		if ((s = source_by_id(db, h->id[i])) == NULL) {
+			m->source_tier[m->nsources] = TIER_COUNT;
+			m->source_category[m->nsources] = CAT_CLEAN;
 			snprintf(m->sources[m->nsources++],
 			    LISTDB_SOURCE_NAME, "#%u", (unsigned)h->id[i]);
 			continue;
 		}
 		if ((s->category == CAT_ALLOWED) != allow)
 			continue;
+		m->source_tier[m->nsources] = (unsigned char)s->tier;
+		m->source_category[m->nsources] = (unsigned char)s->category;
 		memcpy(m->sources[m->nsources++], s->name, LISTDB_SOURCE_NAME);
+	}
+}
+
+/*
+ * What the most specific allow hit and block hit of a walk (either may be
+ * NULL; they may be the same entry) mean under the trust rules.
+ */
+static void
+resolve(const struct listdb *db, const struct hit *allow,
+    const struct hit *block, struct listdb_match *m)
+{
+	unsigned a[TIER_COUNT] = { 0 }, d[TIER_COUNT] = { 0 },
+	    r[TIER_COUNT] = { 0 }, b[TIER_COUNT];
+
+	if (allow != NULL)
+		count_support(db, allow, a, NULL, NULL);
+	if (block != NULL)
+		count_support(db, block, NULL, d, r);
+	for (int t = 0; t < TIER_COUNT; t++)
+		b[t] = d[t] + r[t];
+	if (allow != NULL && (block == NULL ||
+	    listdb_trust_allow_wins(a, b))) {
+		m->category = CAT_ALLOWED;
+		snprintf(m->entry, sizeof(m->entry), "%s", allow->dom);
+		m->level = allow->level;
+		memcpy(m->support, a, sizeof(a));
+		fill_sources(db, allow, 1, m);
+		if (block != NULL) {
+			m->overridden = 1;
+			snprintf(m->block_entry, sizeof(m->block_entry), "%s",
+			    block->dom);
+		}
+	} else if (block != NULL) {
+		m->category = listdb_trust_block(d, r);
+		/* Sources the table lost: the mask still tells. */
+		if (m->category == CAT_CLEAN)
+			m->category = (block->mask & (1u << CAT_RELAY)) ?
+			    CAT_RELAY : CAT_DISPOSABLE;
+		snprintf(m->entry, sizeof(m->entry), "%s", block->dom);
+		m->level = block->level;
+		memcpy(m->support, b, sizeof(b));
+		m->decided = listdb_trust_decides(&db->trust, b);
+		m->conflict = top_tier(d) < TIER_COUNT &&
+		    top_tier(r) < TIER_COUNT;
+		fill_sources(db, block, 0, m);
+		if (allow != NULL) {
+			m->allow_lost = 1;
+			snprintf(m->allow_entry, sizeof(m->allow_entry), "%s",
+			    allow->dom);
+		}
 	}
 }
 
@@ -667,24 +866,8 @@ listdb_lookup(struct listdb *db, const char *ascii, struct listdb_match *m,
 			break;
 	}
 	mdb_txn_abort(txn);
-
-	if (have_allow) {
-		m->category = CAT_ALLOWED;
-		snprintf(m->entry, sizeof(m->entry), "%s", allow.dom);
-		m->level = allow.level;
-		fill_sources(db, &allow, 1, m);
-		if (have_block) {
-			m->overridden = 1;
-			snprintf(m->block_entry, sizeof(m->block_entry), "%s",
-			    block.dom);
-		}
-	} else if (have_block) {
-		m->category = (block.mask & (1u << CAT_RELAY)) ? CAT_RELAY :
-		    CAT_DISPOSABLE;
-		snprintf(m->entry, sizeof(m->entry), "%s", block.dom);
-		m->level = block.level;
-		fill_sources(db, &block, 0, m);
-	}
+	resolve(db, have_allow ? &allow : NULL, have_block ? &block : NULL,
+	    m);
 	return 0;
 }
 
@@ -733,53 +916,82 @@ fp_kind_byname(const char *s)
 }
 
 int
-listdb_category_listable(enum category c, int fingerprints)
+listdb_category_listable(enum category c, enum list_kind k)
 {
-	return c == CAT_DISPOSABLE || c == CAT_RELAY ||
-	    (c == CAT_ALLOWED && !fingerprints);
+	switch (k) {
+	case LIST_DOMAINS:
+		return c == CAT_DISPOSABLE || c == CAT_RELAY ||
+		    c == CAT_ALLOWED;
+	case LIST_FINGERPRINTS:
+		return c == CAT_DISPOSABLE || c == CAT_RELAY;
+	case LIST_INFRA:
+		return c == CAT_ALLOWED;
+	default:
+		return 0;
+	}
 }
 
-/* Parse an "fp" value into m (sources by name); -1 if it does not. */
+/* Parse an "fp" value (or an "infra" one: t is the infrastructure table)
+ * into m, sources by name; -1 if it does not parse.  A strong
+ * fingerprint stays strong only when its sources meet the quorum. */
 static int
-parse_fp(const struct listdb *db, const MDB_val *v, struct fp_match *m)
+parse_fp(const struct listdb *db, const struct fptable *t, const MDB_val *v,
+    struct fp_match *m)
 {
 	const unsigned char *p = v->mv_data;
 	const struct listdb_source_info *s;
-	size_t n, i;
+	unsigned support[TIER_COUNT] = { 0 };
+	size_t n, i, head;
 
-	if (listdb_fp_unpack(p, v->mv_size, &m->category, &m->strong,
-	    &n) != 0)
-		return -1;
+	if (t == &db->infra) {
+		if (listdb_infra_unpack(p, v->mv_size, &n) != 0)
+			return -1;
+		m->category = CAT_ALLOWED;
+		m->strong = 0;
+		head = LISTDB_INFRA_HEAD;
+	} else {
+		if (listdb_fp_unpack(p, v->mv_size, &m->category, &m->strong,
+		    &n) != 0)
+			return -1;
+		head = LISTDB_FP_HEAD;
+	}
 	m->found = 1;
 	m->nsources = 0;
-	for (i = 0; i < n && m->nsources < LISTDB_MAX_SOURCES; i++) {
-		unsigned id = get_u16(p + LISTDB_FP_HEAD + 2 * i);
+	for (i = 0; i < n; i++) {
+		unsigned id = get_u16(p + head + 2 * i);
 
 		if ((s = source_by_id(db, id)) != NULL)
+			support[s->tier]++;
+		if (m->nsources == LISTDB_MAX_SOURCES)
+			continue;
+		if (s != NULL)
 			memcpy(m->sources[m->nsources++], s->name,
 			    LISTDB_SOURCE_NAME);
 		else
 			snprintf(m->sources[m->nsources++],
 			    LISTDB_SOURCE_NAME, "#%u", id);
 	}
+	if (m->strong && !listdb_trust_decides(&db->trust, support))
+		m->strong = 0;
 	return 0;
 }
 
 /* Look up one key; 1 found (m filled), 0 not, -1 error (err set). */
 static int
-fp_get(struct listdb *db, MDB_txn *txn, const unsigned char *key,
-    size_t klen, struct fp_match *m, char *err, size_t errlen)
+fp_get(struct listdb *db, const struct fptable *t, MDB_txn *txn,
+    const unsigned char *key, size_t klen, struct fp_match *m, char *err,
+    size_t errlen)
 {
 	MDB_val k = { klen, (void *)(uintptr_t)key }, v;
 	int rc;
 
-	if ((rc = mdb_get(txn, db->dfp, &k, &v)) == MDB_NOTFOUND)
+	if ((rc = mdb_get(txn, t->dbi, &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
-	if (parse_fp(db, &v, m) != 0) {
+	if (parse_fp(db, t, &v, m) != 0) {
 		memset(m, 0, sizeof(*m));
 		seterr(err, errlen, "%s: corrupt fingerprint", db->path);
 		return -1;
@@ -787,9 +999,9 @@ fp_get(struct listdb *db, MDB_txn *txn, const unsigned char *key,
 	return 1;
 }
 
-int
-listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
-    struct fp_match *m, char *err, size_t errlen)
+static int
+fp_host(struct listdb *db, const struct fptable *t, enum fp_kind kind,
+    const char *host, struct fp_match *m, char *err, size_t errlen)
 {
 	unsigned char key[LISTDB_FP_KEY_MAX];
 	const char *d;
@@ -805,14 +1017,14 @@ listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
 		return -1;
 	}
 	m->kind = kind;
-	if (!db->has_fp || (len = strlen(host)) == 0 || len > DOMAIN_MAX)
+	if (!t->present || (len = strlen(host)) == 0 || len > DOMAIN_MAX)
 		return 0;
 	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
 	klen = listdb_fp_host_key(key, kind, 0, host, len);
-	rc = fp_get(db, txn, key, klen, m, err, errlen);
+	rc = fp_get(db, t, txn, key, klen, m, err, errlen);
 	if (rc == 1)
 		snprintf(m->entry, sizeof(m->entry), "%s", host);
 	/* A suffix entry matches the names below it, not itself; nearest
@@ -822,7 +1034,7 @@ listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
 	for (d = domain_parent(host); rc == 0 && d != NULL;
 	    d = domain_parent(d)) {
 		klen = listdb_fp_host_key(key, kind, 1, d, strlen(d));
-		if ((rc = fp_get(db, txn, key, klen, m, err, errlen)) == 1)
+		if ((rc = fp_get(db, t, txn, key, klen, m, err, errlen)) == 1)
 			snprintf(m->entry, sizeof(m->entry), "*.%s", d);
 	}
 	mdb_txn_abort(txn);
@@ -830,9 +1042,9 @@ listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
 	return rc < 0 ? -1 : 0;
 }
 
-int
-listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
-    struct fp_match *m, char *err, size_t errlen)
+static int
+fp_addr(struct listdb *db, const struct fptable *t, const struct dns_addr *a,
+    int prefix, struct fp_match *m, char *err, size_t errlen)
 {
 	unsigned char key[LISTDB_FP_KEY_MAX], net[16], masked[16], *lens;
 	char text[INET6_ADDRSTRLEN];
@@ -866,9 +1078,9 @@ listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
 		nbytes = 4;
 		prefix -= 96;
 	}
-	lens = v6 ? db->prefix6 : db->prefix4;
-	nlens = v6 ? db->nprefix6 : db->nprefix4;
-	if (!db->has_fp || nlens == 0)
+	lens = v6 ? (unsigned char *)t->prefix6 : (unsigned char *)t->prefix4;
+	nlens = v6 ? t->nprefix6 : t->nprefix4;
+	if (!t->present || nlens == 0)
 		return 0;
 	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
@@ -888,7 +1100,7 @@ listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
 			    net[b] & (unsigned char)(0xff << (8 - bits));
 		}
 		klen = listdb_fp_range_key(key, v6, len, masked);
-		if ((rc = fp_get(db, txn, key, klen, m, err, errlen)) == 1) {
+		if ((rc = fp_get(db, t, txn, key, klen, m, err, errlen)) == 1) {
 			inet_ntop(v6 ? AF_INET6 : AF_INET, masked, text,
 			    sizeof(text));
 			snprintf(m->entry, sizeof(m->entry), "%s/%d", text,
@@ -900,10 +1112,48 @@ listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
 	return rc < 0 ? -1 : 0;
 }
 
+int
+listdb_fp_host(struct listdb *db, enum fp_kind kind, const char *host,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	return fp_host(db, db != NULL ? &db->fp : NULL, kind, host, m, err,
+	    errlen);
+}
+
+int
+listdb_fp_addr(struct listdb *db, const struct dns_addr *a, int prefix,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	return fp_addr(db, db != NULL ? &db->fp : NULL, a, prefix, m, err,
+	    errlen);
+}
+
+int
+listdb_infra_host(struct listdb *db, enum fp_kind kind, const char *host,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	return fp_host(db, db != NULL ? &db->infra : NULL, kind, host, m,
+	    err, errlen);
+}
+
+int
+listdb_infra_addr(struct listdb *db, const struct dns_addr *a, int prefix,
+    struct fp_match *m, char *err, size_t errlen)
+{
+	return fp_addr(db, db != NULL ? &db->infra : NULL, a, prefix, m, err,
+	    errlen);
+}
+
 size_t
 listdb_fp_entries(struct listdb *db)
 {
-	return db != NULL ? db->fp_entries : 0;
+	return db != NULL ? db->fp.entries : 0;
+}
+
+size_t
+listdb_infra_entries(struct listdb *db)
+{
+	return db != NULL ? db->infra.entries : 0;
 }
 
 int
@@ -928,16 +1178,20 @@ listdb_foreach(struct listdb *db, listdb_foreach_fn *fn, void *arg,
 	for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0;
 	    r = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct hit h;
-		enum category c;
+		struct listdb_match mm, *m = &mm;
 
 		if (k.mv_size > DOMAIN_MAX || parse_entry(&v, &h) != 0)
 			continue;
 		memcpy(dom, k.mv_data, k.mv_size);
 		dom[k.mv_size] = '\0';
-		/* The same precedence as a lookup of the entry itself. */
-		c = (h.mask & (1u << CAT_ALLOWED)) ? CAT_ALLOWED :
-		    (h.mask & (1u << CAT_RELAY)) ? CAT_RELAY : CAT_DISPOSABLE;
-		if (fn(arg, dom, c) != 0)
+		h.dom = dom;
+		h.level = 0;
+		/* The same rules as a lookup of the entry itself. */
+		memset(m, 0, sizeof(*m));
+		resolve(db, (h.mask & (1u << CAT_ALLOWED)) ? &h : NULL,
+		    (h.mask & BLOCK_MASK) ? &h : NULL, m);
+		if (fn(arg, dom, m->category != CAT_ALLOWED && !m->decided ?
+		    CAT_SUSPICIOUS : m->category) != 0)
 			break;
 	}
 	if (r != 0 && r != MDB_NOTFOUND) {

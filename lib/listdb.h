@@ -29,12 +29,34 @@
  *
  * Lookup walks from the domain up through its parents and stops at the
  * registrable domain: "x.y.mailinator.com" is looked up as itself, then
- * "y.mailinator.com", then "mailinator.com", never "com".  An allow entry
- * anywhere on that walk wins over every block entry (an allow entry at a
- * level is an exception for that level and everything below it; a block
- * entry below an allowed parent is overruled too).  Among block entries the
- * most specific one wins; an entry carrying both relay and disposable is a
- * relay (a known alias service that aggregate lists also mark disposable).
+ * "y.mailinator.com", then "mailinator.com", never "com".  The most
+ * specific allow entry and the most specific block (disposable or relay)
+ * entry on that walk are kept.
+ *
+ * Trust.  Every source has a tier (category.h: curated, community, weak)
+ * and every entry keeps the sources that listed it, so what an entry
+ * means follows from who says so, by these rules (one place: listdb.c,
+ * asked by the builder for its warnings and by every lookup):
+ *
+ *   allow against block   the allow entry wins unless the block entry has
+ *                         a source of a higher tier than any of the allow
+ *                         entry's (an admin's curated block list overrules
+ *                         a community allowlist; a curated allowlist
+ *                         overrules everything).
+ *   disposable or relay   when the sources of one entry disagree, the side
+ *                         with more curated sources wins, then more
+ *                         community, then more weak; a tie is relay (the
+ *                         milder, and alias services are what aggregate
+ *                         lists tend to mark disposable).  The build warns,
+ *                         naming the sources.
+ *   decided or not        a block entry decides (its category's action)
+ *                         when its sources meet the quorum of struct
+ *                         listdb_trust: by default one curated source, or
+ *                         two of community or better; weak sources never
+ *                         decide alone.  Otherwise the entry only makes the
+ *                         address suspicious (m->decided 0).  Both block
+ *                         categories count: two lists that agree a domain
+ *                         is no ordinary mailbox are two voices.
  *
  * Reader thread-safety: a struct listdb may be shared by all threads; each
  * lookup runs in its own read transaction (MDB_RDONLY|MDB_NOLOCK, no TLS).
@@ -56,20 +78,58 @@
 
 struct listdb;
 
+/* The quorum: a block entry decides when, for some tier t with
+ * quorum[t] > 0, at least quorum[t] of its sources are of tier t or
+ * better.  0 for a tier: its sources are counted by the tiers below only
+ * (weak 0: weak sources never decide on their own). */
+struct listdb_trust {
+	int		quorum[TIER_COUNT];
+};
+
+/* curated 1, community 2, weak 0. */
+void	listdb_trust_default(struct listdb_trust *);
+/* 1 when sources of these tiers (count per tier) meet the quorum. */
+int	listdb_trust_decides(const struct listdb_trust *,
+	    const unsigned support[TIER_COUNT]);
+/* Which block category wins between the supports of disposable and
+ * relay sources (CAT_CLEAN when neither has any). */
+enum category listdb_trust_block(const unsigned disp[TIER_COUNT],
+	    const unsigned relay[TIER_COUNT]);
+/* 1 when an allow entry with these sources wins over a block entry with
+ * those (see above). */
+int	listdb_trust_allow_wins(const unsigned allow[TIER_COUNT],
+	    const unsigned block[TIER_COUNT]);
+/* "1 curated, 2 community": the counts that are not 0 ("none" if all
+ * are).  Returns buf. */
+const char *listdb_support_text(const unsigned support[TIER_COUNT],
+	    char *buf, size_t len);
+
 struct listdb_match {
 	enum category	category;	/* CAT_CLEAN when nothing matched */
 	char		entry[DOMAIN_MAX + 1];	/* the entry that decided */
 	int		level;		/* labels stripped: 0 = exact */
+	int		decided;	/* a block entry meets the quorum */
+	unsigned	support[TIER_COUNT];	/* the deciding entry's sources
+					   per tier (block: both categories) */
+	int		conflict;	/* its sources disagree on disposable
+					   and relay */
 	int		overridden;	/* an allow entry overruled a block
 					   entry; block_entry names it */
 	char		block_entry[DOMAIN_MAX + 1];
-	size_t		nsources;
+	int		allow_lost;	/* a block entry of a higher tier
+					   overruled an allow entry */
+	char		allow_entry[DOMAIN_MAX + 1];
+	size_t		nsources;	/* of the deciding entry */
 	char		sources[LISTDB_MAX_SOURCES][LISTDB_SOURCE_NAME];
+	unsigned char	source_tier[LISTDB_MAX_SOURCES];
+	unsigned char	source_category[LISTDB_MAX_SOURCES];
 };
 
 struct listdb_source_info {
 	char		name[LISTDB_SOURCE_NAME];
 	enum category	category;
+	enum tier	tier;
+	enum list_kind	kind;
 	char		path[512];
 	uint32_t	entries;
 };
@@ -82,6 +142,10 @@ struct listdb_source_info {
 int	listdb_open(const char *path, struct listdb **out, char *err,
 	    size_t errlen);
 void	listdb_close(struct listdb *);
+
+/* The quorum lookups apply (listdb_trust_default() at open).  Set it
+ * before the struct is shared between threads. */
+void	listdb_set_trust(struct listdb *, const struct listdb_trust *);
 
 /*
  * Which file, and which version of it.  A file written in place keeps its
@@ -115,7 +179,8 @@ int	listdb_lookup(struct listdb *, const char *ascii,
 	    struct listdb_match *m, char *err, size_t errlen);
 
 /* Call fn for every domain entry, in key order, with the category a
- * lookup of that very name gives; fn returns non-zero to stop.  Returns 0,
+ * lookup of that very name gives (CAT_SUSPICIOUS for a block entry whose
+ * sources do not meet the quorum); fn returns non-zero to stop.  Returns 0,
  * or -1 on a database error (err). */
 typedef int listdb_foreach_fn(void *arg, const char *domain, enum category);
 int	listdb_foreach(struct listdb *, listdb_foreach_fn *fn, void *arg,
@@ -129,11 +194,12 @@ int	listdb_sources(struct listdb *, struct listdb_source_info **out,
 time_t	listdb_built(struct listdb *);
 size_t	listdb_entries(struct listdb *);
 
-/* Whether a list of category c may be compiled: disposable, relay or
- * allowed for a domain list, disposable or relay for a fingerprint list
- * (fingerprints 1).  The one rule the config parser, the tool and the
+/* Whether a list of category c and kind k may be compiled: disposable,
+ * relay or allowed for a domain list, disposable or relay for a
+ * fingerprint list, allowed (the only category it has) for shared
+ * infrastructure.  The one rule the config parser, the tool and the
  * builder all ask. */
-int	listdb_category_listable(enum category c, int fingerprints);
+int	listdb_category_listable(enum category c, enum list_kind k);
 
 /*
  * Infrastructure fingerprints.  A fingerprint list file (category
@@ -152,7 +218,9 @@ int	listdb_category_listable(enum category c, int fingerprints);
  *                                       when it has no MX, and SPF ip4/ip6
  *
  * STRENGTH is "strong" (decides a verdict on its own) or "weak" (only adds
- * to a score: shared infrastructure).  Refused with file:line: unknown
+ * to a score: shared infrastructure).  A strong entry decides only when
+ * its sources meet the quorum (struct listdb_trust): one curated source
+ * by default; from community or weak sources alone it is weak.  Refused with file:line: unknown
  * kinds or strengths, host names that do not normalise, a "*." suffix
  * that is a public suffix, ranges with host bits set, IPv4 ranges wider
  * than /8 and IPv6 ranges wider than /16.  Duplicates are warnings.
@@ -196,5 +264,21 @@ int	listdb_fp_addr(struct listdb *, const struct dns_addr *, int prefix,
 
 /* Fingerprint entries in the database (for stats). */
 size_t	listdb_fp_entries(struct listdb *);
+
+/*
+ * Shared mail infrastructure (LIST_INFRA lists): the MX and name servers,
+ * SPF includes and address ranges of providers that serve legitimate and
+ * disposable domains alike (Google Workspace, Microsoft 365, Yandex 360,
+ * ImprovMX, Cloudflare Email Routing, parking services ...).  "KIND VALUE"
+ * per line, the kinds and values of fingerprint lines, no strength.  Kept
+ * in a table of its own and matched as fingerprints are: m->category is
+ * CAT_ALLOWED, m->strong 0.  A domain whose infrastructure is on it is
+ * never condemned by its infrastructure (infra.h).
+ */
+int	listdb_infra_host(struct listdb *, enum fp_kind, const char *host,
+	    struct fp_match *m, char *err, size_t errlen);
+int	listdb_infra_addr(struct listdb *, const struct dns_addr *, int prefix,
+	    struct fp_match *m, char *err, size_t errlen);
+size_t	listdb_infra_entries(struct listdb *);
 
 #endif

@@ -10,20 +10,24 @@
  *             value: u8 version, u8 category mask (1 << CAT_*), u16 n,
  *             then n u16 source ids
  *   "source"  key: u16 source id
- *             value: u8 category, the source name, NUL, the file path,
- *             NUL, u32 entry count
+ *             value: u8 category, u8 tier, u8 list kind, the source
+ *             name, NUL, the file path, NUL, u32 entry count
  *   "fp"      key: a host fingerprint is its kind letter ('m', 'n', 's'),
  *             '=' (exact) or '*' (the names below), and the host name; a
  *             range is 'i', '4' or '6', one byte of prefix length and the
  *             4 or 16 network bytes
  *             value: u8 version, u8 category, u8 strong, u16 n, then n
  *             u16 source ids
+ *   "infra"   shared infrastructure: keys as in "fp"
+ *             value: u8 version, u16 n, then n u16 source ids
  *   "meta"    text values: "version", "built" (seconds since the epoch),
  *             "entries", and with fingerprints "fp_entries",
  *             "fp_prefix4" and "fp_prefix6" (the prefix lengths in use,
- *             longest first: "32,24,20")
+ *             longest first: "32,24,20"), with shared infrastructure
+ *             "infra_entries", "infra_prefix4" and "infra_prefix6"
  *
- * A database built without fingerprints has no "fp" table at all.  A
+ * A database built without fingerprints has no "fp" table at all, one
+ * without shared infrastructure no "infra" table.  A
  * change to any of this changes LISTDB_VERSION: a reader refuses a file
  * of another version ("rebuild it") rather than misread it.
  *
@@ -55,12 +59,13 @@
 #include "listdb.h"
 #include "util.h"
 
-#define LISTDB_VERSION		1
-#define LISTDB_MAXDBS		4
+#define LISTDB_VERSION		2	/* 2: source tiers and kinds, "infra" */
+#define LISTDB_MAXDBS		5
 
 #define LISTDB_T_DOMAIN		"domain"
 #define LISTDB_T_SOURCE		"source"
 #define LISTDB_T_FP		"fp"
+#define LISTDB_T_INFRA		"infra"
 #define LISTDB_T_META		"meta"
 
 #define LISTDB_M_VERSION	"version"
@@ -69,6 +74,9 @@
 #define LISTDB_M_FP_ENTRIES	"fp_entries"
 #define LISTDB_M_FP_PREFIX4	"fp_prefix4"
 #define LISTDB_M_FP_PREFIX6	"fp_prefix6"
+#define LISTDB_M_INFRA_ENTRIES	"infra_entries"
+#define LISTDB_M_INFRA_PREFIX4	"infra_prefix4"
+#define LISTDB_M_INFRA_PREFIX6	"infra_prefix6"
 
 /* "domain" values: 4 bytes, then 2 a source. */
 #define LISTDB_ENTRY_HEAD	4
@@ -127,7 +135,29 @@ listdb_fp_unpack(const unsigned char *p, size_t len, enum category *c,
 	return 0;
 }
 
-/* Fingerprint keys.  LISTDB_FP_KEY_MAX covers both forms. */
+/* "infra" values: 3 bytes, then 2 a source. */
+#define LISTDB_INFRA_HEAD	3
+#define LISTDB_INFRA_SIZE(n)	(LISTDB_INFRA_HEAD + 2 * (size_t)(n))
+
+static inline size_t
+listdb_infra_pack(unsigned char *out, size_t n)
+{
+	out[0] = LISTDB_VERSION;
+	put_u16(out + 1, (unsigned)n);
+	return LISTDB_INFRA_SIZE(n);
+}
+
+static inline int
+listdb_infra_unpack(const unsigned char *p, size_t len, size_t *n)
+{
+	if (len < LISTDB_INFRA_HEAD || p[0] != LISTDB_VERSION)
+		return -1;
+	*n = get_u16(p + 1);
+	return len == LISTDB_INFRA_SIZE(*n) ? 0 : -1;
+}
+
+/* Fingerprint keys (also those of "infra").  LISTDB_FP_KEY_MAX covers
+ * both forms. */
 #define LISTDB_FP_KEY_MAX	(2 + DOMAIN_MAX)
 
 static inline char
@@ -191,8 +221,10 @@ listdb_trailer_unpack(const unsigned char *t, uint64_t *covered,
 	return 1;
 }
 
-/* "source" values: u8 category, name NUL path NUL, u32 entries. */
+/* "source" values: u8 category, u8 tier, u8 kind, name NUL path NUL,
+ * u32 entries. */
+#define LISTDB_SOURCE_HEAD	3
 #define LISTDB_SOURCE_SIZE(namelen, pathlen) \
-	(1 + (namelen) + 1 + (pathlen) + 1 + 4)
+	(LISTDB_SOURCE_HEAD + (namelen) + 1 + (pathlen) + 1 + 4)
 
 #endif

@@ -102,8 +102,12 @@ state_load(const char *conffile, const char *socket,
 		goto fail;
 	}
 	pthread_mutex_lock(&state_lock);
+	/* The same file under the same trust rules: the open copy serves.
+	 * Other rules need a copy of their own, as threads still read the
+	 * old one. */
 	if (reuse != NULL && listdb_fileid_same(listdb_fileid(reuse->db->db),
-	    &file)) {
+	    &file) && memcmp(&reuse->cfg.trust, &s->cfg.trust,
+	    sizeof(s->cfg.trust)) == 0) {
 		s->db = reuse->db;
 		s->db->refs++;
 	}
@@ -120,6 +124,7 @@ state_load(const char *conffile, const char *socket,
 			s->db = NULL;
 			goto fail;
 		}
+		listdb_set_trust(s->db->db, &s->cfg.trust);
 	}
 	return s;
 fail:

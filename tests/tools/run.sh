@@ -27,7 +27,7 @@ dm_check "build succeeds" test $? -eq 0
 dm_check "build prints counts per category" \
     grep -q "2 disposable, 1 relay, 1 allowed" "$T/out"
 dm_check "build prints counts per source" \
-    grep -Eq "source test-disposable +disposable +2" "$T/out"
+    grep -Eq "source test-disposable +disposable +domains +curated +2" "$T/out"
 cp "$T/lists.db" "$T/lists.db.good"
 
 # A bad list: every refused entry named with file:line; nothing written.
@@ -58,7 +58,7 @@ ctl build -o "$T/fp.db" "disposable:d:$T/lists/disposable.txt" \
 dm_check "build fp: counts the fingerprints" \
     grep -q "2 disposable, 0 relay, 0 allowed, 2 fingerprints" "$T/out"
 dm_check "build fp: counts them per source" \
-    grep -Eq "source fp-relay +relay +2" "$T/out"
+    grep -Eq "source fp-relay +relay +fingerprints +curated +2" "$T/out"
 printf 'mx *.com strong\n' >"$T/fp-bad.txt"
 if ctl build -o "$T/fp-bad.db" "fp:relay:r:$T/fp-bad.txt" >"$T/out" 2>&1
 then dm_notok "build fp: a public suffix is refused"

@@ -49,7 +49,7 @@ classify(struct listdb *db, const struct hash_key *k,
 int
 main(void)
 {
-	struct listdb_input in[3];
+	struct listdb_input in[3] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb *db;
 	struct hash_key k = { .mode = HASH_HMAC, .keylen = 32 };
@@ -70,9 +70,12 @@ main(void)
 	char rpath[600], apath[600];
 	snprintf(rpath, sizeof(rpath), "%s/r.txt", dir);
 	snprintf(apath, sizeof(apath), "%s/a.txt", dir);
-	in[0] = (struct listdb_input){ buf, CAT_DISPOSABLE, "test-d", 0 };
-	in[1] = (struct listdb_input){ rpath, CAT_RELAY, "test-r", 0 };
-	in[2] = (struct listdb_input){ apath, CAT_ALLOWED, "test-a", 0 };
+	in[0] = (struct listdb_input){ .path = buf,
+	    .category = CAT_DISPOSABLE, .source = "test-d" };
+	in[1] = (struct listdb_input){ .path = rpath,
+	    .category = CAT_RELAY, .source = "test-r" };
+	in[2] = (struct listdb_input){ .path = apath,
+	    .category = CAT_ALLOWED, .source = "test-a" };
 	CHECK_INT(listdb_build(path, in, 3, 0, NULL, NULL, &rep), 0);
 	CHECK_INT(listdb_open(path, &db, err, sizeof(err)), 0);
 	memset(k.key, 7, k.keylen);

@@ -170,7 +170,7 @@ test_full(void)
 	CHECK_STR(c.database, "/tmp/x.db");
 	CHECK_INT(c.nlists, 5);
 	CHECK_INT(c.lists[0].category, CAT_DISPOSABLE);
-	CHECK_INT(c.lists[0].fingerprints, 0);
+	CHECK_INT(c.lists[0].kind, LIST_DOMAINS);
 	CHECK_STR(c.lists[0].source, "main");
 	CHECK_STR(c.lists[0].path, "/lists/d.txt");
 	CHECK_INT(c.lists[1].category, CAT_RELAY);
@@ -179,13 +179,13 @@ test_full(void)
 	CHECK_INT(c.lists[2].category, CAT_ALLOWED);
 	CHECK_STR(c.lists[2].source, "ok.list");
 	CHECK_STR(c.lists[2].path, "/lists/with space.txt");
-	CHECK_INT(c.lists[2].fingerprints, 0);
+	CHECK_INT(c.lists[2].kind, LIST_DOMAINS);
 	CHECK_INT(c.lists[3].category, CAT_DISPOSABLE);
-	CHECK_INT(c.lists[3].fingerprints, 1);
+	CHECK_INT(c.lists[3].kind, LIST_FINGERPRINTS);
 	CHECK_STR(c.lists[3].source, "fp");
 	CHECK_STR(c.lists[3].path, "/lists/fp.txt");
 	CHECK_INT(c.lists[4].category, CAT_RELAY);
-	CHECK_INT(c.lists[4].fingerprints, 1);
+	CHECK_INT(c.lists[4].kind, LIST_FINGERPRINTS);
 	CHECK_STR(c.lists[4].source, "fp-relay");
 	snprintf(want, sizeof(want), "%s/rel/fp.txt", tmpdir);
 	CHECK_STR(c.lists[4].path, want);
@@ -341,9 +341,9 @@ test_errors(void)
 		{ "List invalid src /x\n", "1: bad category for List: "
 		  "'invalid' (expected disposable, relay or allow)" },
 		{ "List disposable\n",
-		  "1: List: expected CATEGORY SOURCE PATH" },
+		  "1: List: expected CATEGORY SOURCE LOCATION [TIER]" },
 		{ "List disposable src\n",
-		  "1: List: expected CATEGORY SOURCE PATH" },
+		  "1: List: expected CATEGORY SOURCE LOCATION [TIER]" },
 		{ "List relay bad/name /x\n", "1: bad source name for List: "
 		  "'bad/name' (expected 1 to 63 of A-Z a-z 0-9 . _ -)" },
 		{ "List relay a /x\nList allow a /y\n",
@@ -395,7 +395,7 @@ test_errors(void)
 		{ "Fingerprints clean a /x\n", "1: bad category for "
 		  "Fingerprints: 'clean' (expected disposable or relay)" },
 		{ "Fingerprints relay\n",
-		  "1: Fingerprints: expected CATEGORY SOURCE PATH" },
+		  "1: Fingerprints: expected CATEGORY SOURCE LOCATION [TIER]" },
 		{ "Fingerprints relay a:b /x\n", "1: bad source name for "
 		  "Fingerprints: 'a:b' (expected 1 to 63 of A-Z a-z 0-9 . _ "
 		  "-)" },
@@ -849,12 +849,12 @@ test_check(void)
 	config_default(&c);
 	c.nlists = 1;
 	c.lists[0].category = CAT_ALLOWED;
-	c.lists[0].fingerprints = 1;
+	c.lists[0].kind = LIST_FINGERPRINTS;
 	strcpy(c.lists[0].source, "fp");
 	strcpy(c.lists[0].path, "/x");
 	CHECK_INT(config_check(&c, err, sizeof(err)), -1);
-	CHECK_STR(err, "List 1: category must be disposable, relay "
-	    "(fingerprints)");
+	CHECK_STR(err, "List 1: category allowed cannot be listed in "
+	    "fingerprints");
 	c.lists[0].category = CAT_RELAY;
 	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
 
@@ -895,9 +895,10 @@ build_sample(const struct config *c)
 		return;
 	}
 	for (size_t i = 0; i < c->nlists; i++)
-		in[i] = (struct listdb_input){ c->lists[i].path,
-		    c->lists[i].category, c->lists[i].source,
-		    c->lists[i].fingerprints };
+		in[i] = (struct listdb_input){ .path = c->lists[i].path,
+		    .category = c->lists[i].category,
+		    .source = c->lists[i].source, .kind = c->lists[i].kind,
+		    .tier = c->lists[i].tier };
 	snprintf(db, sizeof(db), "%s/sample.db", tmpdir);
 	CHECK_INT(listdb_build(db, in, c->nlists, 0, build_diag, NULL, &rep),
 	    0);
@@ -950,7 +951,7 @@ test_sample(void)
 		char want[1200];
 
 		CHECK_INT(c.lists[i].category, cat[i]);
-		CHECK_INT(c.lists[i].fingerprints, i >= 3);
+		CHECK_INT(c.lists[i].kind, i >= 3 ? LIST_FINGERPRINTS : LIST_DOMAINS);
 		snprintf(want, sizeof(want), "%s/conf/%s", src, file[i]);
 		CHECK_STR(c.lists[i].path, want);
 		CHECK_INT(access(c.lists[i].path, R_OK), 0);

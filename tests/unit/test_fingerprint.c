@@ -80,7 +80,7 @@ test_names(void)
 static void
 test_lookup(void)
 {
-	struct listdb_input in[4];
+	struct listdb_input in[4] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb_match dm;
 	struct listdb *db;
@@ -107,24 +107,24 @@ test_lookup(void)
 	    "mx  shared.example-mx.test    strong\n");
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "disp-fp";
-	in[0].fingerprints = 1;
+	in[0].kind = LIST_FINGERPRINTS;
 	in[1].path = write_file("relay-fp.txt",
 	    "mx  mx1.alias-relay.test      strong\n"
 	    "mx  shared.example-mx.test    weak\n"
 	    "mx  in.example-temp.test      strong\n");
 	in[1].category = CAT_RELAY;
 	in[1].source = "relay-fp";
-	in[1].fingerprints = 1;
+	in[1].kind = LIST_FINGERPRINTS;
 	in[2].path = write_file("disp.txt",
 	    "mailinator.com\n"
 	    "mail-data.net\n");
 	in[2].category = CAT_DISPOSABLE;
 	in[2].source = "disp";
-	in[2].fingerprints = 0;
+	in[2].kind = LIST_DOMAINS;
 	in[3].path = write_file("allow.txt", "good.mailinator.com\n");
 	in[3].category = CAT_ALLOWED;
 	in[3].source = "allow";
-	in[3].fingerprints = 0;
+	in[3].kind = LIST_DOMAINS;
 
 	CHECK_INT(build(dbp, in, 4, 0, &rep), 0);
 	dump_diags();
@@ -316,7 +316,7 @@ test_lookup(void)
 static void
 test_refusals(void)
 {
-	struct listdb_input in[1];
+	struct listdb_input in[1] = { 0 };
 	struct listdb_build_report rep;
 	const char *dbp = path_in("bad.db");
 	char want[512];
@@ -371,7 +371,7 @@ test_refusals(void)
 	    "mx ok.example.test strong\n");	/* line 22: duplicate */
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "bad-fp";
-	in[0].fingerprints = 1;
+	in[0].kind = LIST_FINGERPRINTS;
 
 	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	CHECK_INT(access(dbp, F_OK), -1);
@@ -420,10 +420,10 @@ test_refusals(void)
 	in[0].path = write_file("allow-fp.txt", "mx ok.example.test weak\n");
 	in[0].category = CAT_ALLOWED;
 	in[0].source = "allow-fp";
-	in[0].fingerprints = 1;
+	in[0].kind = LIST_FINGERPRINTS;
 	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
-	snprintf(want, sizeof(want), "%s: fingerprints are disposable or "
-	    "relay, not allowed", in[0].path);
+	snprintf(want, sizeof(want), "%s: category allowed cannot be listed "
+	    "in fingerprints", in[0].path);
 	CHECK_INT(diag_is(1, want), 1);
 	CHECK_INT(access(dbp, F_OK), -1);
 
@@ -431,7 +431,7 @@ test_refusals(void)
 	in[0].path = write_file("dom.txt", "mx ok.example.test weak\n");
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "dom";
-	in[0].fingerprints = 0;
+	in[0].kind = LIST_DOMAINS;
 	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	CHECK_INT(rep.errors, 1);
 }
@@ -440,7 +440,7 @@ test_refusals(void)
 static void
 test_without(void)
 {
-	struct listdb_input in[1];
+	struct listdb_input in[1] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb_match dm;
 	struct listdb *db;
@@ -450,7 +450,7 @@ test_without(void)
 	in[0].path = write_file("only.txt", "mailinator.com\n");
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "only";
-	in[0].fingerprints = 0;
+	in[0].kind = LIST_DOMAINS;
 	CHECK_INT(build(dbp, in, 1, 0, &rep), 0);
 	CHECK_INT(rep.fingerprints, 0);
 	if (listdb_open(dbp, &db, err, sizeof(err)) != 0) {
@@ -475,7 +475,7 @@ test_without(void)
 static void
 test_mapped(void)
 {
-	struct listdb_input in[1];
+	struct listdb_input in[1] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb *db;
 	const char *dbp = path_in("mapped.db");
@@ -488,7 +488,7 @@ test_mapped(void)
 	    "ip ::ffff:203.0.113.1/120 weak\n");
 	in[0].category = CAT_DISPOSABLE;
 	in[0].source = "mapped";
-	in[0].fingerprints = 1;
+	in[0].kind = LIST_FINGERPRINTS;
 	CHECK_INT(build(dbp, in, 1, 0, &rep), -1);
 	/* The IPv4 rules apply: at most /8 wide, no host bits. */
 	CHECK_INT(rep.errors, 2);

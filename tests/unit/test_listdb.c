@@ -109,13 +109,21 @@ test_lookup(void)
 	CHECK_INT(build(dbp, in, 3, 0, &rep), 0);
 	dump_diags();
 	CHECK_INT(rep.errors, 0);
-	CHECK_INT(rep.warnings, 2);
+	CHECK_INT(rep.warnings, 4);
 	CHECK_INT(diag_count(0, "disp.txt:13: 'mailinator.com' is a "
 	    "duplicate of line 2"), 1);
 	CHECK_INT(diag_count(0, "allow.txt:1: 'conflict.example' is both "
-	    "allowed (allow) and blocked (disp)"), 1);
-	/* both.example is disposable and relay: no conflict to warn. */
-	CHECK_INT(diag_count(0, "both.example"), 0);
+	    "allowed (allow (curated)) and blocked (disp (curated)); the "
+	    "allow entry wins"), 1);
+	/* both.example is disposable and relay: one curated source each,
+	 * a tie, which relay wins. */
+	CHECK_INT(diag_count(0, "relay.txt:1: 'both.example' is listed "
+	    "disposable (disp (curated)) and relay (relay (curated)); it "
+	    "counts as relay"), 1);
+	/* A block entry below an allowed parent. */
+	CHECK_INT(diag_count(0, "disp.txt:11: 'sub.parent.example' (disp "
+	    "(curated)) is below the allowed 'parent.example' (allow "
+	    "(curated)); the allow entry wins"), 1);
 	/* 10 distinct disposable, 3 relay, 3 allowed, 14 in all. */
 	CHECK_INT(rep.per_category[CAT_DISPOSABLE], 10);
 	CHECK_INT(rep.per_category[CAT_RELAY], 3);

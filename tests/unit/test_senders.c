@@ -395,7 +395,7 @@ test_enomem(void)
 int
 main(void)
 {
-	struct listdb_input in[3];
+	struct listdb_input in[3] = { 0 };
 	struct listdb_build_report rep;
 	char err[1024], path[600], d[600], r[600], a[600];
 
@@ -410,9 +410,12 @@ main(void)
 	snprintf(d, sizeof(d), "%s/d.txt", dir);
 	snprintf(r, sizeof(r), "%s/r.txt", dir);
 	snprintf(a, sizeof(a), "%s/a.txt", dir);
-	in[0] = (struct listdb_input){ d, CAT_DISPOSABLE, "test-d", 0 };
-	in[1] = (struct listdb_input){ r, CAT_RELAY, "test-r", 0 };
-	in[2] = (struct listdb_input){ a, CAT_ALLOWED, "test-a", 0 };
+	in[0] = (struct listdb_input){ .path = d,
+	    .category = CAT_DISPOSABLE, .source = "test-d" };
+	in[1] = (struct listdb_input){ .path = r,
+	    .category = CAT_RELAY, .source = "test-r" };
+	in[2] = (struct listdb_input){ .path = a,
+	    .category = CAT_ALLOWED, .source = "test-a" };
 	CHECK_INT(listdb_build(path, in, 3, 0, NULL, NULL, &rep), 0);
 	CHECK_INT(listdb_open(path, &db, err, sizeof(err)), 0);
 	memset(key.key, 7, key.keylen);
