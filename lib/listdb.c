@@ -100,8 +100,16 @@ struct fptable {
 	size_t		 nprefix4, nprefix6;
 };
 
+/* The registrable domain of an infrastructure host, and its entry. */
+struct infradom {
+	char		 dom[DOMAIN_MAX + 1];
+	char		 entry[DOMAIN_MAX + 8];	/* "mx *.improvmx.com" */
+};
+
 struct listdb {
 	MDB_env		*env;
+	struct infradom	*idom;		/* sorted by dom, unique */
+	size_t		 nidom;
 	MDB_dbi		 ddom, dsrc, dmeta;
 	struct fptable	 fp, infra;
 	struct listdb_trust trust;
@@ -269,6 +277,73 @@ open_fptable(struct listdb *db, MDB_txn *txn, struct fptable *t,
 	    &t->nprefix4);
 	load_prefixes(txn, db->dmeta, m_prefix6, 128, t->prefix6,
 	    &t->nprefix6);
+	return 0;
+}
+
+static int
+infradom_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct infradom *)a)->dom,
+	    ((const struct infradom *)b)->dom);
+}
+
+/* The registrable domains of the infrastructure hosts, sorted, for
+ * listdb_infra_domain(); the table is small (hundreds of entries). */
+static int
+load_infra_domains(struct listdb *db, MDB_txn *txn)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t cap = 0, out = 0;
+	int rc;
+
+	if (mdb_cursor_open(txn, db->infra.dbi, &c) != 0)
+		return 0;	/* none then: a lookup still works */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const unsigned char *key = k.mv_data;
+		char host[DOMAIN_MAX + 1];
+		const char *reg;
+		int kind;
+
+		if (k.mv_size < 3 || k.mv_size - 2 > DOMAIN_MAX ||
+		    key[0] == (unsigned char)listdb_fp_letter(FP_IP))
+			continue;
+		memcpy(host, key + 2, k.mv_size - 2);
+		host[k.mv_size - 2] = '\0';
+		if ((reg = domain_registrable(host)) == NULL)
+			continue;
+		if (db->nidom == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct infradom *n = realloc(db->idom,
+			    ncap * sizeof(*n));
+
+			if (n == NULL) {
+				mdb_cursor_close(c);
+				return -1;
+			}
+			db->idom = n;
+			cap = ncap;
+		}
+		for (kind = 0; kind < FP_KIND_COUNT; kind++)
+			if (listdb_fp_letter((enum fp_kind)kind) == (char)key[0])
+				break;
+		snprintf(db->idom[db->nidom].dom, sizeof(db->idom->dom), "%s",
+		    reg);
+		snprintf(db->idom[db->nidom].entry, sizeof(db->idom->entry),
+		    "%s %s%s", fp_kind_name((enum fp_kind)kind),
+		    key[1] == '*' ? "*." : "", host);
+		db->nidom++;
+	}
+	mdb_cursor_close(c);
+	if (db->nidom == 0)
+		return 0;
+	qsort(db->idom, db->nidom, sizeof(*db->idom), infradom_cmp);
+	for (size_t i = 0; i < db->nidom; i++)
+		if (out == 0 || strcmp(db->idom[out - 1].dom,
+		    db->idom[i].dom) != 0)
+			db->idom[out++] = db->idom[i];
+	db->nidom = out;
 	return 0;
 }
 
@@ -561,6 +636,10 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	    LISTDB_M_INFRA_ENTRIES, LISTDB_M_INFRA_PREFIX4,
 	    LISTDB_M_INFRA_PREFIX6)) != 0)
 		goto lmdb_fail;
+	if (db->infra.present && load_infra_domains(db, txn) != 0) {
+		seterr(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
 	/* Committing, not aborting, keeps the table handles for later
 	 * transactions. */
 	rc = mdb_txn_commit(txn);
@@ -588,6 +667,7 @@ listdb_close(struct listdb *db)
 		mdb_env_close(db->env);
 	free(db->src);
 	free(db->srcid);
+	free(db->idom);
 	free(db);
 }
 
@@ -1154,6 +1234,26 @@ size_t
 listdb_infra_entries(struct listdb *db)
 {
 	return db != NULL ? db->infra.entries : 0;
+}
+
+int
+listdb_infra_domain(struct listdb *db, const char *domain, char *entry,
+    size_t len)
+{
+	const struct infradom *hit;
+	struct infradom key;
+	const char *reg;
+
+	if (db == NULL || db->nidom == 0 || domain == NULL ||
+	    (reg = domain_registrable(domain)) == NULL)
+		return 0;
+	snprintf(key.dom, sizeof(key.dom), "%s", reg);
+	if ((hit = bsearch(&key, db->idom, db->nidom, sizeof(*db->idom),
+	    infradom_cmp)) == NULL)
+		return 0;
+	if (entry != NULL && len > 0)
+		snprintf(entry, len, "%s", hit->entry);
+	return 1;
 }
 
 int

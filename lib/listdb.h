@@ -281,4 +281,12 @@ int	listdb_infra_addr(struct listdb *, const struct dns_addr *, int prefix,
 	    struct fp_match *m, char *err, size_t errlen);
 size_t	listdb_infra_entries(struct listdb *);
 
+/* 1 when domain (normalised) is, or is below, the registrable domain of a
+ * shared-infrastructure host ("improvmx.com" for "mx *.improvmx.com" or
+ * "mx mx1.improvmx.com"), with that entry ("mx *.improvmx.com") in entry;
+ * else 0.  Blocking such a domain says nothing of the domains its hosts
+ * serve, and is most often a list's mistake. */
+int	listdb_infra_domain(struct listdb *, const char *domain, char *entry,
+	    size_t len);
+
 #endif
