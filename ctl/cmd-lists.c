@@ -189,6 +189,10 @@ explain_match(const struct ctl *ctl, const struct listdb_match *m)
 		printf("  trust:       %s; the quorum is %s: %s\n", sup, q,
 		    m->decided ? "it decides" : "too few to decide, a weak "
 		    "signal");
+		if (m->infra)
+			printf("  shared:      %s is the domain of shared mail "
+			    "infrastructure: only a curated source decides\n",
+			    m->entry);
 		if (m->conflict)
 			printf("  conflict:    its sources disagree on "
 			    "disposable and relay; the better supported "
@@ -309,7 +313,7 @@ cmd_fingerprint(struct ctl *ctl, int argc, char **argv)
 
 /* The infrastructure part of lookup: each fact, and what it matched. */
 static int
-explain_infra(struct listdb *db, const char *dom)
+explain_infra(struct listdb *db, const char *dom, int listed_weak)
 {
 	struct infra *inf;
 	struct infra_verdict *iv;
@@ -340,9 +344,17 @@ explain_infra(struct listdb *db, const char *dom)
 			printf("  shared:      %s: mail goes to shared "
 			    "infrastructure, no signal decides\n",
 			    iv->shared_what);
-		printf("  category:    %s (confidence %s%s%s)\n",
-		    category_name(iv->category), iv->confidence,
-		    iv->match[0] ? ", match " : "", iv->match);
+		/* A weak listing stays suspicious unless a strong signal
+		 * decides (classify.h). */
+		if (listed_weak && iv->category != CAT_DISPOSABLE &&
+		    iv->category != CAT_RELAY)
+			printf("  dns:         no strong signal: it stays "
+			    "suspicious\n");
+		else
+			printf("  %s %s (confidence %s%s%s)\n", listed_weak ?
+			    "dns decides:" : "category:   ",
+			    category_name(iv->category), iv->confidence,
+			    iv->match[0] ? ", match " : "", iv->match);
 	}
 	free(inf);
 	free(iv);
@@ -405,10 +417,13 @@ now_s(void)
 }
 
 /* Resolve names[first..] at rate domains a second, in parallel within
- * each second, handing the facts to mine_add. */
+ * each second, handing the facts to mine_add.  A listed domain whose
+ * mail goes to shared infrastructure (infra.h) gives only its name
+ * servers: its MX hosts and their addresses are the provider's, and an
+ * address of them is no more the service's than the host name is. */
 static int
-mine_resolve(struct mine *m, char **names, size_t n, int allowed,
-    double rate, size_t *done, size_t total, size_t *answered)
+mine_resolve(struct listdb *db, struct mine *m, char **names, size_t n,
+    int allowed, double rate, size_t *done, size_t total, size_t *answered)
 {
 	size_t step = rate < 1 ? 1 : (size_t)rate;
 	struct infra *inf;
@@ -434,6 +449,19 @@ mine_resolve(struct mine *m, char **names, size_t n, int allowed,
 			if (inf[j].mx_status == DNS_OK ||
 			    inf[j].ns_status == DNS_OK)
 				(*answered)++;
+			if (!allowed) {
+				struct infra_verdict iv;
+
+				if (infra_match(db, &inf[j], &iv, err,
+				    sizeof(err)) != 0) {
+					fprintf(stderr, "disposable-ctl: %s\n",
+					    err);
+					free(inf);
+					return -1;
+				}
+				if (iv.shared)
+					inf[j].nmx = inf[j].naddr = 0;
+			}
 			if (mine_add(m, &inf[j], allowed) != 0) {
 				free(inf);
 				return -1;
@@ -462,8 +490,10 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	struct listdb *db;
 	struct mine *m = NULL;
 	size_t min = 3, limit = 1000, np = 0, done = 0, answered = 0;
+	size_t shown = 0, held = 0;
 	double rate = 20;
 	char err[1024];
+	const char *strength = "weak";
 	int rc = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -473,6 +503,12 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 			limit = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
 			rate = strtod(argv[++i], NULL);
+		else if (strcmp(argv[i], "--strength") == 0 && i + 1 < argc) {
+			strength = argv[++i];
+			if (strcmp(strength, "weak") != 0 &&
+			    strcmp(strength, "strong") != 0)
+				ctl_usage();
+		}
 		else if (strcmp(argv[i], "--category") == 0 && i + 1 < argc) {
 			listed.want = category_byname(argv[++i]);
 			if (listed.want != CAT_DISPOSABLE &&
@@ -506,23 +542,39 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((m = mine_new()) == NULL)
 		goto out;
-	if (mine_resolve(m, listed.v, listed.n, 0, rate, &done,
+	if (mine_resolve(db, m, listed.v, listed.n, 0, rate, &done,
 	    listed.n + allow.n, &answered) != 0 ||
-	    mine_resolve(m, allow.v, allow.n, 1, rate, &done,
+	    mine_resolve(db, m, allow.v, allow.n, 1, rate, &done,
 	    listed.n + allow.n, &answered) != 0 ||
 	    mine_result(m, min, &p, &np) != 0) {
 		fprintf(stderr, "disposable-ctl: out of memory\n");
 		goto out;
 	}
-	printf("# proposed by disposable-ctl mine: %zu %s domains and %zu "
-	    "allowlisted resolved (%zu answered);\n# shared by at least "
-	    "%zu listed domains and by no allowlisted one.\n"
-	    "# Review each line before adding it to a fingerprint file.\n",
-	    listed.n, category_name(listed.want), allow.n, answered, min);
+	printf("# Fingerprints proposed by disposable-ctl mine: %zu %s "
+	    "domains and %zu\n# allowlisted resolved (%zu answered); each "
+	    "is shared by at least %zu\n# listed domains, by no "
+	    "allowlisted one, and is no shared infrastructure.\n"
+	    "# They are %s: review each before loading this file with\n"
+	    "#   Fingerprints %s SOURCE PATH\n", listed.n,
+	    category_name(listed.want), allow.n, answered, min, strength,
+	    category_name(listed.want));
 	for (size_t i = 0; i < np; i++) {
 		struct fp_match fm = { 0 };
 		struct dns_addr a;
+		char why[512];
+		int r;
 
+		if ((r = mine_shared(db, &p[i], why, sizeof(why))) < 0) {
+			fprintf(stderr, "disposable-ctl: %s\n", why);
+			goto out;
+		}
+		if (r > 0) {
+			printf("\n# not proposed: %s %s, used by %zu listed "
+			    "domains: %s\n", fp_kind_name(p[i].kind),
+			    p[i].value, p[i].listed, why);
+			held++;
+			continue;
+		}
 		if (p[i].kind == FP_IP) {
 			if (dns_addr_parse(p[i].value, &a) == 0 &&
 			    listdb_fp_addr(db, &a, a.family == AF_INET ? 32 :
@@ -531,12 +583,17 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 		} else if (listdb_fp_host(db, p[i].kind, p[i].value, &fm, err,
 		    sizeof(err)) != 0)
 			fm.found = 0;
-		printf("%-3s %-40s %-6s # %zu listed domains%s%s\n",
-		    fp_kind_name(p[i].kind), p[i].value,
-		    p[i].kind == FP_NS ? "weak" : "strong", p[i].listed,
-		    fm.found ? "; already a fingerprint: " : "",
-		    fm.found ? fm.entry : "");
+		printf("\n# %zu listed domains, among them", p[i].listed);
+		for (size_t k = 0; k < p[i].nsample; k++)
+			printf("%s %s", k ? "," : "", p[i].sample[k]);
+		if (fm.found)
+			printf("\n# already a fingerprint: %s", fm.entry);
+		printf("\n%-3s %-40s %s\n", fp_kind_name(p[i].kind),
+		    p[i].value, strength);
+		shown++;
 	}
+	printf("\n# %zu proposed, %zu held back as shared infrastructure\n",
+	    shown, held);
 	rc = 0;
 out:
 	free(p);
@@ -604,7 +661,7 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, "disposable-ctl: %s\n", err);
 			rc = 1;
 		} else if (m.category == CAT_CLEAN && use_dns)
-			rc |= explain_infra(db, dom);
+			rc |= explain_infra(db, dom, 0);
 		else if (m.category == CAT_CLEAN)
 			printf("  category:    clean (no entry for %s or its "
 			    "parents; DNS not asked)\n", dom);
@@ -613,7 +670,7 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			/* A listing that does not decide leaves the
 			 * infrastructure to speak. */
 			if (m.category != CAT_ALLOWED && !m.decided && use_dns)
-				rc |= explain_infra(db, dom);
+				rc |= explain_infra(db, dom, 1);
 		}
 		addr_free(&a);
 	}

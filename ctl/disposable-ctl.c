@@ -33,7 +33,8 @@ static const struct command {
 	{ "lookup", cmd_lookup, 1, "[--no-dns] domain-or-address ..." },
 	{ "fingerprint", cmd_fingerprint, 1, "domain ..." },
 	{ "mine", cmd_mine, 1,
-	    "[--min n] [--limit n] [--rate n] [--category c]" },
+	    "[--min n] [--limit n] [--rate n] [--category c] "
+	    "[--strength s]" },
 	{ "check", cmd_check, 1, "[--hashed [--all-keys] | --match-hashes "
 	    "hashfile] [--no-dns] [file]" },
 	{ "stats", cmd_stats, 1, "" },

@@ -876,6 +876,14 @@ resolve(const struct listdb *db, const struct hit *allow,
 		m->level = block->level;
 		memcpy(m->support, b, sizeof(b));
 		m->decided = listdb_trust_decides(&db->trust, b);
+		/* The domain of shared infrastructure (improvmx.com, which
+		 * public lists carry): only a curated source decides. */
+		if (listdb_infra_domain((struct listdb *)db, block->dom, NULL,
+		    0)) {
+			m->infra = 1;
+			if (b[TIER_CURATED] == 0)
+				m->decided = 0;
+		}
 		m->conflict = top_tier(d) < TIER_COUNT &&
 		    top_tier(r) < TIER_COUNT;
 		fill_sources(db, block, 0, m);

@@ -57,6 +57,11 @@
  *                         address suspicious (m->decided 0).  Both block
  *                         categories count: two lists that agree a domain
  *                         is no ordinary mailbox are two voices.
+ *   shared infrastructure a block entry on the domain of a shared
+ *                         infrastructure host (listdb_infra_domain:
+ *                         improvmx.com, yandex.net) decides only when a
+ *                         curated source lists it: public lists carry
+ *                         such domains by mistake.
  *
  * Reader thread-safety: a struct listdb may be shared by all threads; each
  * lookup runs in its own read transaction (MDB_RDONLY|MDB_NOLOCK, no TLS).
@@ -113,6 +118,8 @@ struct listdb_match {
 					   per tier (block: both categories) */
 	int		conflict;	/* its sources disagree on disposable
 					   and relay */
+	int		infra;		/* the block entry is the domain of
+					   shared infrastructure */
 	int		overridden;	/* an allow entry overruled a block
 					   entry; block_entry names it */
 	char		block_entry[DOMAIN_MAX + 1];

@@ -13,6 +13,7 @@ dm_init infra
 dm_require_built
 T=$DM_TMP
 S=$DM_SRCDIR/tests/infra
+INFRA=$DM_SRCDIR/conf/fingerprints/infrastructure.txt	# the shipped list
 
 cat "$S/zone.conf" "$S/mine.zone" >"$T/zone.conf"
 dm_dns_start "$T/zone.conf" || { dm_notok "DNS server starts"; dm_finish; }
@@ -146,20 +147,31 @@ dm_check "TTL: after the TTL, asked again" \
     test "$(dm_dns_queries short-ttl.test MX)" -eq $((s0 + 3))
 
 # mine: what the listed domains share and no allowlisted one uses.
-printf 'mine-a.test\nmine-b.test\nmine-c.test\nmine-d.test\nmine-e.test\n' \
-    >"$T/mine-list"
+printf 'mine-%s.test\n' a b c d e f g h >"$T/mine-list"
 printf 'mine-good.test\n' >"$T/mine-allow"
 conf "$T/mine.conf" "$DM_DNS_SERVER" "DNSTimeout 500" "DNSTries 1"
 sed -i "s|^Database .*|Database $T/mine.db|" "$T/mine.conf"
 "$DM_CTL" -c "$T/mine.conf" build -o "$T/mine.db" \
     "disposable:mine:$T/mine-list" "allow:mine-allow:$T/mine-allow" \
-    "fp:disposable:test-fp:$S/fingerprints-disposable.txt" >/dev/null 2>&1
+    "fp:disposable:test-fp:$S/fingerprints-disposable.txt" \
+    "infra:shipped-infra:$INFRA" >/dev/null 2>&1
 "$DM_CTL" -c "$T/mine.conf" mine --min 3 --rate 100 >"$T/out" 2>"$T/err"
 dm_check "mine exits 0" test $? -eq 0
-dm_check "mine proposes the shared MX host with its count" \
-    grep -Eq '^mx +mx.mine-shared.test +strong +# 4 listed domains$' "$T/out"
+dm_check "mine proposes the shared MX host, weak, with its count" \
+    sh -c "grep -A1 -x '# 4 listed domains, among them mine-a.test, mine-b.test, mine-c.test' '$T/out' |
+    grep -Eq '^mx +mx.mine-shared.test +weak$'"
 dm_check "mine proposes the shared MX address" \
-    grep -Eq '^ip +192.0.2.123 +strong +# 4 listed domains$' "$T/out"
+    grep -Eq '^ip +192.0.2.123 +weak$' "$T/out"
+dm_check "mine: no Google host, however many listed domains use it" \
+    sh -c "! grep -Eq '^[a-z]+ +(aspmx.l.google.com|192.0.2.210) ' '$T/out'"
+dm_check "mine: no shared name server, and says why" \
+    grep -q '^# not proposed: ns anna.ns.cloudflare.com, used by 3 listed domains: infrastructure ns \*.ns.cloudflare.com$' "$T/out"
+# What mine prints loads as a fingerprint list as it is.
+"$DM_CTL" -c "$T/mine.conf" build -o "$T/mine2.db" \
+    "disposable:mine:$T/mine-list" "fp:disposable:mined:$T/out" \
+    >"$T/mine2.out" 2>&1
+dm_check "mine: its output builds as a fingerprint list" \
+    grep -q ' 2 fingerprints' "$T/mine2.out"
 dm_check "mine: nothing an allowlisted domain uses" \
     sh -c "! grep -q 'ns.mine-dns.test' '$T/out'"
 dm_check "mine: nothing below the threshold" \
@@ -172,7 +184,38 @@ if command -v script >/dev/null 2>&1; then
 	script -qec "'$DM_CTL' -c '$T/mine.conf' mine --min 3 --rate 100 >/dev/null" \
 	    /dev/null </dev/null >"$T/tty" 2>&1
 	dm_check "mine: a progress bar on a terminal" \
-	    grep -q '\] 6/6 domains' "$T/tty"
+	    grep -q '\] 9/9 domains' "$T/tty"
 fi
+
+# Shared mail infrastructure never condemns: yandex.net, improvmx.com
+# and forwardemail.net on a curated block list (public lists carry
+# them), the shipped infrastructure list loaded, and domains hosted on
+# Google, Yandex 360, ImprovMX, Forward Email and Cloudflare Email
+# Routing: none is disposable or relay (so none is rejected).  The
+# listed service's own MX still decides.
+printf 'yandex.net\nimprovmx.com\nforwardemail.net\nlisted-burner.test\n' \
+    >"$T/shared-list"
+conf "$T/shared.conf" "$DM_DNS_SERVER" "DNSTimeout 500" "DNSTries 1" \
+    "HashMode sha256"
+sed -i -e "s|^Database .*|Database $T/shared.db|" -e '/^List /d' \
+    -e '/^Fingerprints /d' -e '/^KeyFile /d' "$T/shared.conf"
+printf 'List disposable public %s\nInfrastructure shipped %s\n' \
+    "$T/shared-list" "$INFRA" >>"$T/shared.conf"
+"$DM_CTL" -c "$T/shared.conf" build >"$T/shared.build" 2>&1
+dm_check "shared: the build warns that listed domains are infrastructure" \
+    grep -q "'improvmx.com' (public (curated)) is shared mail infrastructure" \
+    "$T/shared.build"
+for d in google yandex improvmx fwd cf burner; do
+	echo "someone@hosted-$d.test"
+done >"$T/shared-addrs"
+"$DM_CTL" -c "$T/shared.conf" check "$T/shared-addrs" >"$T/shared.out" 2>&1
+sed 's/^/# /' "$T/shared.out"
+for d in google yandex improvmx fwd cf; do
+	dm_check "shared: hosted-$d.test is not condemned" \
+	    sh -c "grep -E '^someone@hosted-$d.test	' '$T/shared.out' |
+	    grep -Evq '	(disposable|relay)	'"
+done
+dm_check "shared: a listed service's own MX still decides" \
+    grep -Eq '^someone@hosted-burner.test	disposable	' "$T/shared.out"
 
 dm_finish

@@ -888,23 +888,29 @@ build_sample(const struct config *c)
 	struct listdb_input in[CONFIG_MAX_LISTS];
 	struct listdb_build_report rep;
 	char db[600], err[256];
+	size_t n = 0;
 
 	if (domain_init(NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: sample build not tested\n", err);
 		CHECK(0);
 		return;
 	}
+	/* The shipped files (the remote lists have no copy here): they
+	 * build without one warning, so they do not contradict each other. */
 	for (size_t i = 0; i < c->nlists; i++)
-		in[i] = (struct listdb_input){ .path = c->lists[i].path,
-		    .category = c->lists[i].category,
-		    .source = c->lists[i].source, .kind = c->lists[i].kind,
-		    .tier = c->lists[i].tier };
+		if (c->lists[i].url[0] == '\0')
+			in[n++] = (struct listdb_input){
+			    .path = c->lists[i].path,
+			    .category = c->lists[i].category,
+			    .source = c->lists[i].source,
+			    .kind = c->lists[i].kind,
+			    .tier = c->lists[i].tier };
 	snprintf(db, sizeof(db), "%s/sample.db", tmpdir);
-	CHECK_INT(listdb_build(db, in, c->nlists, 0, build_diag, NULL, &rep),
-	    0);
+	CHECK_INT(listdb_build(db, in, n, 0, build_diag, NULL, &rep), 0);
 	CHECK_INT(rep.errors, 0);
 	CHECK_INT(rep.warnings, 0);
 	CHECK(rep.fingerprints > 0);
+	CHECK(rep.infrastructure > 0);
 	for (size_t i = 0; i < rep.nsources; i++)
 		CHECK(rep.source[i].entries > 0);
 	unlink(db);
@@ -936,25 +942,57 @@ test_sample(void)
 		fprintf(stderr, "%s\n", err);
 	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
 
-	/* The shipped lists and fingerprints, found beside the sample. */
-	CHECK_INT(c.nlists, 5);
-	for (size_t i = 0; i < c.nlists && i < 5; i++) {
-		static const enum category cat[] = {
-			CAT_DISPOSABLE, CAT_RELAY, CAT_ALLOWED,
-			CAT_DISPOSABLE, CAT_RELAY
+	/* The shipped lists and fingerprints, found beside the sample, in
+	 * the order, kind and tier it names them; then the public lists it
+	 * names as remote sources. */
+	{
+		static const struct {
+			enum category	 cat;
+			enum list_kind	 kind;
+			enum tier	 tier;
+			const char	*file;
+		} want[] = {
+			{ CAT_DISPOSABLE, LIST_DOMAINS, TIER_CURATED,
+			  "lists/disposable.txt" },
+			{ CAT_RELAY, LIST_DOMAINS, TIER_CURATED,
+			  "lists/relay.txt" },
+			{ CAT_ALLOWED, LIST_DOMAINS, TIER_CURATED,
+			  "lists/allow.txt" },
+			{ CAT_ALLOWED, LIST_DOMAINS, TIER_COMMUNITY,
+			  "lists/freemail.txt" },
+			{ CAT_DISPOSABLE, LIST_FINGERPRINTS, TIER_CURATED,
+			  "fingerprints/disposable.txt" },
+			{ CAT_RELAY, LIST_FINGERPRINTS, TIER_CURATED,
+			  "fingerprints/relay.txt" },
+			{ CAT_ALLOWED, LIST_INFRA, TIER_CURATED,
+			  "fingerprints/infrastructure.txt" },
 		};
-		static const char *const file[] = {
-			"lists/disposable.txt", "lists/relay.txt",
-			"lists/allow.txt", "fingerprints/disposable.txt",
-			"fingerprints/relay.txt"
-		};
-		char want[1200];
+		size_t nwant = sizeof(want) / sizeof(want[0]), i = 0;
 
-		CHECK_INT(c.lists[i].category, cat[i]);
-		CHECK_INT(c.lists[i].kind, i >= 3 ? LIST_FINGERPRINTS : LIST_DOMAINS);
-		snprintf(want, sizeof(want), "%s/conf/%s", src, file[i]);
-		CHECK_STR(c.lists[i].path, want);
-		CHECK_INT(access(c.lists[i].path, R_OK), 0);
+		for (; i < c.nlists && c.lists[i].url[0] == '\0'; i++) {
+			char file[1200];
+
+			if (i >= nwant) {
+				CHECK(i < nwant);
+				break;
+			}
+			CHECK_INT(c.lists[i].category, want[i].cat);
+			CHECK_INT(c.lists[i].kind, want[i].kind);
+			CHECK_INT(c.lists[i].tier, want[i].tier);
+			snprintf(file, sizeof(file), "%s/conf/%s", src,
+			    want[i].file);
+			CHECK_STR(c.lists[i].path, file);
+			CHECK_INT(access(c.lists[i].path, R_OK), 0);
+		}
+		CHECK_INT(i, nwant);
+		/* Remote lists: https, community or weak, a copy in the
+		 * SourceDir. */
+		for (; i < c.nlists; i++) {
+			CHECK(strncmp(c.lists[i].url, "https://", 8) == 0);
+			CHECK(c.lists[i].tier != TIER_CURATED);
+			CHECK(strncmp(c.lists[i].path, c.source_dir,
+			    strlen(c.source_dir)) == 0);
+		}
 	}
 	build_sample(&c);
 	c.nlists = 0;

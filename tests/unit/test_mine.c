@@ -1,6 +1,7 @@
 /*
  * test_mine - proposals from shared infrastructure: the count threshold,
- * the allowlist veto, the order, and what an implicit MX does not give.
+ * the allowlist veto, the order, the sample domains, and what an implicit
+ * MX does not give.
  */
 #include "config.h"
 
@@ -12,9 +13,11 @@
 static struct infra
 fake(const char *mx, const char *ip, const char *ns, int implicit)
 {
+	static int serial;
 	struct infra inf;
 
 	memset(&inf, 0, sizeof(inf));
+	snprintf(inf.domain, sizeof(inf.domain), "d%d.test", serial++);
 	if (mx != NULL)
 		snprintf(inf.mx[inf.nmx++], DNS_NAME_MAX, "%s", mx);
 	if (ip != NULL) {
@@ -67,6 +70,9 @@ main(void)
 		CHECK_INT(p[0].kind, FP_MX);
 		CHECK_STR(p[0].value, "mx.burner.test");
 		CHECK_INT(p[0].listed, 4);
+		CHECK_INT(p[0].nsample, 3);
+		CHECK_STR(p[0].sample[0], "d0.test");
+		CHECK_STR(p[0].sample[2], "d2.test");
 		CHECK_INT(p[1].kind, FP_NS);
 		CHECK_STR(p[1].value, "ns.shared.test");
 		CHECK_INT(p[2].kind, FP_IP);

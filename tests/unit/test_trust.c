@@ -266,7 +266,7 @@ facts(struct infra *inf, const char *domain, const char *mx1,
 static void
 test_infra(void)
 {
-	struct listdb_input in[6] = { 0 };
+	struct listdb_input in[8] = { 0 };
 	struct listdb_build_report rep;
 	struct listdb *db;
 	struct infra inf;
@@ -286,7 +286,7 @@ test_infra(void)
 	    .tier = TIER_CURATED };
 	in[1] = (struct listdb_input){ .path = write_file("shared.txt",
 	    "mx *.yandex.net\nmx *.improvmx.com\n"
-	    "mx mx1.forwardemail.net\nmx *.google.com\n"
+	    "mx mx1.forwardemail.net\nmx *.google.com\nmx *.mailgun.org\n"
 	    "ns *.ns.cloudflare.com\nip 192.0.2.0/24\n"),
 	    .category = CAT_ALLOWED, .source = "shared",
 	    .kind = LIST_INFRA, .tier = TIER_CURATED };
@@ -303,17 +303,26 @@ test_infra(void)
 	    "gmail.com\n"),
 	    .category = CAT_ALLOWED, .source = "allow",
 	    .tier = TIER_CURATED };
+	in[6] = (struct listdb_input){ .path = write_file("pub1.txt",
+	    "mailgun.org\n"),
+	    .category = CAT_DISPOSABLE, .source = "pub1",
+	    .tier = TIER_COMMUNITY };
+	in[7] = (struct listdb_input){ .path = write_file("pub2.txt",
+	    "mailgun.org\n"),
+	    .category = CAT_DISPOSABLE, .source = "pub2",
+	    .tier = TIER_COMMUNITY };
 	in[5] = (struct listdb_input){ .path = write_file("bad.txt",
 	    "mx mx.example.test strong\n"),
 	    .category = CAT_ALLOWED, .source = "bad",
 	    .kind = LIST_INFRA, .tier = TIER_CURATED };
 	/* Shared infrastructure has no strength. */
-	CHECK_INT(build(dbp, in, 6, 0, &rep), -1);
+	CHECK_INT(build(dbp, in, 8, 0, &rep), -1);
 	CHECK_INT(diag_count(1, "bad.txt:1: expected KIND VALUE (shared "
 	    "infrastructure has no strength)"), 1);
-	CHECK_INT(build(dbp, in, 5, 0, &rep), 0);
+	in[5] = in[7];
+	CHECK_INT(build(dbp, in, 7, 0, &rep), 0);
 	dump_diags();
-	CHECK_INT(rep.infrastructure, 6);
+	CHECK_INT(rep.infrastructure, 7);
 	CHECK_INT(rep.fingerprints, 5);
 	CHECK_INT(diag_count(0, "'improvmx.com' (blk (curated)) is shared "
 	    "mail infrastructure ('mx *.improvmx.com' in shared)"), 1);
@@ -332,7 +341,15 @@ test_infra(void)
 		CHECK(0);
 		return;
 	}
-	CHECK_INT(listdb_infra_entries(db), 6);
+	CHECK_INT(listdb_infra_entries(db), 7);
+	/* The domain of shared infrastructure: two community lists do not
+	 * decide it, a curated one does. */
+	CHECK_INT(look(db, "mailgun.org")->category, CAT_DISPOSABLE);
+	CHECK_INT(lm.infra, 1);
+	CHECK_INT(lm.decided, 0);
+	CHECK_INT(look(db, "improvmx.com")->infra, 1);
+	CHECK_INT(lm.decided, 1);
+	CHECK_INT(look(db, "realtemp.example")->infra, 0);
 	CHECK_INT(listdb_infra_host(db, FP_MX, "mx1.improvmx.com", &m, err,
 	    sizeof(err)), 0);
 	CHECK_INT(m.found, 1);
