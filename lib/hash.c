@@ -321,11 +321,11 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 {
 	struct hash_keyring *r = NULL;
 	unsigned char key[KEY_GEN];
-	char line[4 + 2 * KEY_GEN + 2], *tmp = NULL, *text = NULL, *slash;
+	char line[4 + 2 * KEY_GEN + 2], *tmp = NULL, *text = NULL;
 	struct stat st, lst;
-	size_t len, llen, dlen;
+	size_t len, llen;
 	unsigned newid = 0;
-	int fd = -1, dfd, rc = -1;
+	int fd = -1, rc = -1;
 
 	/* rename() would replace a symlink, not the key it points to. */
 	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
@@ -408,24 +408,7 @@ hash_key_rotate(const char *path, char *err, size_t errlen)
 	free(tmp);
 	tmp = NULL;
 	/* The rename itself must reach the disk too. */
-	slash = strrchr(path, '/');
-	dlen = slash == NULL ? 0 : (size_t)(slash - path);
-	{
-		char dir[4096];
-
-		if (dlen == 0)
-			snprintf(dir, sizeof(dir), "%s",
-			    slash == NULL ? "." : "/");
-		else if (dlen < sizeof(dir))
-			snprintf(dir, sizeof(dir), "%.*s", (int)dlen, path);
-		else
-			dir[0] = '\0';
-		if (dir[0] != '\0' && (dfd = open(dir, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) != -1) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+	util_sync_dir(path);
 	rc = 0;
 out:
 	OPENSSL_cleanse(line, sizeof(line));

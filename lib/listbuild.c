@@ -1163,27 +1163,6 @@ write_tables(struct build *b, MDB_txn *txn)
 	return write_fps(b, &b->infra, txn, dmeta);
 }
 
-/* Make the rename itself durable; a failure here loses nothing but the
- * guarantee, so it is not reported. */
-static void
-sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
 /* Append the checksum trailer to the file LMDB wrote and sync it.
  * Returns 0, or -1 having said why. */
 static int
@@ -1287,7 +1266,7 @@ write_db(struct build *b, const char *dbpath)
 		(void)unlink(tmp);
 		return -1;
 	}
-	sync_dir(dbpath);
+	util_sync_dir(dbpath);
 	return 0;
 
 fail:

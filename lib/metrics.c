@@ -240,52 +240,21 @@ int
 metrics_write_file(const char *path, const char *text, char *err,
     size_t errlen)
 {
-	size_t len = strlen(text), off = 0;
 	char *tmp;
-	ssize_t n;
-	int fd;
 
-	if ((tmp = malloc(strlen(path) + sizeof(".XXXXXX"))) == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+	/* 0644: the textfile collector runs as another user. */
+	if (util_write_temp(path, text, strlen(text), 0644, &tmp, err,
+	    errlen) != 0)
 		return -1;
-	}
-	strcpy(tmp, path);
-	strcat(tmp, ".XXXXXX");
-	if ((fd = mkstemp(tmp)) == -1) {
-		seterr(err, errlen, "%s: cannot create a temporary file "
-		    "beside it: %s", path, strerror(errno));
+	if (rename(tmp, path) == -1) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
 		free(tmp);
 		return -1;
 	}
-	/* The textfile collector runs as another user. */
-	if (fchmod(fd, 0644) == -1)
-		goto fail;
-	while (off < len) {
-		n = write(fd, text + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1)
-		goto fail;
 	free(tmp);
+	util_sync_dir(path);
 	return 0;
-fail:
-	seterr(err, errlen, "%s: %s", path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
 }
 
 void

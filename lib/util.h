@@ -5,17 +5,37 @@
  * may be NULL/0: then nothing is written), the convention of every lib
  * function that "returns -1 with the reason in err".
  *
+ * util_write_temp() and util_sync_dir() are the two halves of replacing
+ * a file atomically: the new text in a synced temporary file beside the
+ * old one, rename() by the caller (when it is ready: a caller may stage
+ * several files and rename them together), then the directory synced so
+ * that the rename itself survives a crash.
+ *
  * le_get/le_put read and write little-endian integers of the on-disk
  * formats (list database, records store), whatever the host's order.
  */
 #ifndef DM_UTIL_H
 #define DM_UTIL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 void	seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* Write len bytes of data into a new file "path.XXXXXX" beside path,
+ * with the given mode, and fsync it.  Returns 0 with the file's name in
+ * *tmp (malloc'd: the caller renames or unlinks it, then frees it), or -1
+ * with the reason (naming path or the temporary file) in err and nothing
+ * left behind. */
+int	util_write_temp(const char *path, const void *data, size_t len,
+	    mode_t mode, char **tmp, char *err, size_t errlen);
+
+/* fsync the directory that holds path, so that a rename into it is
+ * durable.  A failure loses only that guarantee and is not reported. */
+void	util_sync_dir(const char *path);
 
 static inline uint64_t
 le_get(const unsigned char *p, int bytes)
