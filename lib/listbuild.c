@@ -223,6 +223,51 @@ add_item(struct build *b, const char *dom, uint16_t src, uint32_t line)
 	return 0;
 }
 
+enum listdb_entry
+listdb_entry_check(const char *tok, char norm[DOMAIN_MAX + 1])
+{
+	const char *p;
+
+	norm[0] = '\0';
+	for (p = tok; *p != '\0'; p++)
+		if (is_space((unsigned char)*p))
+			return LISTDB_ENTRY_WORDS;
+	if (strchr(tok, '@') != NULL)
+		return LISTDB_ENTRY_ADDRESS;
+	if (strchr(tok, '*') != NULL)
+		return LISTDB_ENTRY_WILDCARD;
+	switch (domain_normalise(tok, norm)) {
+	case DOMAIN_OK:
+		break;
+	case DOMAIN_ELITERAL:
+		return LISTDB_ENTRY_LITERAL;
+	case DOMAIN_ENOMEM:
+		return LISTDB_ENTRY_NOMEM;
+	default:
+		return LISTDB_ENTRY_INVALID;
+	}
+	if (domain_is_public_suffix(norm) || domain_registrable(norm) == NULL)
+		return LISTDB_ENTRY_SUFFIX;
+	return LISTDB_ENTRY_OK;
+}
+
+const char *
+listdb_entry_reason(enum listdb_entry e)
+{
+	switch (e) {
+	case LISTDB_ENTRY_OK:		return "a domain";
+	case LISTDB_ENTRY_WORDS:	return "more than one name on the line";
+	case LISTDB_ENTRY_ADDRESS:	return "a mail address, not a domain";
+	case LISTDB_ENTRY_WILDCARD:	return "a wildcard";
+	case LISTDB_ENTRY_LITERAL:	return "an IP address or address "
+					    "literal";
+	case LISTDB_ENTRY_SUFFIX:	return "a public suffix";
+	case LISTDB_ENTRY_NOMEM:	return "out of memory";
+	case LISTDB_ENTRY_INVALID:	break;
+	}
+	return "not a valid domain name";
+}
+
 /* Check one trimmed, non-empty token; 0 if it was added, 1 if it was
  * refused, -1 when memory ran out. */
 static int
@@ -230,46 +275,37 @@ take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
 {
 	const char *path = b->in[src].path;
 	char norm[DOMAIN_MAX + 1], sh[SHOW_MAX + 8];
-	const char *p;
+	enum listdb_entry e = listdb_entry_check(tok, norm);
 
-	for (p = tok; *p != '\0'; p++)
-		if (is_space((unsigned char)*p)) {
-			say(b, 1, "%s:%u: more than one name on the line",
-			    path, lineno);
-			return 1;
-		}
-	if (strchr(tok, '@') != NULL) {
+	switch (e) {
+	case LISTDB_ENTRY_OK:
+		return add_item(b, norm, src, lineno) == 0 ? 0 : -1;
+	case LISTDB_ENTRY_NOMEM:
+		return -1;
+	case LISTDB_ENTRY_WORDS:
+		say(b, 1, "%s:%u: more than one name on the line", path,
+		    lineno);
+		break;
+	case LISTDB_ENTRY_ADDRESS:
 		/* Never echo what may be somebody's mailbox. */
 		say(b, 1, "%s:%u: a mail address, not a domain (not shown)",
 		    path, lineno);
-		return 1;
-	}
-	if (strchr(tok, '*') != NULL) {
+		break;
+	case LISTDB_ENTRY_WILDCARD:
 		say(b, 1, "%s:%u: '%s' is a wildcard; list the domain itself "
 		    "(its subdomains match)", path, lineno,
 		    show(tok, sh, sizeof(sh)));
-		return 1;
-	}
-	switch (domain_normalise(tok, norm)) {
-	case DOMAIN_OK:
 		break;
-	case DOMAIN_ELITERAL:
-		say(b, 1, "%s:%u: '%s' is an IP address or address literal",
-		    path, lineno, show(tok, sh, sizeof(sh)));
-		return 1;
-	case DOMAIN_ENOMEM:
-		return -1;
-	default:
-		say(b, 1, "%s:%u: '%s' is not a valid domain name", path,
-		    lineno, show(tok, sh, sizeof(sh)));
-		return 1;
-	}
-	if (domain_is_public_suffix(norm) || domain_registrable(norm) == NULL) {
+	case LISTDB_ENTRY_SUFFIX:
 		say(b, 1, "%s:%u: '%s' is a public suffix", path, lineno,
 		    norm);
-		return 1;
+		break;
+	default:
+		say(b, 1, "%s:%u: '%s' is %s", path, lineno,
+		    show(tok, sh, sizeof(sh)), listdb_entry_reason(e));
+		break;
 	}
-	return add_item(b, norm, src, lineno) == 0 ? 0 : -1;
+	return 1;
 }
 
 /*
@@ -491,11 +527,75 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 	return add_fp(set, &it) == 0 ? 0 : -1;
 }
 
+/* listdb_fp_line_check's diag: the reason of the one refusal, without
+ * the "path:1: " a build puts before it. */
+struct fp_why {
+	char	*buf;
+	size_t	 len;
+};
+
+static void
+fp_why(void *arg, int is_error, const char *line)
+{
+	struct fp_why *w = arg;
+	const char *p = strstr(line, ":1: ");
+
+	if (is_error && w->buf[0] == '\0')
+		snprintf(w->buf, w->len, "%s", p != NULL ? p + 4 : line);
+}
+
+int
+listdb_fp_line_check(enum list_kind kind, const char *entry, char *why,
+    size_t whylen)
+{
+	struct listdb_input in = { .path = "-", .source = "-", .kind = kind,
+	    .category = kind == LIST_INFRA ? CAT_ALLOWED : CAT_DISPOSABLE };
+	struct listdb_build_report rep;
+	struct fp_why w = { why, whylen };
+	struct build b;
+	char *copy;
+	int rc;
+
+	if (whylen == 0 || (kind != LIST_FINGERPRINTS && kind != LIST_INFRA))
+		return -1;
+	why[0] = '\0';
+	if ((copy = strdup(entry)) == NULL)
+		return -1;
+	memset(&b, 0, sizeof(b));
+	memset(&rep, 0, sizeof(rep));
+	b.in = &in;
+	b.nin = 1;
+	b.diag = fp_why;
+	b.arg = &w;
+	b.rep = &rep;
+	/* The build's own parser: one rule for what a line may be. */
+	rc = take_fp_line(&b, 0, 1, copy);
+	free(b.fp.v);
+	free(b.infra.v);
+	free(copy);
+	return rc;
+}
+
+char *
+listdb_line_entry(char *line)
+{
+	char *s, *e;
+
+	if ((s = strchr(line, '#')) != NULL)
+		*s = '\0';
+	for (s = line; is_space((unsigned char)*s); s++)
+		;
+	for (e = s + strlen(s); e > s && is_space((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	return *s == '\0' ? NULL : s;
+}
+
 static int
 read_list(struct build *b, uint16_t src)
 {
 	const char *path = b->in[src].path;
-	char *line = NULL, *s, *e;
+	char *line = NULL, *s;
 	size_t cap = 0;
 	ssize_t n;
 	uint32_t lineno = 0;
@@ -521,15 +621,7 @@ read_list(struct build *b, uint16_t src)
 			b->refused = 1;
 			continue;
 		}
-		if ((s = strchr(line, '#')) != NULL)
-			*s = '\0';
-		for (s = line; is_space((unsigned char)*s); s++)
-			;
-		for (e = s + strlen(s); e > s &&
-		    is_space((unsigned char)e[-1]); e--)
-			;
-		*e = '\0';
-		if (*s == '\0')
+		if ((s = listdb_line_entry(line)) == NULL)
 			continue;
 		rc = b->in[src].kind != LIST_DOMAINS ?
 		    take_fp_line(b, src, lineno, s) :

@@ -56,6 +56,46 @@ struct listdb_build_report {
 
 #define LISTDB_BUILD_SKIP_BAD 0x01
 
+/*
+ * The rules a build reads a list file by, one line at a time, for whoever
+ * must know beforehand what a build will make of a file (the updater,
+ * judging a download):
+ *
+ * listdb_line_entry() cuts a line's comment ('#' to the end) and the
+ * white space around what is left, in place; it returns the entry, or
+ * NULL when the line holds none.  (A line with a NUL byte is refused by
+ * the build; the caller of this function sees only up to the NUL.)
+ *
+ * listdb_entry_check() judges a domain-list entry: LISTDB_ENTRY_OK with
+ * its normalised form in norm (which holds DOMAIN_MAX + 1 bytes), or why
+ * the build refuses it (norm then holds the normalised form of a public
+ * suffix, and is empty otherwise).  listdb_entry_reason() says it in
+ * words ("a public suffix"); a mail address is never quoted back.
+ *
+ * listdb_fp_line_check() judges a fingerprint (LIST_FINGERPRINTS) or
+ * shared-infrastructure (LIST_INFRA) entry with the build's own parser:
+ * 0 when the build takes it, 1 when it refuses it (the reason, without
+ * file and line, in why), -1 out of memory or a kind that has no such
+ * lines.
+ */
+enum listdb_entry {
+	LISTDB_ENTRY_OK = 0,
+	LISTDB_ENTRY_WORDS,		/* more than one name on the line */
+	LISTDB_ENTRY_ADDRESS,		/* a mail address */
+	LISTDB_ENTRY_WILDCARD,		/* "*" in the name */
+	LISTDB_ENTRY_LITERAL,		/* an IP address or address literal */
+	LISTDB_ENTRY_INVALID,		/* not a valid domain name */
+	LISTDB_ENTRY_SUFFIX,		/* a public suffix */
+	LISTDB_ENTRY_NOMEM
+};
+
+char	*listdb_line_entry(char *line);
+enum listdb_entry listdb_entry_check(const char *entry,
+	    char norm[DOMAIN_MAX + 1]);
+const char *listdb_entry_reason(enum listdb_entry);
+int	listdb_fp_line_check(enum list_kind kind, const char *entry,
+	    char *why, size_t whylen);
+
 /* Diagnostics are passed to diag (one line each, "file:line: ..." with
  * is_error 1 for refusals, 0 for warnings); diag may be NULL.  Returns 0
  * when the database was written, -1 otherwise (reason through diag). */

@@ -829,6 +829,55 @@ test_inplace(void)
 	free(v1_bytes);
 }
 
+/* The line rules the updater asks before it writes a copy: the build's
+ * own, so that a line it passes is one the build takes. */
+static void
+test_line_rules(void)
+{
+	char line[128], norm[DOMAIN_MAX + 1], why[256];
+
+	snprintf(line, sizeof(line), "  Example.ORG.  # a comment\r\n");
+	CHECK_STR(listdb_line_entry(line), "Example.ORG.");
+	snprintf(line, sizeof(line), " \t# only a comment");
+	CHECK(listdb_line_entry(line) == NULL);
+	snprintf(line, sizeof(line), "\r\n");
+	CHECK(listdb_line_entry(line) == NULL);
+
+	CHECK_INT(listdb_entry_check("Example.ORG.", norm), LISTDB_ENTRY_OK);
+	CHECK_STR(norm, "example.org");
+	CHECK_INT(listdb_entry_check("b\xc3\xbc" "cher.test", norm),
+	    LISTDB_ENTRY_OK);
+	CHECK_STR(norm, "xn--bcher-kva.test");
+	CHECK_INT(listdb_entry_check("co.uk", norm), LISTDB_ENTRY_SUFFIX);
+	CHECK_STR(norm, "co.uk");
+	CHECK_INT(listdb_entry_check("x@example.org", norm),
+	    LISTDB_ENTRY_ADDRESS);
+	CHECK_STR(norm, "");
+	CHECK_INT(listdb_entry_check("*.example.org", norm),
+	    LISTDB_ENTRY_WILDCARD);
+	CHECK_INT(listdb_entry_check("192.0.2.1", norm), LISTDB_ENTRY_LITERAL);
+	CHECK_INT(listdb_entry_check("0.0.0.0 example.org", norm),
+	    LISTDB_ENTRY_WORDS);
+	CHECK_INT(listdb_entry_check("<html>", norm), LISTDB_ENTRY_INVALID);
+	CHECK_STR(listdb_entry_reason(LISTDB_ENTRY_SUFFIX), "a public suffix");
+
+	CHECK_INT(listdb_fp_line_check(LIST_FINGERPRINTS,
+	    "mx *.mail-data.net strong", why, sizeof(why)), 0);
+	CHECK_STR(why, "");
+	CHECK_INT(listdb_fp_line_check(LIST_FINGERPRINTS, "mx *.com strong",
+	    why, sizeof(why)), 1);
+	CHECK_STR(why, "'*.com' is a public suffix");
+	CHECK_INT(listdb_fp_line_check(LIST_FINGERPRINTS,
+	    "ip 192.0.2.0/24 medium", why, sizeof(why)), 1);
+	CHECK(strstr(why, "unknown strength") != NULL);
+	CHECK_INT(listdb_fp_line_check(LIST_INFRA, "mx *.improvmx.com", why,
+	    sizeof(why)), 0);
+	CHECK_INT(listdb_fp_line_check(LIST_INFRA, "mx *.improvmx.com weak",
+	    why, sizeof(why)), 1);
+	CHECK_INT(listdb_fp_line_check(LIST_DOMAINS, "example.org", why,
+	    sizeof(why)), -1);
+}
+
 int
 main(void)
 {
@@ -847,6 +896,7 @@ main(void)
 	test_refusals();
 	test_rename();
 	test_inplace();
+	test_line_rules();
 	data_ok = test_public_list() == 0;
 	rm_dir();
 	domain_fini();
