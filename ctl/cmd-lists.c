@@ -31,11 +31,62 @@ build_diag(void *arg, int is_error, const char *line)
 	fprintf(stderr, "%s: %s\n", is_error ? "error" : "warning", line);
 }
 
+/* Build out from the lists in and print the summary.  Returns 0, or 1
+ * when no database was written (the reasons on stderr). */
+static int
+build_report(const char *out, const struct listdb_input *in, size_t nin,
+    int flags)
+{
+	struct listdb_build_report rep;
+
+	if (listdb_build(out, in, nin, flags, build_diag, NULL, &rep) != 0) {
+		fprintf(stderr, "disposable-ctl: %s not written (%zu errors)\n",
+		    out, rep.errors);
+		return 1;
+	}
+	printf("%s: %zu disposable, %zu relay, %zu allowed, %zu "
+	    "fingerprints, %zu shared infrastructure (%zu warnings, %zu "
+	    "entries skipped)\n", out,
+	    rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
+	    rep.per_category[CAT_ALLOWED], rep.fingerprints,
+	    rep.infrastructure, rep.warnings, rep.errors);
+	for (size_t j = 0; j < rep.nsources; j++)
+		printf("  source %-24s %-10s %-14s %-9s %zu\n",
+		    rep.source[j].name, category_name(rep.source[j].category),
+		    list_kind_name(rep.source[j].kind),
+		    tier_name(rep.source[j].tier), rep.source[j].entries);
+	return 0;
+}
+
+int
+ctl_build_configured(struct ctl *ctl, const char *out, int flags)
+{
+	struct listdb_input in[CONFIG_MAX_LISTS];
+	size_t nin = 0;
+
+	for (size_t j = 0; j < ctl->cfg.nlists; j++) {
+		const struct config_list *l = &ctl->cfg.lists[j];
+
+		/* A remote list builds from its last good copy, and
+		 * without it until there is one. */
+		in[nin++] = (struct listdb_input){ .path = l->path,
+		    .category = l->category, .source = l->source,
+		    .kind = l->kind, .tier = l->tier,
+		    .optional = l->url[0] != '\0' };
+	}
+	if (nin == 0) {
+		fprintf(stderr, "disposable-ctl: no lists: name them with "
+		    "List in the configuration or on the command line\n");
+		return 1;
+	}
+	return build_report(out != NULL ? out : ctl->cfg.database, in, nin,
+	    flags);
+}
+
 int
 cmd_build(struct ctl *ctl, int argc, char **argv)
 {
-	struct listdb_input in[CONFIG_MAX_LISTS + 256];
-	struct listdb_build_report rep;
+	struct listdb_input in[LISTDB_BUILD_MAX_INPUTS];
 	const char *out = ctl->cfg.database;
 	size_t nin = 0;
 	int i = 1, flags = 0;
@@ -91,38 +142,8 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 		    .kind = kind, .tier = TIER_CURATED };
 	}
 	if (nin == 0)
-		for (size_t j = 0; j < ctl->cfg.nlists; j++) {
-			const struct config_list *l = &ctl->cfg.lists[j];
-
-			/* A remote list builds from its last good copy,
-			 * and without it until there is one. */
-			in[nin++] = (struct listdb_input){ .path = l->path,
-			    .category = l->category, .source = l->source,
-			    .kind = l->kind, .tier = l->tier,
-			    .optional = l->url[0] != '\0' };
-		}
-	if (nin == 0) {
-		fprintf(stderr, "disposable-ctl: no lists: name them with "
-		    "List in the configuration or on the command line\n");
-		return 1;
-	}
-	if (listdb_build(out, in, nin, flags, build_diag, NULL, &rep) != 0) {
-		fprintf(stderr, "disposable-ctl: %s not written (%zu errors)\n",
-		    out, rep.errors);
-		return 1;
-	}
-	printf("%s: %zu disposable, %zu relay, %zu allowed, %zu "
-	    "fingerprints, %zu shared infrastructure (%zu warnings, %zu "
-	    "entries skipped)\n", out,
-	    rep.per_category[CAT_DISPOSABLE], rep.per_category[CAT_RELAY],
-	    rep.per_category[CAT_ALLOWED], rep.fingerprints,
-	    rep.infrastructure, rep.warnings, rep.errors);
-	for (size_t j = 0; j < rep.nsources; j++)
-		printf("  source %-24s %-10s %-14s %-9s %zu\n",
-		    rep.source[j].name, category_name(rep.source[j].category),
-		    list_kind_name(rep.source[j].kind),
-		    tier_name(rep.source[j].tier), rep.source[j].entries);
-	return 0;
+		return ctl_build_configured(ctl, out, flags);
+	return build_report(out, in, nin, flags);
 }
 
 static void

@@ -34,6 +34,11 @@ void	ctl_usage(void) __attribute__((noreturn));
 int	ctl_open_db(struct ctl *, struct listdb **);
 int	ctl_init_dns(struct ctl *);
 int	ctl_load_keys(struct ctl *, struct hash_keyring *);
+/* Build the database (out, or the configured Database when NULL) from
+ * the lists of the configuration, remote ones from their last good
+ * copies, and print the summary: what build and update both do.
+ * Returns 0, or 1 when nothing was written (the reasons on stderr). */
+int	ctl_build_configured(struct ctl *, const char *out, int flags);
 /* "2026-11-30T12:00:00Z" */
 void	ctl_iso_time(time_t, char *buf, size_t len);
 
