@@ -72,7 +72,6 @@
 #include "util.h"
 
 #define NSOURCES_MAX	LISTDB_BUILD_MAX_INPUTS
-#define SHOW_MAX	80	/* bytes of an input token quoted in a diag */
 #define MAPSIZE_MIN	((size_t)64 << 20)
 #define FP_SHOW_MAX	(DOMAIN_MAX + 8)	/* "spf *.host" */
 
@@ -164,13 +163,13 @@ note(struct build *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A printable, bounded copy of an input token for a diagnostic. */
-static const char *
-show(const char *tok, char *buf, size_t buflen)
+const char *
+listdb_show(const char *tok, char *buf, size_t buflen)
 {
 	size_t i;
 
-	for (i = 0; tok[i] != '\0' && i + 4 < buflen && i < SHOW_MAX; i++)
+	for (i = 0; tok[i] != '\0' && i + 4 < buflen && i < LISTDB_SHOW_MAX;
+	    i++)
 		buf[i] = ((unsigned char)tok[i] < 0x20 ||
 		    (unsigned char)tok[i] == 0x7f) ? '?' : tok[i];
 	if (tok[i] != '\0') {
@@ -274,7 +273,7 @@ static int
 take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
 {
 	const char *path = b->in[src].path;
-	char norm[DOMAIN_MAX + 1], sh[SHOW_MAX + 8];
+	char norm[DOMAIN_MAX + 1], sh[LISTDB_SHOW_MAX + 4];
 	enum listdb_entry e = listdb_entry_check(tok, norm);
 
 	switch (e) {
@@ -294,7 +293,7 @@ take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
 	case LISTDB_ENTRY_WILDCARD:
 		say(b, 1, "%s:%u: '%s' is a wildcard; list the domain itself "
 		    "(its subdomains match)", path, lineno,
-		    show(tok, sh, sizeof(sh)));
+		    listdb_show(tok, sh, sizeof(sh)));
 		break;
 	case LISTDB_ENTRY_SUFFIX:
 		say(b, 1, "%s:%u: '%s' is a public suffix", path, lineno,
@@ -302,7 +301,7 @@ take_token(struct build *b, uint16_t src, uint32_t lineno, const char *tok)
 		break;
 	default:
 		say(b, 1, "%s:%u: '%s' is %s", path, lineno,
-		    show(tok, sh, sizeof(sh)), listdb_entry_reason(e));
+		    listdb_show(tok, sh, sizeof(sh)), listdb_entry_reason(e));
 		break;
 	}
 	return 1;
@@ -355,7 +354,7 @@ static int
 fp_host_key(struct build *b, const char *path, uint32_t lineno,
     enum fp_kind kind, const char *val, struct fpitem *it)
 {
-	char norm[DOMAIN_MAX + 1], sh[SHOW_MAX + 8];
+	char norm[DOMAIN_MAX + 1], sh[LISTDB_SHOW_MAX + 4];
 	const char *host = val;
 	int suffix = 0;
 
@@ -365,7 +364,7 @@ fp_host_key(struct build *b, const char *path, uint32_t lineno,
 	}
 	if (strchr(host, '*') != NULL) {
 		say(b, 1, "%s:%u: '%s': a wildcard is only allowed as a "
-		    "leading \"*.\"", path, lineno, show(val, sh, sizeof(sh)));
+		    "leading \"*.\"", path, lineno, listdb_show(val, sh, sizeof(sh)));
 		return 1;
 	}
 	switch (fp_normalise_host(host, norm)) {
@@ -373,13 +372,13 @@ fp_host_key(struct build *b, const char *path, uint32_t lineno,
 		break;
 	case DOMAIN_ELITERAL:
 		say(b, 1, "%s:%u: '%s' is an address: list it as ip", path,
-		    lineno, show(val, sh, sizeof(sh)));
+		    lineno, listdb_show(val, sh, sizeof(sh)));
 		return 1;
 	case DOMAIN_ENOMEM:
 		return -1;
 	default:
 		say(b, 1, "%s:%u: '%s' is not a valid host name", path,
-		    lineno, show(val, sh, sizeof(sh)));
+		    lineno, listdb_show(val, sh, sizeof(sh)));
 		return 1;
 	}
 	/* "*.co.uk" would match every domain hosted under co.uk. */
@@ -402,7 +401,7 @@ fp_range_key(struct build *b, struct fpset *set, const char *path,
 	static const unsigned char v4mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
 	};
-	char addr[INET6_ADDRSTRLEN + 1], sh[SHOW_MAX + 8];
+	char addr[INET6_ADDRSTRLEN + 1], sh[LISTDB_SHOW_MAX + 4];
 	const char *slash = strchr(val, '/'), *p;
 	unsigned char net[16];
 	int v6 = strchr(val, ':') != NULL, max = v6 ? 128 : 32;
@@ -434,13 +433,13 @@ fp_range_key(struct build *b, struct fpset *set, const char *path,
 	}
 	if (len < min) {
 		say(b, 1, "%s:%u: '%s' is wider than /%d", path, lineno,
-		    show(val, sh, sizeof(sh)), min);
+		    listdb_show(val, sh, sizeof(sh)), min);
 		return 1;
 	}
 	for (i = len; i < 8 * nbytes; i++)
 		if (net[i / 8] & (0x80 >> (i % 8))) {
 			say(b, 1, "%s:%u: '%s' has host bits set", path,
-			    lineno, show(val, sh, sizeof(sh)));
+			    lineno, listdb_show(val, sh, sizeof(sh)));
 			return 1;
 		}
 	it->klen = (uint16_t)listdb_fp_range_key(it->key, v6, len, net);
@@ -448,7 +447,7 @@ fp_range_key(struct build *b, struct fpset *set, const char *path,
 	return 0;
 garbage:
 	say(b, 1, "%s:%u: '%s' is not an address or ADDRESS/LENGTH", path,
-	    lineno, show(val, sh, sizeof(sh)));
+	    lineno, listdb_show(val, sh, sizeof(sh)));
 	return 1;
 }
 
@@ -476,7 +475,7 @@ static int
 take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 {
 	const char *path = b->in[src].path;
-	char *tok[4], *p = line, sh[SHOW_MAX + 8];
+	char *tok[4], *p = line, sh[LISTDB_SHOW_MAX + 4];
 	int infra = b->in[src].kind == LIST_INFRA;
 	struct fpset *set = infra ? &b->infra : &b->fp;
 	struct fpitem it;
@@ -502,7 +501,7 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 	}
 	if ((kind = fp_kind_byname(tok[0])) < 0) {
 		say(b, 1, "%s:%u: unknown kind '%s' (expected mx, ns, spf or "
-		    "ip)", path, lineno, show(tok[0], sh, sizeof(sh)));
+		    "ip)", path, lineno, listdb_show(tok[0], sh, sizeof(sh)));
 		return 1;
 	}
 	memset(&it, 0, sizeof(it));
@@ -512,7 +511,7 @@ take_fp_line(struct build *b, uint16_t src, uint32_t lineno, char *line)
 		it.strong = 1;
 	else if (strcasecmp(tok[2], "weak") != 0) {
 		say(b, 1, "%s:%u: unknown strength '%s' (expected strong or "
-		    "weak)", path, lineno, show(tok[2], sh, sizeof(sh)));
+		    "weak)", path, lineno, listdb_show(tok[2], sh, sizeof(sh)));
 		return 1;
 	}
 	if (kind == FP_IP)

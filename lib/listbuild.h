@@ -77,7 +77,14 @@ struct listdb_build_report {
  * 0 when the build takes it, 1 when it refuses it (the reason, without
  * file and line, in why), -1 out of memory or a kind that has no such
  * lines.
+ *
+ * listdb_show() is how a build quotes a list token back in a diagnostic:
+ * control characters as '?', cut after LISTDB_SHOW_MAX bytes with "...".
+ * buf should hold LISTDB_SHOW_MAX + 4 bytes.  Returns buf.  (Lines that
+ * hold a mail address are never given to it.)
  */
+#define LISTDB_SHOW_MAX 80
+
 enum listdb_entry {
 	LISTDB_ENTRY_OK = 0,
 	LISTDB_ENTRY_WORDS,		/* more than one name on the line */
@@ -95,6 +102,7 @@ enum listdb_entry listdb_entry_check(const char *entry,
 const char *listdb_entry_reason(enum listdb_entry);
 int	listdb_fp_line_check(enum list_kind kind, const char *entry,
 	    char *why, size_t whylen);
+const char *listdb_show(const char *tok, char *buf, size_t buflen);
 
 /* Diagnostics are passed to diag (one line each, "file:line: ..." with
  * is_error 1 for refusals, 0 for warnings); diag may be NULL.  Returns 0
