@@ -11,6 +11,7 @@
  *   cmd-check.c    check
  *   cmd-records.c  export, forget, recheck, purge (and stats' records part)
  *   cmd-key.c      genkey
+ *   cmd-update.c   update (the remote lists; fetch.h, listupdate.h)
  *
  * Commands print what the admin typed back only on the terminal
  * (stdout/stderr); never to a log or a file of their own.
@@ -46,6 +47,7 @@ ctl_command_fn	cmd_build, cmd_lookup, cmd_fingerprint, cmd_mine, cmd_stats;
 ctl_command_fn	cmd_check;
 ctl_command_fn	cmd_export, cmd_forget, cmd_recheck, cmd_purge;
 ctl_command_fn	cmd_genkey;
+ctl_command_fn	cmd_update;
 /* stats' second half: the records store's aggregates. */
 int	cmd_records_stats(struct ctl *);
 

@@ -27,22 +27,27 @@ static const struct command {
 	ctl_command_fn	*run;
 	int		 needs_psl;	/* loads the public suffix list */
 	const char	*args;		/* for the usage lines */
+	int		 conf_exit;	/* exit status when the configuration
+					   cannot be read */
 } commands[] = {
 	{ "build", cmd_build, 1,
-	    "[--skip-bad] [-o db] [[fp:]category:source:path ...]" },
-	{ "lookup", cmd_lookup, 1, "[--no-dns] domain-or-address ..." },
-	{ "fingerprint", cmd_fingerprint, 1, "domain ..." },
+	    "[--skip-bad] [-o db] [[fp:]category:source:path ...]", 1 },
+	{ "lookup", cmd_lookup, 1, "[--no-dns] domain-or-address ...", 1 },
+	{ "fingerprint", cmd_fingerprint, 1, "domain ...", 1 },
 	{ "mine", cmd_mine, 1,
 	    "[--min n] [--limit n] [--rate n] [--category c] "
-	    "[--strength s]" },
+	    "[--strength s]", 1 },
 	{ "check", cmd_check, 1, "[--hashed [--all-keys] | --match-hashes "
-	    "hashfile] [--no-dns] [file]" },
-	{ "stats", cmd_stats, 1, "" },
-	{ "export", cmd_export, 1, "address-or-hash ... | -f file" },
-	{ "forget", cmd_forget, 1, "address-or-hash ... | -f file" },
-	{ "recheck", cmd_recheck, 1, "[--no-dns]" },
-	{ "purge", cmd_purge, 1, "[--days n]" },
-	{ "genkey", cmd_genkey, 0, "[--rotate] [path]" },
+	    "hashfile] [--no-dns] [file]", 1 },
+	{ "stats", cmd_stats, 1, "", 1 },
+	/* update keeps 1 for "a source failed" (cron, systemd). */
+	{ "update", cmd_update, 1, "[--force] [--dry-run] [--source name ...] "
+	    "[--no-build | --rebuild]", 2 },
+	{ "export", cmd_export, 1, "address-or-hash ... | -f file", 1 },
+	{ "forget", cmd_forget, 1, "address-or-hash ... | -f file", 1 },
+	{ "recheck", cmd_recheck, 1, "[--no-dns]", 1 },
+	{ "purge", cmd_purge, 1, "[--days n]", 1 },
+	{ "genkey", cmd_genkey, 0, "[--rotate] [path]", 1 },
 };
 
 void
@@ -144,11 +149,11 @@ main(int argc, char *argv[])
 	if (ctl.conffile != NULL &&
 	    config_load(ctl.conffile, &ctl.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
-		return 1;
+		return cmd->conf_exit;
 	}
 	if (cmd->needs_psl && domain_init(NULL, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
-		return 1;
+		return cmd->conf_exit;
 	}
 	return cmd->run(&ctl, argc, argv);
 }

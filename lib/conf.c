@@ -9,8 +9,9 @@
  * can be repeated on the finished structure (which a program may also
  * have filled itself) and checks what involves several keys.
  *
- * Relative paths (PidFile, Database, KeyFile, SourceDir, the files of
- * List, Fingerprints and Infrastructure) are
+ * Relative paths (PidFile, Database, KeyFile, SourceDir,
+ * UpdateNeverBlock, UpdateCAFile, the files of List, Fingerprints and
+ * Infrastructure) are
  * taken relative to the directory of the configuration file: the daemon
  * may change its working directory, and a configuration shipped with its
  * lists should not depend on where it is started from.
@@ -788,6 +789,18 @@ remote_paths(struct config *c)
 }
 
 static int
+p_neverblock(struct load *L, char *v)
+{
+	return parse_path(L, v, L->c->update_never_block);
+}
+
+static int
+p_cafile(struct load *L, char *v)
+{
+	return parse_path(L, v, L->c->update_ca_file);
+}
+
+static int
 p_hashmode(struct load *L, char *v)
 {
 	if (strcasecmp(v, "hmac") == 0)
@@ -1017,6 +1030,12 @@ static const struct keydef keys[] = {
 	NUM("QuorumCurated", NUM_INT, trust.quorum[TIER_CURATED], 0, 64),
 	NUM("QuorumCommunity", NUM_INT, trust.quorum[TIER_COMMUNITY], 0, 64),
 	NUM("QuorumWeak", NUM_INT, trust.quorum[TIER_WEAK], 0, 64),
+	NUM("UpdateMaxShrink", NUM_INT, update.max_shrink, 0, 100), /* % */
+	NUM("UpdateMaxGrowth", NUM_INT, update.max_growth, 0, 100000), /* % */
+	KEY("UpdateNeverBlock", p_neverblock, 0, 0),
+	NUM("UpdateTimeout", NUM_INT, update.timeout, 1, 3600), /* s */
+	NUM("UpdateMaxSize", NUM_SIZE, update.max_size, 1, 4096), /* MiB */
+	KEY("UpdateCAFile", p_cafile, 0, 0),
 	KEY("KeyFile", p_keyfile, 0, 0),
 	KEY("HashMode", p_hashmode, 0, 0),
 	KEY("SubaddressSeparator", p_separator, 0, 0),
@@ -1077,6 +1096,7 @@ config_default(struct config *c)
 	memcpy(c->database, DEF_DATABASE, sizeof(DEF_DATABASE));
 	memcpy(c->source_dir, DEF_SOURCEDIR, sizeof(DEF_SOURCEDIR));
 	listdb_trust_default(&c->trust);
+	listupdate_config_default(&c->update);
 	memcpy(c->keyfile, DEF_KEYFILE, sizeof(DEF_KEYFILE));
 	c->hash_mode = HASH_HMAC;
 	policy_default(&c->policy);

@@ -19,6 +19,7 @@
 #include "dns.h"
 #include "hash.h"
 #include "listdb.h"
+#include "listupdate.h"
 #include "recwriter.h"
 
 /* The file both programs read when not told otherwise (-c): under the
@@ -67,6 +68,14 @@ struct config {
 						   last good copies */
 	struct listdb_trust trust;		/* QuorumCurated,
 						   QuorumCommunity, QuorumWeak */
+	struct listupdate_config update;	/* UpdateMaxShrink,
+						   UpdateMaxGrowth,
+						   UpdateTimeout,
+						   UpdateMaxSize */
+	char	update_never_block[CONFIG_PATH_MAX];	/* UpdateNeverBlock
+						   ("" = none) */
+	char	update_ca_file[CONFIG_PATH_MAX];	/* UpdateCAFile
+						   ("" = the system's) */
 
 	char	keyfile[CONFIG_PATH_MAX];	/* KeyFile */
 	enum hash_mode hash_mode;		/* HashMode hmac|sha256 */

@@ -81,6 +81,12 @@ check_defaults(const struct config *c)
 	CHECK_INT(c->policy.truncated, ACT_TAG);
 	CHECK_INT(c->dns_enabled, 1);
 	CHECK_INT(c->spf_enabled, 1);
+	CHECK_INT(c->update.max_shrink, 50);
+	CHECK_INT(c->update.max_growth, 100);
+	CHECK_INT(c->update.timeout, 60);
+	CHECK_INT(c->update.max_size, 64);
+	CHECK_STR(c->update_never_block, "");
+	CHECK_STR(c->update_ca_file, "");
 	CHECK_STR(c->dns.servers, "");
 	CHECK_INT(c->dns.timeout_ms, 1500);
 	CHECK_INT(c->dns.tries, 2);
@@ -158,6 +164,12 @@ test_full(void)
 	    "DNSMaxTTL 604800\n"
 	    "DNSNegativeTTL 30\n"
 	    "SPF no\n"
+	    "UpdateMaxShrink 100\n"
+	    "UpdateMaxGrowth 100000\n"
+	    "UpdateNeverBlock /etc/never.txt\n"
+	    "UpdateTimeout 3600\n"
+	    "UpdateMaxSize 1\n"
+	    "UpdateCAFile ca.pem\n"
 	    "OnError tempfail\r\n",
 	    &c, err, sizeof(err)), 0);
 	CHECK_STR(err, "");
@@ -220,6 +232,13 @@ test_full(void)
 	CHECK_INT(c.mode, MODE_OBSERVE);
 	CHECK_INT(c.skip_auth, 0);
 	CHECK_INT(c.on_error, ONERROR_TEMPFAIL);
+	CHECK_INT(c.update.max_shrink, 100);
+	CHECK_INT(c.update.max_growth, 100000);
+	CHECK_STR(c.update_never_block, "/etc/never.txt");
+	CHECK_INT(c.update.timeout, 3600);
+	CHECK_INT(c.update.max_size, 1);
+	snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
+	CHECK_STR(c.update_ca_file, want);
 	CHECK_INT(config_check(&c, err, sizeof(err)), 0);
 
 	/* yes/no spellings; none for the separator and the headers. */
@@ -462,6 +481,15 @@ test_errors(void)
 		  "(expected a number from 0 to 604800)" },
 		{ "DNSNegativeTTL \"\"\n",
 		  "1: missing value for DNSNegativeTTL" },
+		{ "UpdateMaxShrink 101\n", "1: bad value for UpdateMaxShrink: "
+		  "'101' (expected a number from 0 to 100)" },
+		{ "UpdateMaxGrowth 100001\n", "1: bad value for "
+		  "UpdateMaxGrowth: '100001' (expected a number from 0 to "
+		  "100000)" },
+		{ "UpdateTimeout 0\n", "1: bad value for UpdateTimeout: '0' "
+		  "(expected a number from 1 to 3600)" },
+		{ "UpdateMaxSize 4097\n", "1: bad value for UpdateMaxSize: "
+		  "'4097' (expected a number from 1 to 4096)" },
 	};
 	struct config c, before;
 	char err[2048], want[2048];
