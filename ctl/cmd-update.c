@@ -17,13 +17,18 @@
  *   4. only a build that succeeded keeps them: the states and quarantine
  *      files follow and the old copies go; a failed build puts the old
  *      copies back, so that the lists and the database are as they were.
+ *
+ * Two updates at once (the timer and an admin) would each keep the other's
+ * copies as "old": a second one waits for the first (SourceDir/.lock).
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -160,6 +165,32 @@ source_dir(struct update *u)
 	u->uid = st.st_uid;
 	u->gid = st.st_gid;
 	return 0;
+}
+
+/* Wait for any other update of this SourceDir to end.  Returns the
+ * descriptor that holds the lock (closed at exit), or -1 having said
+ * why. */
+static int
+lock_source_dir(const struct config *c)
+{
+	char path[CONFIG_PATH_MAX + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.lock", c->source_dir);
+	if ((fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		fprintf(stderr, "disposable-ctl: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) == -1) {
+		if (errno == EINTR)
+			continue;
+		fprintf(stderr, "disposable-ctl: %s: lock: %s\n", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Judge a body that came back whole (FETCH_OK). */
@@ -653,7 +684,7 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 	struct listupdate_never *never = NULL;
 	const struct run *first_unreachable = NULL;
 	size_t unreachable = 0;
-	int rc, failed = 0;
+	int rc, failed = 0, lock = -1;
 	char err[1024];
 
 	if ((rc = parse_options(&u, argc, argv)) >= 0)
@@ -666,7 +697,8 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rc = 2;
-	if (!u.dry_run && source_dir(&u) != 0)
+	if (!u.dry_run && (source_dir(&u) != 0 ||
+	    (lock = lock_source_dir(&ctl->cfg)) == -1))
 		goto out;
 	if (ctl->cfg.update_never_block[0] != '\0') {
 		if (listupdate_never_load(ctl->cfg.update_never_block, &never,
@@ -725,5 +757,7 @@ out:
 	free(u.runs);
 	listdb_close(u.checks.db);
 	listupdate_never_free(never);
+	if (lock != -1)
+		close(lock);
 	return rc;
 }
