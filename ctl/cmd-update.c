@@ -6,9 +6,11 @@
  * the steps and says what came of each source, one line each.
  *
  * The order, and why:
- *   1. every selected source is fetched and judged before anything is
- *      written, so that a machine without a network (every source
- *      unreachable) changes nothing and says so once;
+ *   1. every selected source is fetched before anything is made or
+ *      written (SourceDir, the database a first run builds for the
+ *      checks), so that a machine without a network (every source
+ *      unreachable) changes nothing and says so in one line; then each
+ *      download is judged;
  *   2. the new copies, states and quarantine files are written to
  *      temporary files beside their places (synced);
  *   3. the copies are renamed into place, each old copy kept under a
@@ -69,6 +71,8 @@ struct run {
 	int		 have_state;
 	struct listupdate_set old;	/* the last good copy */
 	int		 have_old;
+	struct fetch_result fr;		/* a body to judge */
+	int		 pending;	/* fr holds one */
 	struct listupdate_sift sift;	/* updated: the new copy */
 	size_t		 added, removed;
 	char		*copy_tmp, *state_tmp, *quar_tmp;
@@ -265,7 +269,8 @@ state:
 	r->state.fetched = u->now;
 }
 
-/* Read what there is of one source, fetch it and judge the answer. */
+/* Read what there is of one source and fetch it; a body is left in
+ * r->fr for judge(). */
 static void
 fetch_one(struct update *u, struct run *r)
 {
@@ -274,7 +279,6 @@ fetch_one(struct update *u, struct run *r)
 	struct fetch_request req = { .url = l->url,
 	    .ca_file = c->update_ca_file, .timeout = c->update.timeout,
 	    .max_bytes = c->update.max_size << 20 };
-	struct fetch_result fr;
 	char err[1024];
 
 	if (listupdate_state_read(r->state_path, &r->state, &r->have_state,
@@ -295,11 +299,11 @@ fetch_one(struct update *u, struct run *r)
 		req.etag = r->state.etag;
 		req.last_modified = r->state.last_modified;
 	}
-	fetch_url(&req, &fr);
-	switch (fr.status) {
+	fetch_url(&req, &r->fr);
+	switch (r->fr.status) {
 	case FETCH_OK:
-		judge(u, r, &fr);
-		break;
+		r->pending = 1;		/* judged once the database is open */
+		return;
 	case FETCH_NOT_MODIFIED:
 		r->outcome = OUT_UNCHANGED;
 		snprintf(r->why, sizeof(r->why), "304");
@@ -307,12 +311,12 @@ fetch_one(struct update *u, struct run *r)
 		break;
 	case FETCH_UNREACHABLE:
 	case FETCH_FAILED:
-		r->outcome = fr.status == FETCH_UNREACHABLE ?
+		r->outcome = r->fr.status == FETCH_UNREACHABLE ?
 		    OUT_UNREACHABLE : OUT_FAILED;
-		seterr(r->why, sizeof(r->why), "%s: %s", l->url, fr.error);
+		seterr(r->why, sizeof(r->why), "%s: %s", l->url, r->fr.error);
 		break;
 	}
-	fetch_result_free(&fr);
+	fetch_result_free(&r->fr);
 }
 
 /* Give a file written here the owner SourceDir has (when root). */
@@ -697,9 +701,6 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rc = 2;
-	if (!u.dry_run && (source_dir(&u) != 0 ||
-	    (lock = lock_source_dir(&ctl->cfg)) == -1))
-		goto out;
 	if (ctl->cfg.update_never_block[0] != '\0') {
 		if (listupdate_never_load(ctl->cfg.update_never_block, &never,
 		    err, sizeof(err)) != 0) {
@@ -709,7 +710,10 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 		}
 		u.checks.never = never;
 	}
-	if (open_database(&u) != 0)
+	/* The last good copies are read under the lock, when there are
+	 * any; a SourceDir still to be made waits until it is needed. */
+	if (!u.dry_run && access(ctl->cfg.source_dir, F_OK) == 0 &&
+	    (lock = lock_source_dir(&ctl->cfg)) == -1)
 		goto out;
 	if (fetch_init(err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
@@ -724,7 +728,7 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 	}
 	fetch_fini();
 
-	/* No network: one line, and nothing touched. */
+	/* No network: one line, and nothing touched, not even made. */
 	if (unreachable == u.nruns) {
 		printf("offline: no remote source could be reached (first "
 		    "error: %s: %s); the lists are as they were\n",
@@ -732,6 +736,17 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 		rc = EXIT_TEMPFAIL;
 		goto out;
 	}
+	if (!u.dry_run && (source_dir(&u) != 0 || (lock == -1 &&
+	    (lock = lock_source_dir(&ctl->cfg)) == -1)))
+		goto out;
+	if (open_database(&u) != 0)
+		goto out;
+	for (size_t i = 0; i < u.nruns; i++)
+		if (u.runs[i].pending) {
+			judge(&u, &u.runs[i], &u.runs[i].fr);
+			fetch_result_free(&u.runs[i].fr);
+			u.runs[i].pending = 0;
+		}
 	for (size_t i = 0; i < u.nruns; i++) {
 		if (!u.dry_run)
 			stage_run(&u, &u.runs[i]);
@@ -753,6 +768,7 @@ out:
 		unstage(&u.runs[i].quar_tmp);
 		listupdate_set_free(&u.runs[i].old);
 		listupdate_sift_free(&u.runs[i].sift);
+		fetch_result_free(&u.runs[i].fr);
 	}
 	free(u.runs);
 	listdb_close(u.checks.db);

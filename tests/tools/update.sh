@@ -198,6 +198,14 @@ dm_check "unreachable: exactly one line, the offline one" sh -c "
     grep -q '^offline: no remote source could be reached (first error: remote: https://127.0.0.1:$CLOSED/files/remote.txt: .*); the lists are as they were$' '$T/out'" ||
     show
 dm_check "unreachable: nothing changed" test "$(sums)" = "$before"
+# A first run offline makes nothing either: no SourceDir, no database.
+sed -e "s|^Database .*|Database $T/fresh.db|" -e "s|^SourceDir .*|SourceDir $T/fresh|" \
+    "$T/off.conf" >"$T/off2.conf"
+up "$T/off2.conf"
+dm_check "unreachable on a first run: exit 75, one line ($RC)" \
+    sh -c "test $RC -eq 75 && test \$(wc -l <'$T/out') -eq 1 && test ! -s '$T/err'" || show
+dm_check "unreachable on a first run: no SourceDir, no database made" \
+    sh -c "test ! -e '$T/fresh' && test ! -e '$T/fresh.db'"
 
 # --- dry run, --source, configuration errors --------------------------------
 printf 'mirror1.test\nmirror2.test\nmirror3.test\n' >"$T/mirror/mirror.txt"
