@@ -13,9 +13,14 @@
 #      (the parent of this script's directory);
 #   3. creates the run directory _quickstart/ in the source tree, with a
 #      configuration derived from conf/disposable-milter.conf: Socket
-#      inet:8891@127.0.0.1, Syslog no, Database and KeyFile inside
-#      _quickstart/, and List lines for the project's conf/lists/*.txt;
-#   4. creates the hash key (once) and compiles the lists;
+#      inet:8891@127.0.0.1, Syslog no, Database, KeyFile and SourceDir
+#      inside _quickstart/, and the sample's List, Fingerprints and
+#      Infrastructure lines with the project's files named in full: the
+#      shipped lists as the curated seed, the public lists as remote
+#      sources;
+#   4. creates the hash key (once), fetches the public lists
+#      ("disposable-ctl update": without network it says so and the
+#      seed lists alone are used) and compiles the lists;
 #   5. prints the lines to add to Postfix's main.cf or Sendmail's .mc;
 #   6. runs the milter in the foreground, logging to the terminal
 #      (Ctrl-C stops it; run this script again to start it again).
@@ -68,7 +73,8 @@ if [ "$SKIP_APT" -eq 0 ]; then
 	apt-get update
 	apt-get install -y build-essential autoconf automake pkg-config \
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
-	    libspf2-dev libc-ares-dev publicsuffix
+	    libspf2-dev libc-ares-dev libcurl4-openssl-dev publicsuffix \
+	    ca-certificates
 fi
 
 # 2. Build.
@@ -80,9 +86,10 @@ if [ ! -x "$CTL" ] || [ ! -x "$MILTER" ]; then
 fi
 
 # 3. Run directory and configuration.  The sample's own Socket, Syslog,
-# Database, KeyFile, List, Fingerprints, PidFile and UserID lines are
-# commented out and ours appended: a key given twice is a configuration
-# error.
+# Database, KeyFile, SourceDir, PidFile and UserID lines are commented out
+# and ours appended (a key given twice is a configuration error); its
+# list lines stay, their relative paths made absolute, since this file
+# lives elsewhere.
 mkdir -p "$RUN"
 chmod 0700 "$RUN"
 {
@@ -97,12 +104,18 @@ chmod 0700 "$RUN"
 			split(line, w, /[ \t]+/)
 			k = tolower(w[1])
 			if (k == "socket" || k == "syslog" || k == "database" ||
-			    k == "keyfile" || k == "list" || k == "pidfile" ||
-			    k == "userid" || k == "fingerprints")
+			    k == "keyfile" || k == "sourcedir" ||
+			    k == "pidfile" || k == "userid")
 				print "# (quickstart) " $0
-			else
+			else {
+				if (k == "list" || k == "fingerprints" ||
+				    k == "infrastructure") {
+					sub(/[ \t]lists\//, " " conf "/lists/")
+					sub(/[ \t]fingerprints\//, " " conf "/fingerprints/")
+				}
 				print
-		}' "$SAMPLE"
+			}
+		}' conf="$SRC/conf" "$SAMPLE"
 	fi
 	echo
 	echo "# --- quickstart settings ---"
@@ -110,11 +123,7 @@ chmod 0700 "$RUN"
 	echo "Syslog		no"
 	echo "Database	$RUN/lists.db"
 	echo "KeyFile		$RUN/hash.key"
-	echo "List		disposable	seed-disposable	$SRC/conf/lists/disposable.txt"
-	echo "List		relay		seed-relay	$SRC/conf/lists/relay.txt"
-	echo "List		allowed		seed-allow	$SRC/conf/lists/allow.txt"
-	echo "Fingerprints	disposable	seed-fp		$SRC/conf/fingerprints/disposable.txt"
-	echo "Fingerprints	relay		seed-relay-fp	$SRC/conf/fingerprints/relay.txt"
+	echo "SourceDir	$RUN/sources"
 } > "$CONF.tmp"
 mv -f "$CONF.tmp" "$CONF"
 echo "$PROG: configuration in $CONF"
@@ -123,6 +132,17 @@ echo "$PROG: configuration in $CONF"
 if [ ! -f "$RUN/hash.key" ]; then
 	"$CTL" -c "$CONF" genkey "$RUN/hash.key"
 fi
+# The public lists: fetched when there is network, else the seed alone.
+set +e
+"$CTL" -c "$CONF" update
+rc=$?
+set -e
+case $rc in
+0|1)	;;
+75)	echo "$PROG: no network: running on the shipped seed lists only;" \
+	    "run \"$CTL -c $CONF update\" later to add the public lists" ;;
+*)	die "disposable-ctl update failed (exit $rc)" ;;
+esac
 "$CTL" -c "$CONF" build
 
 # 5. MTA wiring.
