@@ -245,7 +245,7 @@ check_list(const uint8_t *data, size_t size, int fingerprints)
 		.path = listfile,
 		.category = CAT_DISPOSABLE,
 		.source = SOURCE,
-		.fingerprints = fingerprints,
+		.kind = fingerprints ? LIST_FINGERPRINTS : LIST_DOMAINS,
 	};
 	struct listdb *db;
 	struct walk w;

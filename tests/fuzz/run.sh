@@ -24,7 +24,7 @@ set -u
 : "${DM_KEEP:=}"
 . "$DM_SRCDIR/tests/support/common.sh"
 
-TARGETS="envelope header domain spf listdb config keyring dns records"
+TARGETS="envelope header domain spf listdb config keyring dns records listupdate"
 
 # max_len NAME: the longest input worth trying, a little past the
 # module's own limit so that the limit itself is tried.
@@ -62,6 +62,9 @@ seeds()
 	    lists/7c-fakefilter/hosts.txt \
 	    lists/alias-relay-domains/relay_domains.txt \
 	    lists/amieiro-disposable-email-domains/allowDomains.txt \
+	    lists/disposable-static-disposable-lists/legit_service_mx_hosts.txt ;;
+	listupdate) set -- lists/7c-fakefilter/raw/data.txt \
+	    lists/disposable-email-domains/blocklist.txt \
 	    lists/disposable-static-disposable-lists/legit_service_mx_hosts.txt ;;
 	config) echo "$DM_SRCDIR/conf/disposable-milter.conf"; return ;;
 	*) return ;;
