@@ -8,6 +8,7 @@
  *	    addr_visit_fn *fn, void *arg);
  *	int addr_parse_header_list(const char *value, size_t len,
  *	    struct addr_list *out);
+ *	int addr_parse_line(const char *line, struct addr *out);
  *
  * DESCRIPTION
  *	The envelope parser follows RFC 5321 Reverse-path (with RFC 6531
@@ -29,6 +30,10 @@
  *	addr_parse_header_list() is its visitor that copies (up to
  *	ADDR_MAX_COUNT).
  *
+ *	addr_parse_line() is a visitor too, that keeps one address and
+ *	stops at a second; the CSV reading it falls back on only unquotes
+ *	fields and hands each to the header parser.
+ *
  * DIAGNOSTICS
  *	Return values only; nothing is logged (the input is a mail address).
  */
@@ -36,6 +41,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 
@@ -784,13 +790,23 @@ struct keep {
 	size_t			 cap;
 };
 
+/* *dst = a copy of the visitor's *a.  Returns 0, or -1 (out of memory)
+ * with *dst untouched. */
+static int
+addr_copy(struct addr *dst, const struct addr *a)
+{
+	struct part	local = { (char *)a->local, strlen(a->local), 0, 0 };
+	struct part	dom = { (char *)a->domain, strlen(a->domain), 0, 0 };
+
+	return addr_set(dst, &local, &dom);
+}
+
 static int
 keep_address(void *arg, const struct addr *a)
 {
 	struct keep		*k = arg;
 	struct addr_list	*out = k->out;
 	struct addr		*v;
-	size_t			 ll, dl;
 
 	if (out->n >= ADDR_MAX_COUNT) {
 		out->flags |= ADDR_F_TRUNCATED;
@@ -806,18 +822,8 @@ keep_address(void *arg, const struct addr *a)
 		out->v = v;
 		k->cap = ncap;
 	}
-	v = &out->v[out->n];
-	ll = strlen(a->local) + 1;
-	dl = strlen(a->domain) + 1;
-	if ((v->local = malloc(ll)) == NULL)
+	if (addr_copy(&out->v[out->n], a) != 0)
 		return -1;
-	if ((v->domain = malloc(dl)) == NULL) {
-		free(v->local);
-		return -1;
-	}
-	memcpy(v->local, a->local, ll);
-	memcpy(v->domain, a->domain, dl);
-	v->literal = a->literal;
 	out->n++;
 	return 0;
 }
@@ -836,4 +842,86 @@ addr_parse_header_list(const char *value, size_t len, struct addr_list *out)
 	}
 	out->flags |= flags;
 	return 0;
+}
+
+/* addr_parse_line's visitor: the first address, and whether another
+ * (not the same again) followed. */
+struct one {
+	struct addr	a;
+	size_t		n;
+};
+
+static int
+keep_one(void *arg, const struct addr *a)
+{
+	struct one *o = arg;
+
+	if (o->n > 0 && strcmp(o->a.local, a->local) == 0 &&
+	    strcasecmp(o->a.domain, a->domain) == 0)
+		return 0;
+	if (++o->n > 1)
+		return 1;
+	return addr_copy(&o->a, a);
+}
+
+/* The line as a CSV record: each field, unquoted, read as a header
+ * field.  Returns 0, or -1 (out of memory). */
+static int
+line_csv_fields(const char *line, struct one *o)
+{
+	const char	*p = line;
+	char		*field, *q;
+	int		 rc = 0;
+
+	if ((field = malloc(strlen(line) + 1)) == NULL)
+		return -1;
+	for (;;) {
+		q = field;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"')
+			for (p++; *p != '\0'; p++) {
+				if (*p == '"' && p[1] != '"') {
+					p++;
+					break;
+				}
+				p += *p == '"';		/* "" */
+				*q++ = *p;
+			}
+		/* An unquoted field, or what follows a closing quote (not
+		 * CSV, kept rather than lost). */
+		while (*p != '\0' && *p != ',')
+			*q++ = *p++;
+		if (addr_parse_header_each(field, (size_t)(q - field), keep_one,
+		    o) < 0) {
+			rc = -1;
+			break;
+		}
+		if (o->n > 1 || *p == '\0')
+			break;
+		p++;
+	}
+	free(field);
+	return rc;
+}
+
+int
+addr_parse_line(const char *line, struct addr *out)
+{
+	struct one	o;
+	int		rc = ADDR_OK;
+
+	memset(&o, 0, sizeof(o));
+	if (addr_parse_header_each(line, strlen(line), keep_one, &o) < 0 ||
+	    (o.n == 0 && line_csv_fields(line, &o) != 0))
+		rc = ADDR_ENOMEM;
+	else if (o.n == 0)
+		rc = ADDR_ESYNTAX;
+	else if (o.n > 1)
+		rc = ADDR_EMANY;
+	if (rc == ADDR_OK)
+		*out = o.a;
+	else
+		addr_free(&o.a);
+	return rc;
 }

@@ -26,6 +26,18 @@
  * on distinct domains, not on addresses).  addr_parse_header_list() is
  * the same parser returning a list of copies, for the tools and tests.
  *
+ * addr_parse_line() takes one line of a subscriber export (disposable-ctl
+ * check): a bare address, "Name <addr>", "\"Anne Person\" <addr>" (what
+ * mailman members prints), or a CSV record with the address in one of
+ * its fields.  It is the header parser again, not a third one: the line
+ * is read as a header field, whose error recovery passes over the fields
+ * that hold no address ("anne@example.org,Anne Person"); only when that
+ * finds none is the line split as CSV (RFC 4180: fields between commas, a
+ * quoted field's "" a quote) and each field, unquoted, read as a header
+ * field ("\"anne@example.org\",\"Person, Anne\"").  A line is one
+ * address: the same address twice (a display name that is the address)
+ * counts once, two different ones are an error, not a guess.
+ *
  * Limits (also in the man page): a field longer than ADDR_MAX_FIELD bytes
  * is parsed up to that length and flagged ADDR_F_TRUNCATED; the daemon
  * never sees a longer one (it accepts header packets of at most
@@ -73,6 +85,7 @@ struct addr_list {
 #define ADDR_NULL     1		/* the null reverse-path: nothing to classify */
 #define ADDR_ESYNTAX -1		/* not a reverse-path; *out untouched */
 #define ADDR_ENOMEM  -2		/* out of memory; *out untouched */
+#define ADDR_EMANY   -3		/* addr_parse_line: more than one address */
 
 /* Parse a MAIL FROM argument (NUL-terminated).  Returns ADDR_OK,
  * ADDR_NULL, ADDR_ESYNTAX or ADDR_ENOMEM. */
@@ -95,6 +108,13 @@ int	addr_parse_header_each(const char *value, size_t len,
  * why), or ADDR_ENOMEM with *out empty. */
 int	addr_parse_header_list(const char *value, size_t len,
 	    struct addr_list *out);
+
+/* One address out of a line of a subscriber export (NUL-terminated,
+ * without its line end), as the top of this file says.  Returns ADDR_OK
+ * with *out filled, ADDR_ESYNTAX when the line holds no address,
+ * ADDR_EMANY when it holds more than one, or ADDR_ENOMEM; *out is
+ * untouched unless ADDR_OK. */
+int	addr_parse_line(const char *line, struct addr *out);
 
 void	addr_free(struct addr *);
 void	addr_list_free(struct addr_list *);

@@ -654,13 +654,105 @@ test_header_each(void)
 	free(buf);
 }
 
+/* ---- one line of a subscriber export -------------------------------- */
+
+/* line, expected return, and "local@domain" when ADDR_OK */
+#define L(in, rc, exp) do {						\
+	struct addr l_a = { (char *)"untouched", NULL, 0 };		\
+	char l_got[1024] = "";						\
+	int l_rc = addr_parse_line((in), &l_a);				\
+	CHECK_INT(l_rc, (rc));						\
+	if (l_rc == ADDR_OK) {						\
+		snprintf(l_got, sizeof(l_got), "%s@%s", l_a.local,	\
+		    l_a.domain);					\
+		addr_free(&l_a);					\
+	} else								\
+		CHECK_STR(l_a.local, "untouched");			\
+	CHECK_STR(l_got, (exp));					\
+	if (l_rc != (rc) || strcmp(l_got, (exp)) != 0)			\
+		fprintf(stderr, "  input: [%s]\n", (in));		\
+} while (0)
+
+static void
+test_line(void)
+{
+	/* What mailman members and mail clients print. */
+	L("anne@example.org", ADDR_OK, "anne@example.org");
+	L("<anne@example.org>", ADDR_OK, "anne@example.org");
+	L("Anne Person <anne@example.org>", ADDR_OK, "anne@example.org");
+	L("\"Anne Person\" <anne@example.org>", ADDR_OK, "anne@example.org");
+	L("\"Person, Anne\" <anne@example.org>", ADDR_OK, "anne@example.org");
+	L("anne@example.org (Anne Person)", ADDR_OK, "anne@example.org");
+	L("\"Anne.P+list\"@Example.ORG", ADDR_OK, "Anne.P+list@Example.ORG");
+	/* A display name that is the address counts once. */
+	L("\"anne@example.org\" <anne@example.org>", ADDR_OK,
+	    "anne@example.org");
+	L("\"Anne@EXAMPLE.org\" <anne@example.org>", ADDR_OK,
+	    "anne@example.org");
+	/* CSV: address first or last, unquoted, more columns. */
+	L("anne@example.org,Anne Person", ADDR_OK, "anne@example.org");
+	L("Anne Person,anne@example.org", ADDR_OK, "anne@example.org");
+	L("anne@example.org,Anne,2024-01-01 10:00:00", ADDR_OK,
+	    "anne@example.org");
+	L("Anne,Person,anne@example.org,,yes", ADDR_OK, "anne@example.org");
+	/* CSV with quoted fields: the header reading sees quoted strings
+	 * and finds nothing; the fields, unquoted, hold the address. */
+	L("\"anne@example.org\",\"Person, Anne\"", ADDR_OK,
+	    "anne@example.org");
+	L("\"Person, Anne\",\"anne@example.org\"", ADDR_OK,
+	    "anne@example.org");
+	L("\"Anne \"\"A\"\" Person\",anne@example.org", ADDR_OK,
+	    "anne@example.org");
+	L("\"\"\"Anne\"\" <anne@example.org>\",x", ADDR_OK,
+	    "anne@example.org");
+	L(" \"anne@example.org\" , \"x\"", ADDR_OK, "anne@example.org");
+	L("\"anne@example.org", ADDR_OK, "anne@example.org");
+	/* No address: a header row, a word, half an address. */
+	L("", ADDR_ESYNTAX, "");
+	L("email,name", ADDR_ESYNTAX, "");
+	L("\"Email Address\",\"First Name\",\"Last Name\"", ADDR_ESYNTAX, "");
+	L("not-an-address", ADDR_ESYNTAX, "");
+	L("anne@@example.org", ADDR_ESYNTAX, "");
+	L("anne at example.org", ADDR_ESYNTAX, "");
+	L("\"\",\"\",,", ADDR_ESYNTAX, "");
+	/* Two addresses: the line does not say which is the subscriber. */
+	L("anne@example.org,bob@example.org", ADDR_EMANY, "");
+	L("Anne <anne@example.org>, Bob <bob@example.org>", ADDR_EMANY, "");
+	L("\"bob@example.org\",\"anne@example.org\"", ADDR_EMANY, "");
+	L("anne@example.org,anne@example.org", ADDR_OK, "anne@example.org");
+}
+
 /* ---- out of memory ----------------------------------------------------- */
+
+/* parse(in) runs out of memory at each of its first n allocations,
+ * leaving *out as it was, and succeeds with n. */
+static void
+parse_fails_until(int (*parse)(const char *, struct addr *), const char *in,
+    long n)
+{
+	struct addr	a = { (char *)"keep", NULL, 0 };
+	int		rc;
+
+	for (long k = 0; k < n; k++) {
+		alloc_budget = k;
+		rc = parse(in, &a);
+		alloc_budget = -1;
+		CHECK_INT(rc, ADDR_ENOMEM);
+		CHECK_STR(a.local, "keep");
+	}
+	alloc_budget = n;
+	rc = parse(in, &a);
+	alloc_budget = -1;
+	CHECK_INT(rc, ADDR_OK);
+	CHECK(a.local != NULL && strcmp(a.local, "keep") != 0);
+	addr_free(&a);
+	CHECK(a.local == NULL && a.domain == NULL);
+}
 
 static void
 test_enomem(void)
 {
 	struct addr_list	l;
-	struct addr		a = { (char *)"keep", NULL, 0 };
 	char			buf[4096], *p;
 	int			rc, failures = 0, successes = 0;
 	long			k;
@@ -687,20 +779,12 @@ test_enomem(void)
 	CHECK(failures > 30);		/* 2 per address plus the array */
 	CHECK_INT(successes, 1);
 
-	for (k = 0; k < 2; k++) {
-		alloc_budget = k;
-		rc = addr_parse_envelope("<a@b>", &a);
-		alloc_budget = -1;
-		CHECK_INT(rc, ADDR_ENOMEM);
-		CHECK_STR(a.local, "keep");
-	}
-	alloc_budget = 2;
-	rc = addr_parse_envelope("<a@b>", &a);
-	alloc_budget = -1;
-	CHECK_INT(rc, ADDR_OK);
-	CHECK_STR(a.local, "a");
-	addr_free(&a);
-	CHECK(a.local == NULL && a.domain == NULL);
+	/* addr_parse_envelope copies local part and domain; so does
+	 * addr_parse_line's header reading, and its CSV reading has a field
+	 * buffer besides. */
+	parse_fails_until(addr_parse_envelope, "<a@b>", 2);
+	parse_fails_until(addr_parse_line, "Anne <anne@example.org>", 2);
+	parse_fails_until(addr_parse_line, "\"anne@example.org\",x", 3);
 	addr_free(NULL);
 	addr_list_free(NULL);
 }
@@ -716,6 +800,7 @@ main(void)
 	test_header_limits();
 	test_header_bounds();
 	test_header_each();
+	test_line();
 	test_enomem();
 	return T_DONE();
 }
