@@ -40,6 +40,7 @@ struct check {
 	int			 hashed, all_keys, use_dns, matching;
 	unsigned char		(*want)[HASH_LEN];	/* --match-hashes, sorted */
 	size_t			 nwant;
+	size_t			 found;		/* addresses listed (matched) */
 };
 
 static int
@@ -107,6 +108,18 @@ wanted(const struct check *ck, const struct check_line *l)
 	return 0;
 }
 
+/* What a line adds to the exit status: 1 for an address listed (or, with
+ * --match-hashes, matched). */
+static int
+line_found(const struct check *ck, const struct check_line *l)
+{
+	if (l->bad)
+		return 0;
+	if (ck->matching)
+		return wanted(ck, l);
+	return l->v.category != CAT_CLEAN && l->v.category != CAT_ALLOWED;
+}
+
 static void
 print_line(const struct check *ck, const struct check_line *l)
 {
@@ -166,6 +179,7 @@ check_flush(struct check *ck, struct check_line *b, size_t n)
 		free(vs);
 	}
 	for (size_t i = 0; i < n; i++) {
+		ck->found += line_found(ck, &b[i]);
 		print_line(ck, &b[i]);
 		free(b[i].text);
 	}
@@ -198,55 +212,63 @@ check_address(struct check *ck, const struct addr *a, struct check_line *l,
 int
 cmd_check(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "hashed", no_argument, NULL, 'H' },
+		{ "all-keys", no_argument, NULL, 'a' },
+		{ "match-hashes", required_argument, NULL, 'm' },
+		{ "no-dns", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct check ck = { .ctl = ctl, .use_dns = ctl->cfg.dns_enabled };
 	struct check_line *batch;
 	const char *name = "stdin", *match = NULL;
 	char *line = NULL, err[1024];
 	size_t cap = 0, lineno = 0, bad = 0, n = 0;
 	FILE *f = stdin;
-	int i = 1, rc = 0;
+	int ch, rc = 0;
 
-	for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-		if (strcmp(argv[i], "--hashed") == 0)
-			ck.hashed = 1;
-		else if (strcmp(argv[i], "--all-keys") == 0)
-			ck.all_keys = 1;
-		else if (strcmp(argv[i], "--no-dns") == 0)
-			ck.use_dns = 0;
-		else if (strcmp(argv[i], "--match-hashes") == 0 &&
-		    i + 1 < argc)
-			match = argv[++i];
-		else
-			ctl_usage();
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case 'H': ck.hashed = 1; break;
+		case 'a': ck.all_keys = 1; break;
+		case 'm': match = optarg; break;
+		case 'n': ck.use_dns = 0; break;
+		default: return CTL_EXIT_ERROR;
+		}
 	}
-	if (i < argc)
-		name = argv[i++];
-	if (i != argc || (ck.all_keys && !ck.hashed) ||
-	    (match != NULL && ck.hashed))
-		ctl_usage();
+	if (optind < argc)
+		name = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error(ctl, "one file at most: '%s' is a "
+		    "second", argv[optind]);
+	if (ck.all_keys && !ck.hashed)
+		return ctl_usage_error(ctl, "--all-keys goes with --hashed");
+	if (match != NULL && ck.hashed)
+		return ctl_usage_error(ctl, "--match-hashes prints addresses, "
+		    "--hashed hashes: one or the other");
 	/* The daemon's keys, so that hashes match its logs and records. */
 	if (ctl_load_keys(ctl, &ck.ring) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	ck.matching = match != NULL;
 	if (match != NULL && read_hashes(&ck, match) != 0) {
 		explicit_bzero(&ck.ring, sizeof(ck.ring));
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	if (strcmp(name, "stdin") != 0 && (f = fopen(name, "r")) == NULL) {
 		fprintf(stderr, "disposable-ctl: %s: %s\n", name,
 		    strerror(errno));
-		rc = 1;
+		rc = -1;
 		goto out;
 	}
 	if ((batch = calloc(CHECK_BATCH, sizeof(*batch))) == NULL) {
 		fprintf(stderr, "disposable-ctl: out of memory\n");
-		rc = 1;
+		rc = -1;
 		goto out;
 	}
 	if (ctl_open_db(ctl, &ck.db) != 0 ||
 	    (ck.use_dns && ctl_init_dns(ctl) != 0)) {
 		free(batch);
-		rc = 1;
+		rc = -1;
 		goto out;
 	}
 	while (rc == 0 && getline(&line, &cap, f) != -1) {
@@ -265,7 +287,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 			continue;
 		memset(cl, 0, sizeof(*cl));
 		if ((cl->text = strdup(p)) == NULL) {
-			rc = 1;
+			rc = -1;
 			break;
 		}
 		if (addr_parse_envelope(p, &a) != ADDR_OK) {
@@ -277,18 +299,18 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 			if (check_address(&ck, &a, cl, err, sizeof(err)) != 0) {
 				fprintf(stderr, "%s:%zu: %s\n", name, lineno,
 				    err);
-				rc = 1;
+				rc = -1;
 			}
 			addr_free(&a);
 		}
 		if (++n == CHECK_BATCH || rc != 0) {
 			if (check_flush(&ck, batch, n) != 0)
-				rc = 1;
+				rc = -1;
 			n = 0;
 		}
 	}
 	if (check_flush(&ck, batch, n) != 0)
-		rc = 1;
+		rc = -1;
 	free(batch);
 	listdb_close(ck.db);
 out:
@@ -297,5 +319,7 @@ out:
 		fclose(f);
 	free(ck.want);
 	explicit_bzero(&ck.ring, sizeof(ck.ring));
-	return rc ? rc : bad ? 1 : 0;
+	if (rc < 0)
+		return CTL_EXIT_ERROR;
+	return bad > 0 || ck.found > 0 ? CTL_EXIT_FOUND : CTL_EXIT_OK;
 }

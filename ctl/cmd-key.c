@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "ctl.h"
 #include "hash.h"
@@ -13,31 +12,37 @@
 int
 cmd_genkey(struct ctl *ctl, int argc, char **argv)
 {
-	const char *path;
+	static const struct option longopts[] = {
+		{ "rotate", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *path = ctl->cfg.keyfile;
 	char err[1024];
-	int rotate = 0;
+	int ch, rotate = 0;
 
-	if (argc > 1 && strcmp(argv[1], "--rotate") == 0) {
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		if (ch != 'r')
+			return CTL_EXIT_ERROR;
 		rotate = 1;
-		argc--;
-		argv++;
 	}
-	if (argc > 2)
-		ctl_usage();
-	path = argc > 1 ? argv[1] : ctl->cfg.keyfile;
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error(ctl, "one key file at most: '%s' is a "
+		    "second", argv[optind]);
 	if (rotate) {
 		if (hash_key_rotate(path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "disposable-ctl: %s\n", err);
-			return 1;
+			return CTL_EXIT_ERROR;
 		}
 		printf("%s: new key added; it is the newest, older keys "
 		    "kept\n", path);
-		return 0;
+		return CTL_EXIT_OK;
 	}
 	if (hash_key_generate(path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	printf("%s: new key written (mode 0600)\n", path);
-	return 0;
+	return CTL_EXIT_OK;
 }

@@ -83,63 +83,68 @@ ctl_build_configured(struct ctl *ctl, const char *out, int flags)
 	    flags);
 }
 
+/* A list named on build's command line: [fp:]category:source:path or
+ * infra:source:path, curated.  Returns 0 with *in filled (arg cut up),
+ * or a usage error (arg untouched). */
+static int
+list_arg(struct ctl *ctl, char *arg, struct listdb_input *in)
+{
+	enum list_kind kind = LIST_DOMAINS;
+	char *cat = arg, *src, *path, name[16];
+	int c;
+
+	if (strncmp(arg, "fp:", 3) == 0) {
+		kind = LIST_FINGERPRINTS;
+		cat += 3;
+	} else if (strncmp(arg, "infra:", 6) == 0)
+		kind = LIST_INFRA;
+	src = kind == LIST_INFRA ? arg + 6 : strchr(cat, ':');
+	if (src == NULL || (path = strchr(src + (kind != LIST_INFRA),
+	    ':')) == NULL)
+		return ctl_usage_error(ctl, "'%s': expected "
+		    "[fp:]category:source:path or infra:source:path", arg);
+	snprintf(name, sizeof(name), "%.*s", kind == LIST_INFRA ? 5 :
+	    (int)(src - cat), kind == LIST_INFRA ? "allow" : cat);
+	c = kind == LIST_INFRA || (size_t)(src - cat) < sizeof(name) ?
+	    category_byname(name) : -1;
+	if (c < 0 || !listdb_category_listable((enum category)c, kind))
+		return ctl_usage_error(ctl, "'%s': bad category '%s' (%s)",
+		    arg, name, kind == LIST_FINGERPRINTS ?
+		    "disposable or relay" : "disposable, relay or allow");
+	if (kind != LIST_INFRA)
+		*src++ = '\0';
+	*path++ = '\0';
+	*in = (struct listdb_input){ .path = path,
+	    .category = (enum category)c, .source = src,
+	    .kind = kind, .tier = TIER_CURATED };
+	return 0;
+}
+
 int
 cmd_build(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "skip-bad", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct listdb_input in[LISTDB_BUILD_MAX_INPUTS];
 	const char *out = ctl->cfg.database;
 	size_t nin = 0;
-	int i = 1, flags = 0;
+	int ch, flags = 0;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--skip-bad") == 0)
-			flags |= LISTDB_BUILD_SKIP_BAD;
-		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else
-			ctl_usage();
+	while ((ch = ctl_getopt(ctl, argc, argv, "o:", longopts)) != -1) {
+		switch (ch) {
+		case 's': flags |= LISTDB_BUILD_SKIP_BAD; break;
+		case 'o': out = optarg; break;
+		default: return CTL_EXIT_ERROR;
+		}
 	}
-	for (; i < argc; i++) {
-		/* [fp:]category:source:path or infra:source:path; the
-		 * files named here are curated */
-		char *cat = argv[i], *src, *path;
-		enum list_kind kind = LIST_DOMAINS;
-		int c;
-
-		if (strncmp(cat, "fp:", 3) == 0) {
-			kind = LIST_FINGERPRINTS;
-			cat += 3;
-		} else if (strncmp(cat, "infra:", 6) == 0) {
-			kind = LIST_INFRA;
-			cat = (char *)"allow:";
-			src = argv[i] + 6;
-		}
-		if (kind == LIST_INFRA)
-			path = strchr(src, ':');
-		else if ((src = strchr(cat, ':')) != NULL) {
-			*src++ = '\0';
-			path = strchr(src, ':');
-		} else
-			path = NULL;
-		if (path == NULL)
-			ctl_usage();
-		*path++ = '\0';
-		c = category_byname(kind == LIST_INFRA ? "allow" : cat);
-		if (c < 0 ||
-		    !listdb_category_listable((enum category)c, kind)) {
-			fprintf(stderr, "disposable-ctl: bad category '%s' "
-			    "(%s)\n", cat, kind == LIST_FINGERPRINTS ?
-			    "disposable or relay" :
-			    "disposable, relay or allow");
-			return 2;
-		}
-		if (nin == sizeof(in) / sizeof(in[0])) {
-			fprintf(stderr, "disposable-ctl: too many lists\n");
-			return 2;
-		}
-		in[nin++] = (struct listdb_input){ .path = path,
-		    .category = (enum category)c, .source = src,
-		    .kind = kind, .tier = TIER_CURATED };
+	for (int i = optind; i < argc; i++) {
+		if (nin == sizeof(in) / sizeof(in[0]))
+			return ctl_usage_error(ctl, "more than %zu lists",
+			    nin);
+		if (list_arg(ctl, argv[i], &in[nin++]) != 0)
+			return CTL_EXIT_ERROR;
 	}
 	if (nin == 0)
 		return ctl_build_configured(ctl, out, flags);
@@ -301,29 +306,34 @@ print_facts(const struct infra *inf)
 		    inf->timed_out ? "timed out" : "failed");
 }
 
+/* The options of a command that has none but --help. */
+static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
+
 int
 cmd_fingerprint(struct ctl *ctl, int argc, char **argv)
 {
-	int rc = 0;
+	int rc = CTL_EXIT_OK;
 
-	if (argc < 2)
-		ctl_usage();
+	if (ctl_getopt(ctl, argc, argv, "", no_options) != -1)
+		return CTL_EXIT_ERROR;
+	if (optind == argc)
+		return ctl_usage_error(ctl, "no domain given");
 	if (ctl_init_dns(ctl) != 0)
-		return 1;
-	for (int i = 1; i < argc; i++) {
+		return CTL_EXIT_ERROR;
+	for (int i = optind; i < argc; i++) {
 		struct infra *inf;
 		char dom[DOMAIN_MAX + 1];
 
 		if (domain_normalise(argv[i], dom) != DOMAIN_OK) {
 			fprintf(stderr, "%s: not a valid domain name\n",
 			    argv[i]);
-			rc = 1;
+			rc = CTL_EXIT_FOUND;
 			continue;
 		}
 		if ((inf = calloc(1, sizeof(*inf))) == NULL ||
 		    gather(dom, inf) != 0) {
 			free(inf);
-			return 1;
+			return CTL_EXIT_ERROR;
 		}
 		printf("%s\n", dom);
 		print_facts(inf);
@@ -332,54 +342,136 @@ cmd_fingerprint(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
-/* The infrastructure part of lookup: each fact, and what it matched. */
-static int
-explain_infra(struct listdb *db, const char *dom, int listed_weak)
-{
-	struct infra *inf;
-	struct infra_verdict *iv;
-	char err[256];
-	int rc = 0;
+/* What lookup found for one argument. */
+struct lookup {
+	int			 argno;		/* 1 for the first */
+	const char		*typed;		/* a domain as typed; NULL for
+						   an address, shown by its
+						   domain only */
+	const char		*invalid;	/* why it is invalid, or NULL */
+	int			 parsed;	/* an address that parsed, or a
+						   domain */
+	char			 dom[DOMAIN_MAX + 1];	/* normalised */
+	const char		*registrable;	/* NULL: a public suffix */
+	struct listdb_match	 m;
+	int			 weak;		/* listed, not deciding */
+	struct infra		*inf;		/* NULL: DNS not asked */
+	struct infra_verdict	*iv;
+	enum category		 category;	/* the verdict */
+};
 
-	inf = calloc(1, sizeof(*inf));
-	iv = calloc(1, sizeof(*iv));
-	if (inf == NULL || iv == NULL || gather(dom, inf) != 0) {
-		free(inf);
-		free(iv);
-		return 1;
+/* Classify argument arg as the daemon would, into *r.  Returns 0, or -1
+ * having said why on stderr (a database or DNS error). */
+static int
+lookup_one(struct listdb *db, int use_dns, const char *arg,
+    struct lookup *r)
+{
+	struct addr a = { 0 };
+	const char *raw = arg;
+	char err[256];
+	int st;
+
+	r->category = CAT_INVALID;
+	if (strchr(arg, '@') == NULL)
+		r->typed = arg;
+	else if (addr_parse_envelope(arg, &a) != ADDR_OK) {
+		r->invalid = "not a mail address";
+		return 0;
+	} else
+		raw = a.domain;
+	r->parsed = 1;
+	st = domain_normalise(raw, r->dom);
+	addr_free(&a);
+	if (st != DOMAIN_OK) {
+		r->invalid = st == DOMAIN_ELITERAL ? "address literal or IP" :
+		    "not a valid domain name";
+		return 0;
 	}
-	printf("  infra:       the infrastructure of %s:\n", dom);
-	print_facts(inf);
-	if (infra_match(db, inf, iv, err, sizeof(err)) != 0) {
+	r->registrable = domain_registrable(r->dom);
+	if (listdb_lookup(db, r->dom, &r->m, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
-		rc = 1;
-	} else {
-		for (size_t i = 0; i < iv->nsignals; i++)
-			printf("  signal:      %s (%s, %s%s%s)\n",
-			    iv->signal[i].what,
-			    category_name(iv->signal[i].category),
-			    iv->signal[i].strong ? "strong" : "weak",
-			    iv->signal[i].sources[0] ? "; sources " : "",
-			    iv->signal[i].sources);
-		if (iv->shared)
-			printf("  shared:      %s: mail goes to shared "
-			    "infrastructure, no signal decides\n",
-			    iv->shared_what);
-		/* A weak listing stays suspicious unless a strong signal
-		 * decides (classify.h). */
-		if (listed_weak && iv->category != CAT_DISPOSABLE &&
-		    iv->category != CAT_RELAY)
-			printf("  dns:         no strong signal: it stays "
-			    "suspicious\n");
-		else
-			printf("  %s %s (confidence %s%s%s)\n", listed_weak ?
-			    "dns decides:" : "category:   ",
-			    category_name(iv->category), iv->confidence,
-			    iv->match[0] ? ", match " : "", iv->match);
+		return -1;
 	}
-	free(inf);
-	free(iv);
-	return rc;
+	r->weak = r->m.category != CAT_CLEAN && r->m.category != CAT_ALLOWED &&
+	    !r->m.decided;
+	r->category = r->weak ? CAT_SUSPICIOUS : r->m.category;
+	/* A listing that does not decide leaves the infrastructure to
+	 * speak, as it does for a domain on no list. */
+	if (!use_dns || (r->m.category != CAT_CLEAN && !r->weak))
+		return 0;
+	r->inf = calloc(1, sizeof(*r->inf));
+	r->iv = calloc(1, sizeof(*r->iv));
+	if (r->inf == NULL || r->iv == NULL) {
+		fprintf(stderr, "disposable-ctl: out of memory\n");
+		return -1;
+	}
+	if (gather(r->dom, r->inf) != 0)
+		return -1;
+	if (infra_match(db, r->inf, r->iv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "disposable-ctl: %s\n", err);
+		return -1;
+	}
+	if (classify_infra_decides(r->weak, r->iv))
+		r->category = r->iv->category;
+	return 0;
+}
+
+/* The infrastructure part of lookup: each fact, and what it matched. */
+static void
+print_infra(const struct lookup *r)
+{
+	const struct infra_verdict *iv = r->iv;
+
+	printf("  infra:       the infrastructure of %s:\n", r->dom);
+	print_facts(r->inf);
+	for (size_t i = 0; i < iv->nsignals; i++)
+		printf("  signal:      %s (%s, %s%s%s)\n", iv->signal[i].what,
+		    category_name(iv->signal[i].category),
+		    iv->signal[i].strong ? "strong" : "weak",
+		    iv->signal[i].sources[0] ? "; sources " : "",
+		    iv->signal[i].sources);
+	if (iv->shared)
+		printf("  shared:      %s: mail goes to shared "
+		    "infrastructure, no signal decides\n", iv->shared_what);
+	if (!classify_infra_decides(r->weak, iv))
+		printf("  dns:         no strong signal: it stays "
+		    "suspicious\n");
+	else
+		printf("  %s %s (confidence %s%s%s)\n", r->weak ?
+		    "dns decides:" : "category:   ",
+		    category_name(iv->category), iv->confidence,
+		    iv->match[0] ? ", match " : "", iv->match);
+}
+
+static void
+print_lookup(const struct ctl *ctl, const struct lookup *r)
+{
+	/* An address is shown by its domain only: this output and its
+	 * errors end up in the logs of cron jobs. */
+	if (!r->parsed) {
+		fprintf(stderr, "disposable-ctl: argument %d: %s\n", r->argno,
+		    r->invalid);
+		return;
+	}
+	if (r->typed == NULL)
+		printf("(an address at) %s\n", r->invalid == NULL ? r->dom :
+		    "an unusable domain");
+	else
+		printf("%s\n", r->typed);
+	if (r->invalid != NULL) {
+		printf("  category:    invalid (%s)\n", r->invalid);
+		return;
+	}
+	printf("  domain:      %s\n", r->dom);
+	printf("  registrable: %s\n", r->registrable != NULL ?
+	    r->registrable : "(none: a public suffix)");
+	if (r->m.category != CAT_CLEAN)
+		explain_match(ctl, &r->m);
+	else if (r->inf == NULL)
+		printf("  category:    clean (no entry for %s or its "
+		    "parents; DNS not asked)\n", r->dom);
+	if (r->inf != NULL)
+		print_infra(r);
 }
 
 /* mine: the domains to resolve, collected from the database. */
@@ -509,39 +601,65 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	struct mine_names allow = { .allowed = 1 };
 	struct mine_proposal *p = NULL;
 	struct listdb *db;
+	static const struct option longopts[] = {
+		{ "min", required_argument, NULL, 'm' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "category", required_argument, NULL, 'c' },
+		{ "strength", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct mine *m = NULL;
-	size_t min = 3, limit = 1000, np = 0, done = 0, answered = 0;
-	size_t shown = 0, held = 0;
+	unsigned long min = 3, limit = 1000;
+	size_t np = 0, done = 0, answered = 0, shown = 0, held = 0;
 	double rate = 20;
-	char err[1024];
+	char err[1024], *end;
 	const char *strength = "weak";
-	int rc = 1;
+	int ch, rc = CTL_EXIT_ERROR;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--min") == 0 && i + 1 < argc)
-			min = strtoul(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
-			limit = strtoul(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
-			rate = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--strength") == 0 && i + 1 < argc) {
-			strength = argv[++i];
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (ctl_number(ctl, "--min", optarg, 1, 1000000,
+			    "a number of listed domains", &min) != 0)
+				return CTL_EXIT_ERROR;
+			break;
+		case 'l':
+			if (ctl_number(ctl, "--limit", optarg, 1, 100000000,
+			    "a number of domains", &limit) != 0)
+				return CTL_EXIT_ERROR;
+			break;
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(rate > 0) ||
+			    rate > 100000)
+				return ctl_usage_error(ctl, "--rate: '%s' is "
+				    "not a number of domains a second (more "
+				    "than 0, at most 100000)", optarg);
+			break;
+		case 's':
+			strength = optarg;
 			if (strcmp(strength, "weak") != 0 &&
 			    strcmp(strength, "strong") != 0)
-				ctl_usage();
-		}
-		else if (strcmp(argv[i], "--category") == 0 && i + 1 < argc) {
-			listed.want = category_byname(argv[++i]);
+				return ctl_usage_error(ctl, "--strength: '%s' "
+				    "is neither weak nor strong", optarg);
+			break;
+		case 'c':
+			listed.want = category_byname(optarg);
 			if (listed.want != CAT_DISPOSABLE &&
 			    listed.want != CAT_RELAY)
-				ctl_usage();
-		} else
-			ctl_usage();
+				return ctl_usage_error(ctl, "--category: '%s' "
+				    "is neither disposable nor relay", optarg);
+			break;
+		default:
+			return CTL_EXIT_ERROR;
+		}
 	}
-	if (min < 1 || limit < 1 || !(rate > 0))
-		ctl_usage();
+	if (optind < argc)
+		return ctl_usage_error(ctl, "'%s': mine takes no operand",
+		    argv[optind]);
 	if (ctl_open_db(ctl, &db) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	if (ctl_init_dns(ctl) != 0 ||
 	    listdb_foreach(db, mine_collect, &listed, err, sizeof(err)) != 0 ||
 	    listdb_foreach(db, mine_collect, &allow, err, sizeof(err)) != 0) {
@@ -573,7 +691,7 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	}
 	printf("# Fingerprints proposed by disposable-ctl mine: %zu %s "
 	    "domains and %zu\n# allowlisted resolved (%zu answered); each "
-	    "is shared by at least %zu\n# listed domains, by no "
+	    "is shared by at least %lu\n# listed domains, by no "
 	    "allowlisted one, and is no shared infrastructure.\n"
 	    "# They are %s: review each before loading this file with\n"
 	    "#   Fingerprints %s SOURCE PATH\n", listed.n,
@@ -615,7 +733,7 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	}
 	printf("\n# %zu proposed, %zu held back as shared infrastructure\n",
 	    shown, held);
-	rc = 0;
+	rc = CTL_EXIT_OK;
 out:
 	free(p);
 	mine_free(m);
@@ -632,71 +750,37 @@ out:
 int
 cmd_lookup(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "no-dns", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct listdb *db;
-	int rc = 0, use_dns = ctl->cfg.dns_enabled, first = 1;
+	int ch, use_dns = ctl->cfg.dns_enabled, error = 0, found = 0;
 
-	if (first < argc && strcmp(argv[first], "--no-dns") == 0) {
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		if (ch != 'n')
+			return CTL_EXIT_ERROR;
 		use_dns = 0;
-		first++;
 	}
-	if (first >= argc)
-		ctl_usage();
+	if (optind == argc)
+		return ctl_usage_error(ctl, "no domain or address given");
 	if (ctl_open_db(ctl, &db) != 0 || (use_dns && ctl_init_dns(ctl) != 0))
-		return 1;
-	for (int i = first; i < argc; i++) {
-		struct listdb_match m;
-		struct addr a = { 0 };
-		char dom[DOMAIN_MAX + 1], err[256];
-		const char *raw = argv[i], *reg;
-		int r;
+		return CTL_EXIT_ERROR;
+	for (int i = optind; i < argc; i++) {
+		struct lookup r = { .argno = i - optind + 1 };
 
-		/* An address is shown by its domain only: this output and
-		 * its errors end up in the logs of cron jobs. */
-		if (strchr(argv[i], '@') != NULL) {
-			if (addr_parse_envelope(argv[i], &a) != ADDR_OK) {
-				fprintf(stderr, "disposable-ctl: argument %d: "
-				    "not a mail address\n", i - first + 1);
-				rc = 1;
-				continue;
-			}
-			raw = a.domain;
-		}
-		r = domain_normalise(raw, dom);
-		if (a.domain != NULL)
-			printf("(an address at) %s\n", r == DOMAIN_OK ? dom :
-			    "an unusable domain");
-		else
-			printf("%s\n", argv[i]);
-		if (r != DOMAIN_OK) {
-			printf("  category:    invalid (%s)\n",
-			    r == DOMAIN_ELITERAL ? "address literal or IP" :
-			    "not a valid domain name");
-			addr_free(&a);
-			continue;
-		}
-		reg = domain_registrable(dom);
-		printf("  domain:      %s\n", dom);
-		printf("  registrable: %s\n", reg != NULL ? reg :
-		    "(none: a public suffix)");
-		if (listdb_lookup(db, dom, &m, err, sizeof(err)) != 0) {
-			fprintf(stderr, "disposable-ctl: %s\n", err);
-			rc = 1;
-		} else if (m.category == CAT_CLEAN && use_dns)
-			rc |= explain_infra(db, dom, 0);
-		else if (m.category == CAT_CLEAN)
-			printf("  category:    clean (no entry for %s or its "
-			    "parents; DNS not asked)\n", dom);
+		if (lookup_one(db, use_dns, argv[i], &r) != 0)
+			error = 1;
 		else {
-			explain_match(ctl, &m);
-			/* A listing that does not decide leaves the
-			 * infrastructure to speak. */
-			if (m.category != CAT_ALLOWED && !m.decided && use_dns)
-				rc |= explain_infra(db, dom, 1);
+			print_lookup(ctl, &r);
+			found |= r.category != CAT_CLEAN &&
+			    r.category != CAT_ALLOWED;
 		}
-		addr_free(&a);
+		free(r.inf);
+		free(r.iv);
 	}
 	listdb_close(db);
-	return rc;
+	return error ? CTL_EXIT_ERROR : found ? CTL_EXIT_FOUND : CTL_EXIT_OK;
 }
 
 int
@@ -708,11 +792,13 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	time_t built;
 	char when[64];
 
-	(void)argv;
-	if (argc != 1)
-		ctl_usage();
+	if (ctl_getopt(ctl, argc, argv, "", no_options) != -1)
+		return CTL_EXIT_ERROR;
+	if (optind < argc)
+		return ctl_usage_error(ctl, "'%s': stats takes no operand",
+		    argv[optind]);
 	if (ctl_open_db(ctl, &db) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	built = listdb_built(db);
 	ctl_iso_time(built, when, sizeof(when));
 	printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
@@ -725,5 +811,6 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 			    src[i].path);
 	}
 	listdb_close(db);
-	return ctl->cfg.records[0] != '\0' ? cmd_records_stats(ctl) : 0;
+	return ctl->cfg.records[0] != '\0' ? cmd_records_stats(ctl) :
+	    CTL_EXIT_OK;
 }

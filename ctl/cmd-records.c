@@ -92,21 +92,34 @@ struct inputs {
 	const char	 *file;		/* -f FILE, or NULL: arguments */
 };
 
+/* Returns 0, or the exit status having said why. */
 static int
-read_inputs(int argc, char **argv, struct inputs *in)
+read_inputs(struct ctl *ctl, int argc, char **argv, struct inputs *in)
 {
+	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
+	int ch;
 
 	memset(in, 0, sizeof(*in));
-	if (argc == 3 && strcmp(argv[1], "-f") == 0) {
-		in->file = argv[2];
-		if ((f = fopen(argv[2], "r")) == NULL) {
-			fprintf(stderr, "disposable-ctl: %s: %s\n", argv[2],
+	while ((ch = ctl_getopt(ctl, argc, argv, "f:", longopts)) != -1) {
+		if (ch != 'f')
+			return CTL_EXIT_ERROR;
+		in->file = optarg;
+	}
+	/* Operands are named by their position, never echoed: they may be
+	 * somebody's address, and this goes to the logs of cron jobs. */
+	if (in->file != NULL && optind < argc)
+		return ctl_usage_error(ctl, "-f FILE or operands, not both");
+	if (in->file == NULL && optind == argc)
+		return ctl_usage_error(ctl, "no address or hash given");
+	if (in->file != NULL) {
+		if ((f = fopen(in->file, "r")) == NULL) {
+			fprintf(stderr, "disposable-ctl: %s: %s\n", in->file,
 			    strerror(errno));
-			return -1;
+			return CTL_EXIT_ERROR;
 		}
 		while ((len = getline(&line, &cap, f)) != -1) {
 			char *p = line, **nv;
@@ -123,7 +136,9 @@ read_inputs(int argc, char **argv, struct inputs *in)
 			    (nv[in->n] = strdup(p)) == NULL) {
 				free(line);
 				fclose(f);
-				return -1;
+				fprintf(stderr, "disposable-ctl: out of "
+				    "memory\n");
+				return CTL_EXIT_ERROR;
 			}
 			in->v = nv;
 			in->n++;
@@ -132,13 +147,9 @@ read_inputs(int argc, char **argv, struct inputs *in)
 		fclose(f);
 		return 0;
 	}
-	if (argc < 2)
-		ctl_usage();
-	if ((in->v = calloc(argc - 1, sizeof(char *))) == NULL)
-		return -1;
-	for (int i = 1; i < argc; i++)
-		if ((in->v[in->n++] = strdup(argv[i])) == NULL)
-			return -1;
+	/* The operands themselves: getopt has put them last. */
+	in->v = argv + optind;
+	in->n = (size_t)(argc - optind);
 	return 0;
 }
 
@@ -158,6 +169,8 @@ bad_input(const struct inputs *in, size_t i)
 static void
 free_inputs(struct inputs *in)
 {
+	if (in->file == NULL)
+		return;		/* argv's */
 	for (size_t i = 0; i < in->n; i++)
 		free(in->v[i]);
 	free(in->v);
@@ -199,14 +212,15 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	struct hash_keyring ring;
 	struct records *rs;
 	struct inputs in;
-	int rc = 0, first = 1;
+	int rc, first = 1;
 	char err[1024];
 
-	if (read_inputs(argc, argv, &in) != 0 || ctl_load_keys(ctl, &ring) != 0)
-		return 1;
-	if (open_records(ctl, 1, &rs) != 0) {
+	if ((rc = read_inputs(ctl, argc, argv, &in)) != 0)
+		return rc;
+	if (ctl_load_keys(ctl, &ring) != 0 || open_records(ctl, 1, &rs) != 0) {
+		explicit_bzero(&ring, sizeof(ring));
 		free_inputs(&in);
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	printf("[\n");
 	for (size_t i = 0; i < in.n; i++) {
@@ -214,7 +228,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 
 		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
 			bad_input(&in, i);
-			rc = 1;
+			rc = rc ? rc : CTL_EXIT_FOUND;
 			continue;
 		}
 		for (size_t k = 0; k < w.n; k++) {
@@ -224,7 +238,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 
 			if (g < 0) {
 				fprintf(stderr, "disposable-ctl: %s\n", err);
-				rc = 1;
+				rc = CTL_EXIT_ERROR;
 			} else if (g == 0)
 				print_json_record(&r, &first);
 		}
@@ -242,14 +256,15 @@ cmd_forget(struct ctl *ctl, int argc, char **argv)
 	struct hash_keyring ring;
 	struct records *rs;
 	struct inputs in;
-	int rc = 0;
+	int rc;
 	char err[1024], when[32], h[HASH_HEX_LEN + 1];
 
-	if (read_inputs(argc, argv, &in) != 0 || ctl_load_keys(ctl, &ring) != 0)
-		return 1;
-	if (open_records(ctl, 0, &rs) != 0) {
+	if ((rc = read_inputs(ctl, argc, argv, &in)) != 0)
+		return rc;
+	if (ctl_load_keys(ctl, &ring) != 0 || open_records(ctl, 0, &rs) != 0) {
+		explicit_bzero(&ring, sizeof(ring));
 		free_inputs(&in);
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < in.n; i++) {
 		struct who w;
@@ -257,7 +272,7 @@ cmd_forget(struct ctl *ctl, int argc, char **argv)
 
 		if (resolve_who(ctl, &ring, in.v[i], &w) != 0) {
 			bad_input(&in, i);
-			rc = 1;
+			rc = rc ? rc : CTL_EXIT_FOUND;
 			continue;
 		}
 		for (size_t k = 0; k < w.n; k++) {
@@ -266,7 +281,7 @@ cmd_forget(struct ctl *ctl, int argc, char **argv)
 
 			if (f < 0) {
 				fprintf(stderr, "disposable-ctl: %s\n", err);
-				rc = 1;
+				rc = CTL_EXIT_ERROR;
 			} else if (f == 0)
 				removed++;
 		}
@@ -319,28 +334,36 @@ by_domain(const void *x, const void *y)
 int
 cmd_recheck(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "no-dns", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct recheck rc = { 0 };
 	struct records *rs;
 	struct listdb *db;
-	int use_dns = ctl->cfg.dns_enabled, status = 0;
+	int ch, use_dns = ctl->cfg.dns_enabled, status = CTL_EXIT_OK;
 	size_t found = 0, domains = 0;
 	char err[1024];
 
-	if (argc == 2 && strcmp(argv[1], "--no-dns") == 0)
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		if (ch != 'n')
+			return CTL_EXIT_ERROR;
 		use_dns = 0;
-	else if (argc != 1)
-		ctl_usage();
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, "'%s': recheck takes no operand",
+		    argv[optind]);
 	if (open_records(ctl, 1, &rs) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	if (ctl_open_db(ctl, &db) != 0 || (use_dns && ctl_init_dns(ctl) != 0)) {
 		records_close(rs);
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	rc.cutoff = ctl->cfg.rec.retention_days > 0 ?
 	    time(NULL) - (time_t)ctl->cfg.rec.retention_days * 86400 : 0;
 	if (records_foreach(rs, recheck_collect, &rc, err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
-		status = 1;
+		status = CTL_EXIT_ERROR;
 		goto out;
 	}
 	if (rc.n > 0)
@@ -358,7 +381,7 @@ cmd_recheck(struct ctl *ctl, int argc, char **argv)
 		if (listdb_lookup(db, rc.v[i].domain, &m, err,
 		    sizeof(err)) != 0) {
 			fprintf(stderr, "disposable-ctl: %s\n", err);
-			status = 1;
+			status = CTL_EXIT_ERROR;
 			break;
 		}
 		v.category = m.category;
@@ -372,7 +395,7 @@ cmd_recheck(struct ctl *ctl, int argc, char **argv)
 			    sizeof(err)) != 0) {
 				fprintf(stderr, "disposable-ctl: %s\n", err);
 				dns_session_free(s);
-				status = 1;
+				status = CTL_EXIT_ERROR;
 				break;
 			}
 			dns_session_free(s);
@@ -394,6 +417,8 @@ cmd_recheck(struct ctl *ctl, int argc, char **argv)
 	}
 	fprintf(stderr, "recheck: %zu senders in %zu domains within the "
 	    "retention window; %zu now disposable\n", rc.n, domains, found);
+	if (status == CTL_EXIT_OK && found > 0)
+		status = CTL_EXIT_FOUND;
 out:
 	free(rc.v);
 	listdb_close(db);
@@ -404,35 +429,42 @@ out:
 int
 cmd_purge(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "days", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct records *rs;
-	int days = ctl->cfg.rec.retention_days;
+	unsigned long days = (unsigned long)ctl->cfg.rec.retention_days;
 	size_t purged, total = 0;
 	char err[1024];
+	int ch;
 
-	if (argc == 3 && strcmp(argv[1], "--days") == 0)
-		days = atoi(argv[2]);
-	else if (argc != 1)
-		ctl_usage();
-	if (days <= 0) {
-		fprintf(stderr, "disposable-ctl: retention is off "
-		    "(RetentionDays 0): give --days N\n");
-		return 1;
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		if (ch != 'd' || ctl_number(ctl, "--days", optarg, 1, 36500,
+		    "a number of days", &days) != 0)
+			return CTL_EXIT_ERROR;
 	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, "'%s': purge takes no operand "
+		    "(--days N?)", argv[optind]);
+	if (days == 0)
+		return ctl_usage_error(ctl, "retention is off (RetentionDays "
+		    "0): give --days N");
 	if (open_records(ctl, 0, &rs) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	do {
 		if (records_purge(rs, time(NULL) - (time_t)days * 86400, 1000,
 		    &purged, err, sizeof(err)) != 0) {
 			fprintf(stderr, "disposable-ctl: %s\n", err);
 			records_close(rs);
-			return 1;
+			return CTL_EXIT_ERROR;
 		}
 		total += purged;
 	} while (purged == 1000);
-	printf("purged: %zu records last seen more than %d days ago\n", total,
+	printf("purged: %zu records last seen more than %lu days ago\n", total,
 	    days);
 	records_close(rs);
-	return 0;
+	return CTL_EXIT_OK;
 }
 
 /* stats: totals per category and the domains with most disposable
@@ -487,12 +519,12 @@ cmd_records_stats(struct ctl *ctl)
 	char err[1024];
 
 	if (open_records(ctl, 1, &rs) != 0)
-		return 1;
+		return CTL_EXIT_ERROR;
 	if (records_foreach_domain(rs, agg_visit, &a, err, sizeof(err)) != 0 ||
 	    records_count(rs, &nrec, &ndom) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		records_close(rs);
-		return 1;
+		return CTL_EXIT_ERROR;
 	}
 	printf("records:  %s: %zu hashed senders, %zu domains\n", ctl->cfg.records,
 	    nrec, ndom);
@@ -510,5 +542,5 @@ cmd_records_stats(struct ctl *ctl)
 		    (unsigned long long)disposable_traffic(&a.top[i]),
 		    (unsigned long long)a.top[i].senders);
 	records_close(rs);
-	return 0;
+	return CTL_EXIT_OK;
 }

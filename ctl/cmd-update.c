@@ -92,21 +92,6 @@ struct update {
 	time_t		 now;
 };
 
-static void
-update_usage(FILE *f)
-{
-	fprintf(f, "usage: disposable-ctl [-c file] update [--force] "
-	    "[--dry-run] [--source name ...]\n"
-	    "                                      [--no-build] [--rebuild]\n"
-	    "  --force       accept a list that shrinks or grows beyond "
-	    "UpdateMaxShrink,\n"
-	    "                UpdateMaxGrowth, or is empty\n"
-	    "  --dry-run     fetch and report; write nothing\n"
-	    "  --source NAME only this source (repeatable)\n"
-	    "  --no-build    fetch and keep the copies; do not rebuild\n"
-	    "  --rebuild     rebuild even when no list changed\n");
-}
-
 static const char *
 kind_word(enum list_kind k)
 {
@@ -537,6 +522,7 @@ signal_daemon(const struct config *c)
 	printf("daemon (pid %ld) told to reload (SIGUSR1)\n", pid);
 }
 
+/* Returns -1 to go on, or the exit status having said why not. */
 static int
 parse_options(struct update *u, int argc, char **argv)
 {
@@ -546,35 +532,32 @@ parse_options(struct update *u, int argc, char **argv)
 		{ "source", required_argument, NULL, 's' },
 		{ "no-build", no_argument, NULL, 'B' },
 		{ "rebuild", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
-	optind = 0;	/* main's getopt ran before: start afresh */
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	while ((ch = ctl_getopt(u->ctl, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case 'f': u->force = 1; break;
 		case 'n': u->dry_run = 1; break;
 		case 'B': u->no_build = 1; break;
 		case 'r': u->rebuild = 1; break;
-		case 'h':
-			update_usage(stdout);
-			return 0;
 		case 's':
 			if (u->nonly == CONFIG_MAX_LISTS)
-				return 2;
+				return ctl_usage_error(u->ctl, "--source: "
+				    "more than %d", CONFIG_MAX_LISTS);
 			u->only[u->nonly++] = optarg;
 			break;
 		default:
-			update_usage(stderr);
-			return 2;
+			return CTL_EXIT_ERROR;
 		}
 	}
-	if (optind != argc || (u->no_build && u->rebuild)) {
-		update_usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return ctl_usage_error(u->ctl, "'%s': update takes no operand "
+		    "(--source NAME?)", argv[optind]);
+	if (u->no_build && u->rebuild)
+		return ctl_usage_error(u->ctl, "--no-build and --rebuild: one "
+		    "or the other");
 	return -1;
 }
 

@@ -3,9 +3,13 @@
  *
  * Every command is a row of the command table in disposable-ctl.c: a
  * name, a function called with the context (the configuration read, and
- * where from) and its own argc/argv (argv[0] is the command), and its
- * usage line.  A command returns the program's exit status.  The
- * commands live one group to a file:
+ * where from) and its own argc/argv (argv[0] is the command), and what
+ * --help prints: its usage, options and exit statuses.  A command parses
+ * its options with ctl_getopt, answers a bad argument with
+ * ctl_usage_error (which names it), and returns the program's exit
+ * status: CTL_EXIT_OK, CTL_EXIT_FOUND or CTL_EXIT_ERROR, as its row
+ * says (update has 75 besides).  The commands live one group to a
+ * file:
  *
  *   cmd-lists.c    build, lookup, fingerprint, mine, stats
  *   cmd-check.c    check
@@ -19,18 +23,52 @@
 #ifndef DM_CTL_H
 #define DM_CTL_H
 
+#include <getopt.h>
+
 #include "conf.h"
 #include "hash.h"
 #include "listdb.h"
 
+#define CTL_EXIT_OK	0	/* done; nothing listed or invalid */
+#define CTL_EXIT_FOUND	1	/* something listed or invalid, or a soft
+				   failure: the command's row says which */
+#define CTL_EXIT_ERROR	2	/* usage or error, said on stderr */
+
+struct ctl;
+typedef int ctl_command_fn(struct ctl *, int argc, char **argv);
+
+struct ctl_command {
+	const char	*name;
+	ctl_command_fn	*run;
+	int		 needs_psl;	/* loads the public suffix list */
+	const char	*summary;	/* a line of disposable-ctl --help */
+	const char	*args;		/* the usage line after the name */
+	const char	*options;	/* --help: an option a line or two */
+	const char	*status;	/* --help: its exit statuses */
+};
+
 struct ctl {
 	struct config	 cfg;		/* defaults, then the file read */
 	const char	*conffile;	/* NULL: none read */
+	const struct ctl_command *cmd;	/* the command running */
 };
 
-typedef int ctl_command_fn(struct ctl *, int argc, char **argv);
-
-void	ctl_usage(void) __attribute__((noreturn));
+/* getopt_long over a command's argv, shortopts as getopt's (without the
+ * leading ':', added here).  Returns the next option, -1 after the
+ * last (optind is then the first operand), or '?' having told stderr
+ * which option is unknown or lacks its value, and the usage: the
+ * command then returns CTL_EXIT_ERROR. */
+int	ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts);
+/* "disposable-ctl: COMMAND: <message>" and the command's usage line on
+ * stderr.  Returns CTL_EXIT_ERROR, for "return ctl_usage_error(...)". */
+int	ctl_usage_error(struct ctl *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* *out = arg, a whole number from min to max; otherwise a usage error
+ * ("COMMAND: OPT: 'ARG' is not WHAT (MIN to MAX)") and -1. */
+int	ctl_number(struct ctl *, const char *opt, const char *arg,
+	    unsigned long min, unsigned long max, const char *what,
+	    unsigned long *out);
 /* Each prints its reason on stderr and returns -1, or returns 0. */
 int	ctl_open_db(struct ctl *, struct listdb **);
 int	ctl_init_dns(struct ctl *);

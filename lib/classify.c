@@ -86,6 +86,14 @@ listed_weak(const struct verdict *v)
 }
 
 int
+classify_infra_decides(int weak, const struct infra_verdict *iv)
+{
+	/* A weak listing stays what it is unless a strong signal decides. */
+	return !weak || iv->category == CAT_DISPOSABLE ||
+	    iv->category == CAT_RELAY;
+}
+
+int
 classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
     struct verdict *v, size_t n, char *err, size_t errlen)
 {
@@ -129,10 +137,7 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 			break;
 		}
 		v[i].dns = 1;
-		/* A weak listing stays what it is unless a strong signal
-		 * decides. */
-		if (listed_weak(&v[i]) && iv.category != CAT_DISPOSABLE &&
-		    iv.category != CAT_RELAY)
+		if (!classify_infra_decides(listed_weak(&v[i]), &iv))
 			continue;
 		v[i].category = iv.category;
 		v[i].confidence = iv.confidence;

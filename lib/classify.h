@@ -93,6 +93,12 @@ int	classify_address(struct listdb *, const struct hash_key *,
 int	classify_infra(struct listdb *, struct dns_session *, int want_spf,
 	    struct verdict *v, size_t n, char *err, size_t errlen);
 
+/* Whether the infrastructure's verdict decides a domain that the lists
+ * left clean (always) or listed without deciding, listed_weak (only a
+ * strong signal does: iv disposable or relay).  classify_infra's rule,
+ * for the tool that explains a verdict. */
+int	classify_infra_decides(int listed_weak, const struct infra_verdict *);
+
 /* Index of the decisive verdict among n (n > 0). */
 size_t	classify_decisive(const struct policy *, const struct verdict *,
 	    size_t n);

@@ -1,0 +1,137 @@
+#!/bin/sh
+# tests/tools/ctl.sh - disposable-ctl's manners, command by command:
+#   - --help for the tool and for each command (stdout, exit 0, even with
+#     a configuration it cannot read), --version;
+#   - a bad argument is named in the error, with the usage, exit 2;
+#   - the exit statuses the manual page documents, per command.
+# Functions called through dm_check look unreachable to shellcheck:
+# shellcheck disable=SC2317
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+dm_init ctl
+dm_require_built
+T=$DM_TMP
+
+dm_write_lists "$T/lists"
+dm_write_conf "$T/t.conf" "$T/lists" "$T/lists.db" "$T/hash.key" \
+    "Records $T/rec.db"
+ctl() { "$DM_CTL" -c "$T/t.conf" "$@"; }
+# run ARGS...: disposable-ctl's output in $T/out and $T/err, status in RC.
+run() { ctl "$@" >"$T/out" 2>"$T/err"; RC=$?; }
+# status N DESC ARGS...: one check that the command exits N.
+status()
+{
+	st__want=$1 st__desc=$2
+	shift 2
+	run "$@"
+	if [ "$RC" -eq "$st__want" ]; then
+		dm_ok "$st__desc: exit $st__want"
+	else
+		dm_notok "$st__desc: exit $st__want (got $RC)"
+		dm_diag "$T/err" 5
+	fi
+}
+ctl genkey >/dev/null 2>&1 && ctl build >/dev/null 2>&1 ||
+    { dm_notok "genkey and build"; dm_finish; }
+
+# --- --help and --version ---------------------------------------------------
+COMMANDS="build update lookup check fingerprint mine stats export forget recheck purge genkey"
+run --help
+dm_check "--help: exit 0, usage on stdout, nothing on stderr" \
+    sh -c "test $RC -eq 0 && grep -q '^usage: disposable-ctl' '$T/out' && test ! -s '$T/err'"
+for c in $COMMANDS; do
+	dm_check "--help lists $c with a summary" \
+	    grep -Eq "^  $c +[a-z]" "$T/out"
+done
+"$DM_CTL" --version >"$T/out" 2>&1
+dm_check "--version prints the version" \
+    grep -Eqx 'disposable-ctl [0-9]+\.[0-9]+\.[0-9]+.*' "$T/out"
+for c in $COMMANDS; do
+	# A configuration that cannot be read: --help needs none.
+	"$DM_CTL" -c "$T/nonexistent.conf" "$c" --help >"$T/out" 2>"$T/err"
+	rc=$?
+	dm_check "$c --help: exit 0, usage, options, exit status on stdout" \
+	    sh -c "test $rc -eq 0 && test ! -s '$T/err' &&
+	    grep -q '^usage: disposable-ctl \[-c file\] $c' '$T/out' &&
+	    grep -q '^exit status:' '$T/out' && grep -q '^  0 ' '$T/out' &&
+	    grep -q '^  2 ' '$T/out'"
+done
+"$DM_CTL" update --help >"$T/out" 2>&1
+dm_check "update --help keeps its own 75" grep -q '^  75 ' "$T/out"
+
+# --- bad arguments, named ----------------------------------------------------
+# named WANT-REGEX DESC ARGS...: exit 2, the error matches, usage follows.
+named()
+{
+	nm__re=$1 nm__desc=$2
+	shift 2
+	run "$@"
+	if [ "$RC" -eq 2 ] && grep -Eq -e "$nm__re" "$T/err" &&
+	    grep -q '^usage: disposable-ctl' "$T/err"; then
+		dm_ok "$nm__desc"
+	else
+		dm_notok "$nm__desc (exit $RC)"
+		dm_diag "$T/err" 5
+	fi
+}
+named "^disposable-ctl: purge: --days: 'abc' is not a number of days" \
+    "purge --days abc: the value named, not 'retention is off'" \
+    purge --days abc
+dm_check "purge --days abc purges nothing" test ! -e "$T/rec.db"
+named "^disposable-ctl: purge: --days: '0' is not a number of days" \
+    "purge --days 0 is refused" purge --days 0
+named "^disposable-ctl: purge: --days needs a value" \
+    "a missing value named" purge --days
+named "^disposable-ctl: lookup: unknown option '--bogus'" \
+    "an unknown option named" lookup --bogus mailinator.com
+named "^disposable-ctl: mine: --rate: 'fast' is not" \
+    "mine --rate fast named" mine --rate fast
+named "^disposable-ctl: mine: --category: 'allowed' is neither" \
+    "mine --category allowed named" mine --category allowed
+named "^disposable-ctl: check: --all-keys goes with --hashed" \
+    "check --all-keys alone" check --all-keys
+named "^disposable-ctl: build: 'nocolon': expected" \
+    "build: a list argument without its parts" build nocolon
+named "^disposable-ctl: unknown command 'frobnicate'" \
+    "an unknown command named" frobnicate
+named "^disposable-ctl: lookup: no domain or address given" \
+    "lookup with nothing to look up" lookup
+named "^disposable-ctl: forget: no address or hash given" \
+    "forget with nobody to forget" forget
+dm_check "forget: no store made for nothing" test ! -e "$T/rec.db"
+
+# --- exit statuses -------------------------------------------------------------
+status 0 "lookup of a clean domain" lookup --no-dns example.org
+status 0 "lookup of an allowed domain" lookup --no-dns a.good.mailinator.com
+status 1 "lookup of a disposable address" lookup --no-dns x@mailinator.com
+status 1 "lookup of a relay domain among clean ones" \
+    lookup --no-dns example.org relay.test
+status 1 "lookup of an invalid domain" lookup --no-dns 'bad..name'
+printf 'a@example.org\nb@a.good.mailinator.com\n' >"$T/clean.txt"
+printf 'a@example.org\nb@tempmail.test\n' >"$T/listed.txt"
+printf 'a@example.org\nnot an address\n' >"$T/invalid.txt"
+status 0 "check: every address clean or allowed" check --no-dns "$T/clean.txt"
+status 1 "check: an address listed" check --no-dns "$T/listed.txt"
+status 1 "check: a line that is no address" check --no-dns "$T/invalid.txt"
+status 2 "check: a file that cannot be read" check --no-dns "$T/none.txt"
+status 1 "fingerprint: an argument that is no domain" fingerprint 'bad..name'
+status 0 "forget: done" forget someone@example.org
+status 0 "stats" stats
+status 1 "export: an argument neither an address nor a hash" \
+    export 'not an address'
+status 1 "forget: an argument neither an address nor a hash" \
+    forget 'not an address' someone@example.org
+status 0 "recheck: nobody now disposable" recheck --no-dns
+status 0 "purge --days 1" purge --days 1
+status 2 "genkey: the key file exists" genkey
+sed 's|^Database .*|Database '"$T"'/none.db|' "$T/t.conf" >"$T/nodb.conf"
+"$DM_CTL" -c "$T/nodb.conf" lookup --no-dns example.org >/dev/null 2>&1
+dm_check "lookup: no database is an error, exit 2" test $? -eq 2
+"$DM_CTL" -c "$T/nonexistent.conf" stats >/dev/null 2>&1
+dm_check "an unreadable configuration is an error, exit 2" test $? -eq 2
+sed 's|^RetentionDays .*||' "$T/t.conf" >"$T/keep.conf"
+echo "RetentionDays 0" >>"$T/keep.conf"
+"$DM_CTL" -c "$T/keep.conf" purge >"$T/out" 2>&1
+dm_check "purge with RetentionDays 0 and no --days: exit 2, says why" \
+    sh -c "test $? -eq 2 && grep -q 'give --days N' '$T/out'"
+
+dm_finish
