@@ -2,6 +2,13 @@
  * cmd-check.c - check: classify a file of addresses (a list operator's
  * subscriber file) as the daemon would, one line out per address.
  *
+ * A line is what subscriber exports hold: an address, "Name <addr>",
+ * "\"Anne Person\" <addr>" (mailman members), a CSV record with the
+ * address in one field; addr_parse_line reads it, the header parser
+ * again.  A first line with no address and no "@" is the header row of
+ * a CSV export, skipped (and said so); any other line without exactly
+ * one address is invalid, said with its number.
+ *
  * Lines are read in batches: the domains of one batch the lists left
  * clean are looked up in DNS together, in parallel.
  *
@@ -28,7 +35,7 @@
 
 struct check_line {
 	char		*text;		/* as typed, for the admin's eyes */
-	int		 bad;		/* not an address */
+	const char	*invalid;	/* why it holds no address, or NULL */
 	struct verdict	 v;		/* hash under the newest key */
 	unsigned char	 hash[HASH_MAX_KEYS][HASH_LEN];	/* under key i */
 };
@@ -113,7 +120,7 @@ wanted(const struct check *ck, const struct check_line *l)
 static int
 line_found(const struct check *ck, const struct check_line *l)
 {
-	if (l->bad)
+	if (l->invalid != NULL)
 		return 0;
 	if (ck->matching)
 		return wanted(ck, l);
@@ -123,12 +130,13 @@ line_found(const struct check *ck, const struct check_line *l)
 static void
 print_line(const struct check *ck, const struct check_line *l)
 {
-	const char *cat = l->bad ? "invalid" : category_name(l->v.category);
-	const char *why = !l->bad && l->v.why[0] ? l->v.why : "-";
+	const char *cat = l->invalid ? "invalid" : category_name(l->v.category);
+	const char *why = l->invalid ? l->invalid : l->v.why[0] ? l->v.why :
+	    "-";
 	char hex[HASH_HEX_LEN + 1];
 
 	if (ck->matching) {
-		if (!l->bad && wanted(ck, l))
+		if (l->invalid == NULL && wanted(ck, l))
 			printf("%s\t%s\t%s\n", l->text, cat, why);
 		return;
 	}
@@ -136,8 +144,8 @@ print_line(const struct check *ck, const struct check_line *l)
 		printf("%s\t%s\t%s\n", l->text, cat, why);
 		return;
 	}
-	if (l->bad) {
-		printf("-\tinvalid\t-\t-\n");
+	if (l->invalid != NULL) {
+		printf("-\tinvalid\t%s\t-\n", why);
 		return;
 	}
 	/* Newest key first: the one the daemon hashes with now. */
@@ -225,7 +233,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	char *line = NULL, err[1024];
 	size_t cap = 0, lineno = 0, bad = 0, n = 0;
 	FILE *f = stdin;
-	int ch, rc = 0;
+	int ch, pr, rc = 0, data = 0;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
@@ -283,17 +291,33 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		while (e > p && (e[-1] == '\n' || e[-1] == '\r' ||
 		    e[-1] == ' ' || e[-1] == '\t'))
 			*--e = '\0';
+		/* A spreadsheet's export starts with a byte order mark. */
+		if (lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+			p += 3;
 		if (*p == '\0' || *p == '#')
 			continue;
 		memset(cl, 0, sizeof(*cl));
-		if ((cl->text = strdup(p)) == NULL) {
+		if ((pr = addr_parse_line(p, &a)) == ADDR_ENOMEM ||
+		    (cl->text = strdup(p)) == NULL) {
+			fprintf(stderr, "disposable-ctl: out of memory\n");
+			if (pr == ADDR_OK)
+				addr_free(&a);
 			rc = -1;
 			break;
 		}
-		if (addr_parse_envelope(p, &a) != ADDR_OK) {
-			fprintf(stderr, "%s:%zu: not a mail address\n", name,
-			    lineno);
-			cl->bad = 1;
+		if (pr == ADDR_ESYNTAX && !data && strchr(p, '@') == NULL) {
+			fprintf(stderr, "%s:%zu: no address: taken for a "
+			    "header row and skipped\n", name, lineno);
+			free(cl->text);
+			data = 1;
+			continue;
+		}
+		data = 1;
+		if (pr != ADDR_OK) {
+			cl->invalid = pr == ADDR_EMANY ? "more than one address" :
+			    "not a mail address";
+			fprintf(stderr, "%s:%zu: %s\n", name, lineno,
+			    cl->invalid);
 			bad++;
 		} else {
 			if (check_address(&ck, &a, cl, err, sizeof(err)) != 0) {

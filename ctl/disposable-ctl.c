@@ -98,15 +98,19 @@ static const struct ctl_command commands[] = {
 	    "of a\n"
 	    "                line of hashfile (recheck's output)\n"
 	    "  --no-dns      the lists alone; no DNS\n"
-	    "  file          default standard input; an address a line, "
-	    "blank lines\n"
-	    "                and # comments ignored\n",
+	    "  file          default standard input; an address a line: "
+	    "addr,\n"
+	    "                Name <addr>, \"Name\" <addr> (mailman members), "
+	    "or CSV\n"
+	    "                with the address in one field (a header row is "
+	    "skipped);\n"
+	    "                blank lines and # comments ignored\n",
 	    "  0  every address clean or allowed (--match-hashes: none "
 	    "matched)\n"
 	    "  1  some address disposable, relay, suspicious or unknown "
 	    "(DNS\n"
-	    "     failed), or a line that is not an address (--match-hashes:"
-	    "\n"
+	    "     failed), or a line without exactly one address "
+	    "(--match-hashes:\n"
 	    "     some address matched, or a line invalid)\n"
 	    "  2  usage or error (said on stderr)\n" },
 	{ "fingerprint", cmd_fingerprint, 1,

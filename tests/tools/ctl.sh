@@ -3,7 +3,9 @@
 #   - --help for the tool and for each command (stdout, exit 0, even with
 #     a configuration it cannot read), --version;
 #   - a bad argument is named in the error, with the usage, exit 2;
-#   - the exit statuses the manual page documents, per command.
+#   - the exit statuses the manual page documents, per command;
+#   - check on what subscriber exports hold: mailman members' lines, bare
+#     addresses, comments, and CSV with a header row and quoted fields.
 # Functions called through dm_check look unreachable to shellcheck:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
@@ -133,5 +135,71 @@ echo "RetentionDays 0" >>"$T/keep.conf"
 "$DM_CTL" -c "$T/keep.conf" purge >"$T/out" 2>&1
 dm_check "purge with RetentionDays 0 and no --days: exit 2, says why" \
     sh -c "test $? -eq 2 && grep -q 'give --days N' '$T/out'"
+
+# --- check: what subscriber exports hold --------------------------------------
+# has FILE LINE...: each LINE (tabs written \t) is a whole line of FILE.
+has()
+{
+	hs__f=$1
+	shift
+	for hs__l in "$@"; do
+		hs__l=$(printf '%b' "$hs__l")
+		grep -qxF -e "$hs__l" "$hs__f" ||
+		    { echo "# no line '$hs__l' in $hs__f"; return 1; }
+	done
+}
+cat >"$T/mailman.txt" <<'EOF'
+# mailman members announce@example.org
+"Anne Person" <anne@mailinator.com>
+Bob Example <bob@example.org>
+carl@relay.test
+
+"Person, Dora" <dora@a.good.mailinator.com>
+  erin@tempmail.test (Erin)
+EOF
+run check --no-dns "$T/mailman.txt"
+dm_check "check, mailman members: exit 1, nothing on stderr" \
+    sh -c "test $RC -eq 1 && test ! -s '$T/err'"
+dm_check "check, mailman members: each line as typed, its category and match" \
+    has "$T/out" \
+    '"Anne Person" <anne@mailinator.com>\tdisposable\tmailinator.com' \
+    'Bob Example <bob@example.org>\tclean\t-' \
+    'carl@relay.test\trelay\trelay.test' \
+    '"Person, Dora" <dora@a.good.mailinator.com>\tallowed\tgood.mailinator.com' \
+    'erin@tempmail.test (Erin)\tdisposable\ttempmail.test'
+dm_check "check, mailman members: five lines, no comment or blank" \
+    test "$(wc -l <"$T/out")" -eq 5
+h1=$(printf '"Anne Person" <anne@mailinator.com>\n' | ctl check --hashed | cut -f1)
+h2=$(printf 'anne@mailinator.com\n' | ctl check --hashed | cut -f1)
+dm_check "check --hashed: a display name does not change the hash" \
+    sh -c "test -n '$h1' && test '$h1' = '$h2'"
+
+printf '\357\273\277"Email Address","Name","Joined"\n' >"$T/export.csv"
+cat >>"$T/export.csv" <<'EOF'
+anne@mailinator.com,Anne Person,2024-01-01 10:00:00
+"Person, Bob","bob@example.org",2024-02-02
+"carl@relay.test","Carl ""CC"" Example",
+x@example.org,y@example.org
+Name Only,no address here
+EOF
+run check --no-dns "$T/export.csv"
+dm_check "check, CSV: exit 1 (listed and invalid lines)" test "$RC" -eq 1
+dm_check "check, CSV: the header row skipped, and said so" sh -c "
+    grep -q 'export.csv:1: no address: taken for a header row' '$T/err' &&
+    ! grep -q 'Email Address' '$T/out'"
+dm_check "check, CSV: the address found in any field, quoted or not" \
+    has "$T/out" \
+    'anne@mailinator.com,Anne Person,2024-01-01 10:00:00\tdisposable\tmailinator.com' \
+    '"Person, Bob","bob@example.org",2024-02-02\tclean\t-' \
+    '"carl@relay.test","Carl ""CC"" Example",\trelay\trelay.test'
+dm_check "check, CSV: two addresses on a line are invalid, by line number" \
+    sh -c "grep -q 'export.csv:5: more than one address' '$T/err' &&
+    grep -q '^x@example.org,y@example.org	invalid	more than one address\$' '$T/out'"
+dm_check "check, CSV: a line without an address is invalid, by line number" \
+    sh -c "grep -q 'export.csv:6: not a mail address' '$T/err' &&
+    grep -q '^Name Only,no address here	invalid	not a mail address\$' '$T/out'"
+printf 'email,name\nbob@example.org,Bob\n' >"$T/clean.csv"
+status 0 "check, CSV: a header row is not an invalid line" \
+    check --no-dns "$T/clean.csv"
 
 dm_finish
