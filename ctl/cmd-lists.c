@@ -505,21 +505,6 @@ mine_collect(void *arg, const char *domain, enum category c)
 	return 0;
 }
 
-static void
-progress(size_t done, size_t total)
-{
-	int width = 40, fill = total ? (int)(done * width / total) : width;
-
-	if (!isatty(STDERR_FILENO))
-		return;
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu domains", fill,
-	    "########################################", width - fill, "",
-	    done, total);
-	if (done == total)
-		fputc('\n', stderr);
-	fflush(stderr);
-}
-
 static double
 now_s(void)
 {
@@ -536,7 +521,8 @@ now_s(void)
  * address of them is no more the service's than the host name is. */
 static int
 mine_resolve(struct listdb *db, struct mine *m, char **names, size_t n,
-    int allowed, double rate, size_t *done, size_t total, size_t *answered)
+    int allowed, double rate, struct progress *pg, size_t *done,
+    size_t *answered)
 {
 	size_t step = rate < 1 ? 1 : (size_t)rate;
 	struct infra *inf;
@@ -581,7 +567,7 @@ mine_resolve(struct listdb *db, struct mine *m, char **names, size_t n,
 			}
 		}
 		*done += k;
-		progress(*done, total);
+		progress_update(pg, *done);
 		/* The rate limit: one step a second at most. */
 		left = 1.0 / (rate / (double)step) - (now_s() - t0);
 		if (left > 0 && i + k < n) {
@@ -610,12 +596,13 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mine *m = NULL;
+	struct progress pg;
 	unsigned long min = 3, limit = 1000;
 	size_t np = 0, done = 0, answered = 0, shown = 0, held = 0;
 	double rate = 20;
 	char err[1024], *end;
 	const char *strength = "weak";
-	int ch, rc = CTL_EXIT_ERROR;
+	int ch, failed, rc = CTL_EXIT_ERROR;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
@@ -681,11 +668,12 @@ cmd_mine(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((m = mine_new()) == NULL)
 		goto out;
-	if (mine_resolve(db, m, listed.v, listed.n, 0, rate, &done,
-	    listed.n + allow.n, &answered) != 0 ||
-	    mine_resolve(db, m, allow.v, allow.n, 1, rate, &done,
-	    listed.n + allow.n, &answered) != 0 ||
-	    mine_result(m, min, &p, &np) != 0) {
+	progress_start(&pg, "domains", listed.n + allow.n, 1);
+	failed = mine_resolve(db, m, listed.v, listed.n, 0, rate, &pg, &done,
+	    &answered) != 0 || mine_resolve(db, m, allow.v, allow.n, 1, rate,
+	    &pg, &done, &answered) != 0;
+	progress_end(&pg);
+	if (failed || mine_result(m, min, &p, &np) != 0) {
 		fprintf(stderr, "disposable-ctl: out of memory\n");
 		goto out;
 	}

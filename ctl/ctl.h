@@ -17,6 +17,10 @@
  *   cmd-key.c      genkey
  *   cmd-update.c   update (the remote lists; fetch.h, listupdate.h)
  *
+ * and what several commands print alike:
+ *
+ *   progress.c     a progress bar on stderr (mine, check)
+ *
  * Commands print what the admin typed back only on the terminal
  * (stdout/stderr); never to a log or a file of their own.
  */
@@ -86,6 +90,25 @@ ctl_command_fn	cmd_check;
 ctl_command_fn	cmd_export, cmd_forget, cmd_recheck, cmd_purge;
 ctl_command_fn	cmd_genkey;
 ctl_command_fn	cmd_update;
+/* progress.c: a bar on stderr while DNS is waited on, drawn only when
+ * stderr is a terminal (and wanted). */
+struct progress {
+	const char	*unit;		/* "domains", "lines" */
+	size_t		 total;		/* 0: unknown, the count alone */
+	int		 on;		/* drawn */
+	int		 shown;		/* a bar is on the screen */
+	int		 share;		/* stdout is a terminal too */
+};
+void	progress_start(struct progress *, const char *unit, size_t total,
+	    int want);
+/* Draw done of total. */
+void	progress_update(struct progress *, size_t done);
+/* Before printing to stdout: the bar erased if stdout is a terminal
+ * too; the next progress_update draws it again. */
+void	progress_clear(struct progress *);
+/* After the last update: the bar kept, the line ended. */
+void	progress_end(struct progress *);
+
 /* stats' second half: the records store's aggregates. */
 int	cmd_records_stats(struct ctl *);
 

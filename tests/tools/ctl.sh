@@ -5,7 +5,9 @@
 #   - a bad argument is named in the error, with the usage, exit 2;
 #   - the exit statuses the manual page documents, per command;
 #   - check on what subscriber exports hold: mailman members' lines, bare
-#     addresses, comments, and CSV with a header row and quoted fields.
+#     addresses, comments, and CSV with a header row and quoted fields;
+#     with DNS on, a progress bar on a terminal (script(1)) and none
+#     otherwise.
 # Functions called through dm_check look unreachable to shellcheck:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
@@ -201,5 +203,32 @@ dm_check "check, CSV: a line without an address is invalid, by line number" \
 printf 'email,name\nbob@example.org,Bob\n' >"$T/clean.csv"
 status 0 "check, CSV: a header row is not an invalid line" \
     check --no-dns "$T/clean.csv"
+
+# With DNS on (a server that is not there: each domain unknown, at once)
+# a terminal gets a progress bar of the lines done; a file, none.
+dm_pick_port
+sed "s/^DNS no/DNS yes\nDNSServers 127.0.0.1:$DM_PORT\nDNSTimeout 200\nDNSTries 1/" \
+    "$T/t.conf" >"$T/dns.conf"
+i=0
+while [ $i -lt 100 ]; do echo "u$i@host$i.test"; i=$((i + 1)); done >"$T/many.txt"
+"$DM_CTL" -c "$T/dns.conf" check "$T/many.txt" >"$T/out" 2>"$T/err"
+dm_check "check with DNS: 100 lines out, no bar in a file" sh -c "
+    test \$(wc -l <'$T/out') -eq 100 && ! grep -q 'lines' '$T/err'"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$DM_CTL' -c '$T/dns.conf' check '$T/many.txt' >/dev/null" \
+	    /dev/null </dev/null >"$T/tty" 2>&1
+	dm_check "check with DNS: a progress bar on a terminal, of the file's lines" \
+	    grep -q '\[#*\] 100/100 lines' "$T/tty"
+	script -qec "'$DM_CTL' -c '$T/dns.conf' check --no-dns '$T/many.txt' >/dev/null" \
+	    /dev/null </dev/null >"$T/tty" 2>&1
+	dm_check "check --no-dns: no bar (seconds, not minutes)" \
+	    sh -c "! grep -q 'lines' '$T/tty'"
+	script -qec "cat '$T/many.txt' | '$DM_CTL' -c '$T/dns.conf' check >/dev/null" \
+	    /dev/null </dev/null >"$T/tty" 2>&1
+	dm_check "check with DNS from a pipe: the count alone" \
+	    sh -c "grep -Eq '(^|[^/0-9])100 lines' '$T/tty' && ! grep -q '\[' '$T/tty'"
+else
+	dm_notok "script(1) (bsdutils) installed, for the terminal"
+fi
 
 dm_finish
