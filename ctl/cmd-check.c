@@ -19,6 +19,9 @@
  * per key, newest first, for logs and records older than a rotation);
  * --match-hashes FILE prints the addresses whose hash under any key is
  * listed in FILE (recheck's output, say).
+ *
+ * --json prints JSON Lines, one object per line read, as each batch is
+ * done: the same facts as the text, with the sources and their tiers.
  */
 #include "config.h"
 
@@ -38,6 +41,7 @@
 #define CHECK_BATCH 64
 
 struct check_line {
+	size_t		 lineno;
 	char		*text;		/* as typed, for the admin's eyes */
 	const char	*invalid;	/* why it holds no address, or NULL */
 	struct verdict	 v;		/* hash under the newest key */
@@ -48,7 +52,7 @@ struct check {
 	struct ctl		*ctl;
 	struct listdb		*db;
 	struct hash_keyring	 ring;
-	int			 hashed, all_keys, use_dns, matching;
+	int			 hashed, all_keys, use_dns, matching, json;
 	unsigned char		(*want)[HASH_LEN];	/* --match-hashes, sorted */
 	size_t			 nwant;
 	size_t			 found;		/* addresses listed (matched) */
@@ -133,6 +137,53 @@ line_found(const struct check *ck, const struct check_line *l)
 	return l->v.category != CAT_CLEAN && l->v.category != CAT_ALLOWED;
 }
 
+/* print_line's facts as one line of JSON. */
+static void
+json_line(const struct check *ck, const struct check_line *l)
+{
+	const struct verdict *v = &l->v;
+	char hex[HASH_HEX_LEN + 1];
+	struct json j;
+
+	json_start(&j, stdout);
+	json_open(&j, NULL, '{');
+	json_num(&j, "line", l->lineno);
+	/* --hashed: the output may be kept or shared, the address not. */
+	json_str(&j, "input", ck->hashed ? NULL : l->text);
+	if (l->invalid != NULL) {
+		json_str(&j, "category", "invalid");
+		json_str(&j, "invalid", l->invalid);
+	} else {
+		json_str(&j, "category", category_name(v->category));
+		json_str(&j, "action", action_name(
+		    ck->ctl->cfg.policy.action[v->category]));
+		json_str(&j, "match", v->why[0] ? v->why : NULL);
+		json_str(&j, "confidence", v->confidence);
+		json_bool(&j, "dns", v->dns);
+		if (v->match.category != CAT_CLEAN) {
+			json_str(&j, "listed", category_name(v->match.category));
+			json_bool(&j, "decides", v->match.category ==
+			    CAT_ALLOWED || v->match.decided);
+			ctl_json_sources(&j, &v->match);
+		}
+		if (ck->hashed) {
+			json_open(&j, "hashes", '[');
+			for (size_t k = ck->ring.n; k-- > 0; ) {
+				hash_to_hex(l->hash[k], hex);
+				json_open(&j, NULL, '{');
+				json_str(&j, "hash", hex);
+				json_num(&j, "key_id", ck->ring.k[k].id);
+				json_close(&j, '}');
+				if (!ck->all_keys)
+					break;
+			}
+			json_close(&j, ']');
+		}
+	}
+	json_close(&j, '}');
+	putchar('\n');
+}
+
 static void
 print_line(const struct check *ck, const struct check_line *l)
 {
@@ -141,12 +192,13 @@ print_line(const struct check *ck, const struct check_line *l)
 	    "-";
 	char hex[HASH_HEX_LEN + 1];
 
-	if (ck->matching) {
-		if (l->invalid == NULL && wanted(ck, l))
-			printf("%s\t%s\t%s\n", l->text, cat, why);
+	if (ck->matching && (l->invalid != NULL || !wanted(ck, l)))
+		return;
+	if (ck->json) {
+		json_line(ck, l);
 		return;
 	}
-	if (!ck->hashed) {
+	if (!ck->hashed) {	/* --match-hashes among them */
 		printf("%s\t%s\t%s\n", l->text, cat, why);
 		return;
 	}
@@ -258,6 +310,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		{ "all-keys", no_argument, NULL, 'a' },
 		{ "match-hashes", required_argument, NULL, 'm' },
 		{ "no-dns", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct check ck = { .ctl = ctl, .use_dns = ctl->cfg.dns_enabled };
@@ -274,6 +327,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		case 'a': ck.all_keys = 1; break;
 		case 'm': match = optarg; break;
 		case 'n': ck.use_dns = 0; break;
+		case 'j': ck.json = 1; break;
 		default: return CTL_EXIT_ERROR;
 		}
 	}
@@ -333,6 +387,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		if (*p == '\0' || *p == '#')
 			continue;
 		memset(cl, 0, sizeof(*cl));
+		cl->lineno = lineno;
 		if ((pr = addr_parse_line(p, &a)) == ADDR_ENOMEM ||
 		    (cl->text = strdup(p)) == NULL) {
 			fprintf(stderr, "disposable-ctl: out of memory\n");

@@ -2,6 +2,9 @@
  * cmd-lists.c - the list database: build it from the List and
  * Fingerprints files, explain a verdict (lookup), show a domain's
  * infrastructure (fingerprint), propose fingerprints (mine), and stats.
+ *
+ * lookup and stats find their facts first and then print them, as text
+ * or, with --json, as JSON (json.c) with the same facts.
  */
 #include "config.h"
 
@@ -232,6 +235,49 @@ explain_match(const struct ctl *ctl, const struct listdb_match *m)
 		    "sources are as trusted or more)\n", m->block_entry);
 }
 
+void
+ctl_json_sources(struct json *j, const struct listdb_match *m)
+{
+	json_open(j, "sources", '[');
+	for (size_t i = 0; i < m->nsources; i++) {
+		json_open(j, NULL, '{');
+		json_str(j, "name", m->sources[i]);
+		json_str(j, "category", m->category == CAT_ALLOWED ? "allowed" :
+		    category_name((enum category)m->source_category[i]));
+		json_str(j, "tier", tier_name((enum tier)m->source_tier[i]));
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+}
+
+/* explain_match's facts as JSON: "list": {...}. */
+static void
+json_match(struct json *j, const struct ctl *ctl, const struct listdb_match *m)
+{
+	char sup[128], q[128];
+
+	json_open(j, "list", '{');
+	json_str(j, "listed", category_name(m->category));
+	json_str(j, "entry", m->entry);
+	json_num(j, "level", (unsigned)m->level);
+	ctl_json_sources(j, m);
+	if (m->category == CAT_ALLOWED)
+		json_str(j, "overrides_block", m->overridden ?
+		    m->block_entry : NULL);
+	else {
+		listdb_support_text(m->support, sup, sizeof(sup));
+		json_str(j, "support", sup);
+		json_str(j, "quorum", quorum_text(&ctl->cfg.trust, q,
+		    sizeof(q)));
+		json_bool(j, "decides", m->decided);
+		json_bool(j, "shared_infrastructure", m->infra);
+		json_bool(j, "conflict", m->conflict);
+		json_str(j, "overrides_allow", m->allow_lost ?
+		    m->allow_entry : NULL);
+	}
+	json_close(j, '}');
+}
+
 /* Gather one domain's infrastructure on a session of its own. */
 static int
 gather(const char *domain, struct infra *inf)
@@ -308,6 +354,51 @@ print_facts(const struct infra *inf)
 
 /* The options of a command that has none but --help. */
 static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
+
+static void
+json_names(struct json *j, const char *key, size_t n,
+    const char (*v)[DNS_NAME_MAX])
+{
+	json_open(j, key, '[');
+	for (size_t i = 0; i < n; i++)
+		json_str(j, NULL, v[i]);
+	json_close(j, ']');
+}
+
+/* print_facts' facts as JSON, the members of an open object. */
+static void
+json_facts(struct json *j, const struct infra *inf)
+{
+	char a[64], r[80];
+
+	json_str(j, "domain", inf->domain);
+	json_bool(j, "nxdomain", inf->nxdomain);
+	json_bool(j, "null_mx", inf->null_mx);
+	json_bool(j, "implicit_mx", inf->implicit_mx);
+	json_str(j, "mx_status", dns_status_names[inf->mx_status]);
+	json_names(j, "mx", inf->nmx, inf->mx);
+	json_open(j, "addresses", '[');
+	for (size_t i = 0; i < inf->naddr; i++)
+		json_str(j, NULL, dns_addr_str(&inf->addr[i], a, sizeof(a)));
+	json_close(j, ']');
+	json_str(j, "ns_status", dns_status_names[inf->ns_status]);
+	json_names(j, "ns", inf->nns, inf->ns);
+	json_bool(j, "spf", inf->has_spf);
+	json_names(j, "spf_includes", inf->nspf, inf->spf);
+	json_open(j, "spf_ranges", '[');
+	for (size_t i = 0; i < inf->nrange; i++) {
+		snprintf(r, sizeof(r), "%s/%d", dns_addr_str(
+		    &inf->range[i].addr, a, sizeof(a)), inf->range[i].prefix);
+		json_str(j, NULL, r);
+	}
+	json_close(j, ']');
+	json_num(j, "spf_screened", (unsigned)inf->spf_screened);
+	json_num(j, "spf_bad_prefix", (unsigned)inf->spf_bad_prefix);
+	json_bool(j, "spf_loop", inf->spf_loop);
+	json_bool(j, "spf_limit", inf->spf_limit);
+	json_bool(j, "incomplete", inf->incomplete);
+	json_bool(j, "timed_out", inf->timed_out);
+}
 
 int
 cmd_fingerprint(struct ctl *ctl, int argc, char **argv)
@@ -472,6 +563,55 @@ print_lookup(const struct ctl *ctl, const struct lookup *r)
 		    "parents; DNS not asked)\n", r->dom);
 	if (r->inf != NULL)
 		print_infra(r);
+}
+
+/* print_lookup's facts as one JSON object. */
+static void
+json_lookup(struct json *j, const struct ctl *ctl, const struct lookup *r)
+{
+	const struct infra_verdict *iv = r->iv;
+
+	json_open(j, NULL, '{');
+	json_num(j, "argument", (unsigned)r->argno);
+	/* An address by its domain only, as in the text. */
+	json_str(j, "input", r->typed);
+	json_bool(j, "address", r->typed == NULL);
+	json_str(j, "domain", r->invalid == NULL ? r->dom : NULL);
+	json_str(j, "registrable", r->invalid == NULL ? r->registrable :
+	    NULL);
+	json_str(j, "category", category_name(r->category));
+	json_str(j, "action", action_name(ctl->cfg.policy.action[
+	    r->category]));
+	json_str(j, "invalid", r->invalid);
+	if (r->invalid == NULL && r->m.category != CAT_CLEAN)
+		json_match(j, ctl, &r->m);
+	else
+		json_str(j, "list", NULL);
+	if (r->inf == NULL)
+		json_str(j, "dns", NULL);
+	else {
+		json_open(j, "dns", '{');
+		json_facts(j, r->inf);
+		json_open(j, "signals", '[');
+		for (size_t i = 0; i < iv->nsignals; i++) {
+			json_open(j, NULL, '{');
+			json_str(j, "what", iv->signal[i].what);
+			json_str(j, "category",
+			    category_name(iv->signal[i].category));
+			json_str(j, "strength", iv->signal[i].strong ?
+			    "strong" : "weak");
+			json_str(j, "sources", iv->signal[i].sources);
+			json_close(j, '}');
+		}
+		json_close(j, ']');
+		json_str(j, "shared", iv->shared ? iv->shared_what : NULL);
+		json_str(j, "category", category_name(iv->category));
+		json_str(j, "confidence", iv->confidence);
+		json_str(j, "match", iv->match[0] ? iv->match : NULL);
+		json_bool(j, "decides", classify_infra_decides(r->weak, iv));
+		json_close(j, '}');
+	}
+	json_close(j, '}');
 }
 
 /* mine: the domains to resolve, collected from the database. */
@@ -740,32 +880,47 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "no-dns", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct listdb *db;
+	struct json j;
 	int ch, use_dns = ctl->cfg.dns_enabled, error = 0, found = 0;
+	int json = 0;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
-		if (ch != 'n')
-			return CTL_EXIT_ERROR;
-		use_dns = 0;
+		switch (ch) {
+		case 'n': use_dns = 0; break;
+		case 'j': json = 1; break;
+		default: return CTL_EXIT_ERROR;
+		}
 	}
 	if (optind == argc)
 		return ctl_usage_error(ctl, "no domain or address given");
 	if (ctl_open_db(ctl, &db) != 0 || (use_dns && ctl_init_dns(ctl) != 0))
 		return CTL_EXIT_ERROR;
+	json_start(&j, stdout);
+	if (json)
+		json_open(&j, NULL, '[');
 	for (int i = optind; i < argc; i++) {
 		struct lookup r = { .argno = i - optind + 1 };
 
 		if (lookup_one(db, use_dns, argv[i], &r) != 0)
 			error = 1;
 		else {
-			print_lookup(ctl, &r);
+			if (json)
+				json_lookup(&j, ctl, &r);
+			else
+				print_lookup(ctl, &r);
 			found |= r.category != CAT_CLEAN &&
 			    r.category != CAT_ALLOWED;
 		}
 		free(r.inf);
 		free(r.iv);
+	}
+	if (json) {
+		json_close(&j, ']');
+		putchar('\n');
 	}
 	listdb_close(db);
 	return error ? CTL_EXIT_ERROR : found ? CTL_EXIT_FOUND : CTL_EXIT_OK;
@@ -774,31 +929,66 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 int
 cmd_stats(struct ctl *ctl, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct listdb *db;
 	struct listdb_source_info *src;
-	size_t n;
-	time_t built;
+	struct json j, *jp = NULL;
+	size_t n = 0;
 	char when[64];
+	int ch, rc = CTL_EXIT_OK;
 
-	if (ctl_getopt(ctl, argc, argv, "", no_options) != -1)
-		return CTL_EXIT_ERROR;
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		if (ch != 'j')
+			return CTL_EXIT_ERROR;
+		jp = &j;
+	}
 	if (optind < argc)
 		return ctl_usage_error(ctl, "'%s': stats takes no operand",
 		    argv[optind]);
 	if (ctl_open_db(ctl, &db) != 0)
 		return CTL_EXIT_ERROR;
-	built = listdb_built(db);
-	ctl_iso_time(built, when, sizeof(when));
-	printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
-	    "fingerprints: %zu\n", ctl->cfg.database, when, listdb_entries(db),
-	    listdb_fp_entries(db));
-	if (listdb_sources(db, &src, &n) == 0) {
+	ctl_iso_time(listdb_built(db), when, sizeof(when));
+	if (listdb_sources(db, &src, &n) != 0)
+		n = 0;
+	if (jp == NULL) {
+		printf("database: %s\nbuilt:    %s\nentries:  %zu\n"
+		    "fingerprints: %zu\n", ctl->cfg.database, when,
+		    listdb_entries(db), listdb_fp_entries(db));
 		for (size_t i = 0; i < n; i++)
 			printf("  source %-24s %-10s %8u  %s\n", src[i].name,
 			    category_name(src[i].category), src[i].entries,
 			    src[i].path);
+	} else {
+		json_start(jp, stdout);
+		json_open(jp, NULL, '{');
+		json_str(jp, "database", ctl->cfg.database);
+		json_str(jp, "built", when);
+		json_num(jp, "entries", listdb_entries(db));
+		json_num(jp, "fingerprints", listdb_fp_entries(db));
+		json_open(jp, "sources", '[');
+		for (size_t i = 0; i < n; i++) {
+			json_open(jp, NULL, '{');
+			json_str(jp, "name", src[i].name);
+			json_str(jp, "category", category_name(src[i].category));
+			json_str(jp, "tier", tier_name(src[i].tier));
+			json_str(jp, "kind", list_kind_name(src[i].kind));
+			json_num(jp, "entries", src[i].entries);
+			json_str(jp, "path", src[i].path);
+			json_close(jp, '}');
+		}
+		json_close(jp, ']');
 	}
 	listdb_close(db);
-	return ctl->cfg.records[0] != '\0' ? cmd_records_stats(ctl) :
-	    CTL_EXIT_OK;
+	if (ctl->cfg.records[0] != '\0')
+		rc = cmd_records_stats(ctl, jp);
+	else if (jp != NULL)
+		json_str(jp, "records", NULL);
+	if (jp != NULL) {
+		json_close(jp, '}');
+		putchar('\n');
+	}
+	return rc;
 }

@@ -510,8 +510,36 @@ agg_visit(void *arg, const struct domain_aggregate *d)
 	return 0;
 }
 
+/* The aggregates as members of stats' open JSON object: "records". */
+static void
+json_records(struct json *j, const char *path, size_t nrec, size_t ndom,
+    const struct agg *a)
+{
+	json_open(j, "records", '{');
+	json_str(j, "path", path);
+	json_num(j, "senders", nrec);
+	json_num(j, "domains", ndom);
+	json_num(j, "messages", a->messages);
+	json_num(j, "senders_counted", a->senders);
+	json_open(j, "per_category", '{');
+	for (int c = 0; c < CAT_COUNT; c++)
+		if (a->per_category[c] > 0)
+			json_num(j, category_name(c), a->per_category[c]);
+	json_close(j, '}');
+	json_open(j, "top_disposable_domains", '[');
+	for (size_t i = 0; i < a->ntop; i++) {
+		json_open(j, NULL, '{');
+		json_str(j, "domain", a->top[i].domain);
+		json_num(j, "addresses", disposable_traffic(&a->top[i]));
+		json_num(j, "senders", a->top[i].senders);
+		json_close(j, '}');
+	}
+	json_close(j, ']');
+	json_close(j, '}');
+}
+
 int
-cmd_records_stats(struct ctl *ctl)
+cmd_records_stats(struct ctl *ctl, struct json *j)
 {
 	struct records *rs;
 	struct agg a = { 0 };
@@ -525,6 +553,11 @@ cmd_records_stats(struct ctl *ctl)
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		records_close(rs);
 		return CTL_EXIT_ERROR;
+	}
+	if (j != NULL) {
+		json_records(j, ctl->cfg.records, nrec, ndom, &a);
+		records_close(rs);
+		return CTL_EXIT_OK;
 	}
 	printf("records:  %s: %zu hashed senders, %zu domains\n", ctl->cfg.records,
 	    nrec, ndom);

@@ -20,6 +20,7 @@
  * and what several commands print alike:
  *
  *   progress.c     a progress bar on stderr (mine, check)
+ *   json.c         the JSON text of --json (lookup, check, stats)
  *
  * Commands print what the admin typed back only on the terminal
  * (stdout/stderr); never to a log or a file of their own.
@@ -28,6 +29,7 @@
 #define DM_CTL_H
 
 #include <getopt.h>
+#include <stdio.h>
 
 #include "conf.h"
 #include "hash.h"
@@ -90,6 +92,7 @@ ctl_command_fn	cmd_check;
 ctl_command_fn	cmd_export, cmd_forget, cmd_recheck, cmd_purge;
 ctl_command_fn	cmd_genkey;
 ctl_command_fn	cmd_update;
+
 /* progress.c: a bar on stderr while DNS is waited on, drawn only when
  * stderr is a terminal (and wanted). */
 struct progress {
@@ -109,7 +112,29 @@ void	progress_clear(struct progress *);
 /* After the last update: the bar kept, the line ended. */
 void	progress_end(struct progress *);
 
+/* json.c: --json's text (RFC 8259), compact, the commas kept.  Each
+ * value goes with its key inside an object, with NULL inside an array or
+ * at the top; strings are escaped, and bytes that are not UTF-8 become
+ * U+FFFD: the text is valid JSON whatever the input held. */
+#define JSON_MAX_DEPTH 8
+struct json {
+	FILE		*f;
+	int		 depth;
+	unsigned	 items[JSON_MAX_DEPTH];	/* written at each depth */
+};
+void	json_start(struct json *, FILE *);
+/* Open '{' or '[' as key's value; json_close with '}' or ']'. */
+void	json_open(struct json *, const char *key, char bracket);
+void	json_close(struct json *, char bracket);
+/* The values; a NULL string is written null. */
+void	json_str(struct json *, const char *key, const char *v);
+void	json_num(struct json *, const char *key, unsigned long long v);
+void	json_bool(struct json *, const char *key, int v);
+/* "sources": a list match's sources, each with its category and tier
+ * (cmd-lists.c; check has them too). */
+void	ctl_json_sources(struct json *, const struct listdb_match *);
+
 /* stats' second half: the records store's aggregates. */
-int	cmd_records_stats(struct ctl *);
+int	cmd_records_stats(struct ctl *, struct json *);	/* NULL: text */
 
 #endif

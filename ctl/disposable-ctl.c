@@ -79,8 +79,9 @@ static const struct ctl_command commands[] = {
 	    "changed\n" },
 	{ "lookup", cmd_lookup, 1,
 	    "explain how a domain, or an address's domain, is classified",
-	    "[--no-dns] domain-or-address ...",
-	    "  --no-dns      the lists alone; no DNS\n",
+	    "[--no-dns] [--json] domain-or-address ...",
+	    "  --no-dns      the lists alone; no DNS\n"
+	    "  --json        one JSON array, an object per argument\n",
 	    "  0  every argument clean or allowed\n"
 	    "  1  some argument disposable, relay, suspicious or unknown "
 	    "(DNS\n"
@@ -89,7 +90,7 @@ static const struct ctl_command commands[] = {
 	{ "check", cmd_check, 1,
 	    "classify a file of addresses (a subscriber export)",
 	    "[--hashed [--all-keys] | --match-hashes hashfile] [--no-dns] "
-	    "[file]",
+	    "[--json] [file]",
 	    "  --hashed      the keyed hash of each address instead of it\n"
 	    "  --all-keys    with --hashed: a line per key of KeyFile, newest "
 	    "first\n"
@@ -98,6 +99,7 @@ static const struct ctl_command commands[] = {
 	    "of a\n"
 	    "                line of hashfile (recheck's output)\n"
 	    "  --no-dns      the lists alone; no DNS\n"
+	    "  --json        JSON Lines: an object per line read\n"
 	    "  file          default standard input; an address a line: "
 	    "addr,\n"
 	    "                Name <addr>, \"Name\" <addr> (mailman members), "
@@ -133,7 +135,9 @@ static const struct ctl_command commands[] = {
 	    STATUS_DONE },
 	{ "stats", cmd_stats, 1,
 	    "the database's counts, and the records store's aggregates",
-	    "", "", STATUS_DONE },
+	    "[--json]",
+	    "  --json        one JSON object\n",
+	    STATUS_DONE },
 	{ "export", cmd_export, 1,
 	    "a person's records, as JSON (the right of access)",
 	    "address-or-hash ... | -f file",

@@ -7,7 +7,9 @@
 #   - check on what subscriber exports hold: mailman members' lines, bare
 #     addresses, comments, and CSV with a header row and quoted fields;
 #     with DNS on, a progress bar on a terminal (script(1)) and none
-#     otherwise.
+#     otherwise;
+#   - --json of lookup, check and stats parsed by python3's json module,
+#     holding the same facts as the text, whatever bytes the input had.
 # Functions called through dm_check look unreachable to shellcheck:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
@@ -229,6 +231,100 @@ if command -v script >/dev/null 2>&1; then
 	    sh -c "grep -Eq '(^|[^/0-9])100 lines' '$T/tty' && ! grep -q '\[' '$T/tty'"
 else
 	dm_notok "script(1) (bsdutils) installed, for the terminal"
+fi
+
+# --- --json ----------------------------------------------------------------------
+# pycheck DESC FILE PYTHON: one check, PYTHON (d: the parsed FILE; for
+# JSON Lines, d is the list of the lines parsed) must not fail.
+pycheck()
+{
+	if python3 - "$2" "$3" >"$T/py.out" 2>&1 <<'PY'
+import json, sys
+path, code = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()   # strict: the text is UTF-8
+try:
+    d = json.loads(text)
+except ValueError:
+    d = [json.loads(l) for l in text.splitlines()]
+exec(code)
+PY
+	then dm_ok "$1"; else dm_notok "$1"; dm_diag "$T/py.out" 8; fi
+}
+if command -v python3 >/dev/null 2>&1; then
+	run lookup --json --no-dns x.y.MAILINATOR.com xqzsomeone@relay.test \
+	    a.good.mailinator.com 'bad..name' 'xqzbad@@x'
+	cp "$T/out" "$T/lookup.json"
+	dm_check "lookup --json: exit 1 (listed and invalid), no raw address" \
+	    sh -c "test $RC -eq 1 && ! grep -q xqz '$T/lookup.json'"
+	pycheck "lookup --json: one array, an object per argument, the facts of the text" \
+	    "$T/lookup.json" '
+assert [o["argument"] for o in d] == [1, 2, 3, 4, 5]
+a, b, c, e, f = d
+assert a["input"] == "x.y.MAILINATOR.com" and a["domain"] == "x.y.mailinator.com"
+assert a["category"] == "disposable" and a["action"] == "reject"
+assert a["list"]["entry"] == "mailinator.com" and a["list"]["level"] == 2
+assert a["list"]["sources"] == [{"name": "test-disposable", "category": "disposable", "tier": "curated"}]
+assert a["list"]["decides"] is True and a["dns"] is None
+assert b["input"] is None and b["address"] is True and b["domain"] == "relay.test"
+assert b["category"] == "relay" and b["action"] == "tag"
+assert c["category"] == "allowed" and c["list"]["overrides_block"] == "mailinator.com"
+assert e["category"] == "invalid" and e["invalid"] == "not a valid domain name"
+assert f["category"] == "invalid" and f["invalid"] == "not a mail address"
+'
+	"$DM_CTL" -c "$T/dns.conf" lookup --json example.org >"$T/dns.json" 2>"$T/err"
+	pycheck "lookup --json with DNS: its facts, and unknown when DNS fails" \
+	    "$T/dns.json" '
+o = d[0]
+assert o["category"] == "unknown" and o["list"] is None
+assert o["dns"]["domain"] == "example.org" and o["dns"]["incomplete"] is True
+assert o["dns"]["category"] == "unknown" and o["dns"]["signals"] == []
+'
+	# Quotes, a backslash, a control character, a Latin-1 byte: the
+	# JSON stays valid UTF-8 and says what it could of each.
+	{
+		cat "$T/mailman.txt" "$T/export.csv"
+		printf '"Quote \\"Q\\" Back\\\\slash" <q@mailinator.com>\n'
+		printf 'Tab\there <t@example.org>\n'
+		printf 'Ren\351e <r@example.org>\n'
+		printf 'Ctl\001 <c@example.org>\n'
+	} >"$T/odd.txt"
+	ctl check --no-dns "$T/odd.txt" >"$T/odd.tsv" 2>/dev/null
+	run check --json --no-dns "$T/odd.txt"
+	cp "$T/out" "$T/check.json"
+	dm_check "check --json: the text's exit status (1)" test "$RC" -eq 1
+	pycheck "check --json: JSON Lines, a line per line read, the text's categories" \
+	    "$T/check.json" '
+tsv = [l.split("\t") for l in open(sys.argv[1].replace("check.json", "odd.tsv"), encoding="utf-8", errors="replace").read().splitlines()]
+assert len(d) == len(tsv), (len(d), len(tsv))
+for o, t in zip(d, tsv):
+    assert o["category"] == t[-2], (o, t)   # the input may hold a tab
+    assert (o.get("invalid") or o.get("match") or "-") == t[-1], (o, t)
+q = [o for o in d if "q@mailinator.com" in o["input"]][0]
+assert q["input"] == "\"Quote \\\"Q\\\" Back\\\\slash\" <q@mailinator.com>", q["input"]
+assert q["category"] == "disposable" and q["sources"][0]["tier"] == "curated"
+r = [o for o in d if "r@example.org" in o["input"]][0]
+assert r["input"] == "Ren\ufffde <r@example.org>", r["input"]
+assert [o for o in d if "t@example.org" in o["input"]][0]["input"] == "Tab\there <t@example.org>"
+assert d[0]["line"] == 2 and d[0]["input"].startswith("\"Anne Person\"")
+'
+	printf 'anne@mailinator.com\n' | ctl check --json --hashed --no-dns >"$T/hashed.json"
+	printf 'anne@mailinator.com\n' | ctl check --hashed --no-dns | cut -f1 >"$T/hashed.txt"
+	pycheck "check --json --hashed: the hash, no input" "$T/hashed.json" '
+o = d
+assert o["input"] is None
+assert o["hashes"][0]["hash"] == open(sys.argv[1].replace(".json", ".txt")).read().strip()
+assert o["hashes"][0]["key_id"] == 0
+'
+	run stats --json
+	cp "$T/out" "$T/stats.json"
+	pycheck "stats --json: the database and the records store" "$T/stats.json" '
+assert d["entries"] == 4 and d["database"].endswith("/lists.db")
+assert [s["name"] for s in d["sources"]] == ["test-disposable", "test-relay", "test-allow"]
+assert d["sources"][0]["entries"] == 2 and d["sources"][0]["tier"] == "curated"
+assert d["records"]["senders"] == 0 and d["records"]["per_category"] == {}
+'
+else
+	dm_notok "python3 installed, to parse --json"
 fi
 
 dm_finish
