@@ -10,14 +10,25 @@
  * key id, so records made before a key rotation are found too.  Output
  * names hashes with the id of the key that made them, never addresses;
  * the admin's own input is only echoed in error messages on the terminal.
+ *
+ * The store is the daemon's: it creates it, as the user it runs as
+ * (UserID).  A command that only reads (export, recheck, stats) finds a
+ * store not made yet empty, and makes nothing.  One that writes (forget,
+ * purge) creates it when it is missing, and what it creates as root (the
+ * file, or LMDB's lock file beside it) is given to the daemon's user,
+ * or the daemon could not open its own store; where that cannot be done
+ * (UserID names no user; run as another user than the daemon's) it
+ * creates nothing and says why.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "classify.h"
@@ -26,21 +37,87 @@
 #include "identity.h"
 #include "records.h"
 
+/* Who the files this run creates in the store must belong to:
+ * *give set when they must be given to the daemon's user (we are root).
+ * Returns 0, or -1 having said why nothing may be created. */
+static int
+store_owner(const struct ctl *ctl, uid_t *uid, gid_t *gid, int *give)
+{
+	const char *path = ctl->cfg.records;
+	char err[512];
+	int r;
+
+	*give = 0;
+	if ((r = config_user_ids(&ctl->cfg, uid, gid, err,
+	    sizeof(err))) == 1)
+		return 0;	/* the daemon stays who starts it */
+	if (r != 0) {
+		fprintf(stderr, "disposable-ctl: records store %s: not "
+		    "created: %s, so the daemon's user is not known\n", path,
+		    err);
+		return -1;
+	}
+	if (geteuid() == 0) {
+		*give = *uid != 0 || *gid != 0;
+		return 0;
+	}
+	if (*uid != geteuid()) {
+		fprintf(stderr, "disposable-ctl: records store %s: not "
+		    "created: it would be yours, and the daemon runs as %s "
+		    "(UserID): run this as root or as that user\n", path,
+		    ctl->cfg.user);
+		return -1;
+	}
+	return 0;
+}
+
+/* The records store of the configuration, as the top of this file says:
+ * *rs NULL (and 0) for a reader when there is none yet.  Returns 0, or -1
+ * having said why. */
 static int
 open_records(struct ctl *ctl, int readonly, struct records **rs)
 {
-	char err[1024];
+	const char *path = ctl->cfg.records;
+	char err[1024], lock[PATH_MAX];
+	const char *made[2];
+	size_t nmade = 0;
+	uid_t uid;
+	gid_t gid;
+	int chown_made = 0;
 
-	if (ctl->cfg.records[0] == '\0') {
+	*rs = NULL;
+	if (path[0] == '\0') {
 		fprintf(stderr, "disposable-ctl: no Records store in the "
 		    "configuration\n");
 		return -1;
 	}
-	if (records_open(ctl->cfg.records, ctl->cfg.records_mapsize << 20,
-	    readonly, rs, err, sizeof(err)) != 0) {
+	if (readonly && access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	snprintf(lock, sizeof(lock), "%s-lock", path);	/* LMDB's */
+	if (access(path, F_OK) != 0)
+		made[nmade++] = path;
+	if (access(lock, F_OK) != 0)
+		made[nmade++] = lock;
+	if (nmade > 0 && store_owner(ctl, &uid, &gid, &chown_made) != 0)
+		return -1;
+	if (records_open(path, ctl->cfg.records_mapsize << 20, readonly, rs,
+	    err, sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		return -1;
 	}
+	for (size_t i = 0; chown_made && i < nmade; i++)
+		if (chown(made[i], uid, gid) != 0) {
+			fprintf(stderr, "disposable-ctl: %s: chown to the "
+			    "daemon's user (UserID %s): %s\n", made[i],
+			    ctl->cfg.user, strerror(errno));
+			records_close(*rs);
+			*rs = NULL;
+			return -1;
+		}
+	if (nmade == 2 && !readonly)
+		fprintf(stderr, "disposable-ctl: records store %s created%s%s"
+		    "\n", path, chown_made ? ", owned by " : "",
+		    chown_made ? ctl->cfg.user : "");
 	return 0;
 }
 
@@ -231,7 +308,8 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 			rc = rc ? rc : CTL_EXIT_FOUND;
 			continue;
 		}
-		for (size_t k = 0; k < w.n; k++) {
+		/* No store yet: nobody has records. */
+		for (size_t k = 0; rs != NULL && k < w.n; k++) {
 			struct record r;
 			int g = records_get(rs, w.id[k], w.hash[k], &r, err,
 			    sizeof(err));
@@ -361,7 +439,8 @@ cmd_recheck(struct ctl *ctl, int argc, char **argv)
 	}
 	rc.cutoff = ctl->cfg.rec.retention_days > 0 ?
 	    time(NULL) - (time_t)ctl->cfg.rec.retention_days * 86400 : 0;
-	if (records_foreach(rs, recheck_collect, &rc, err, sizeof(err)) != 0) {
+	if (rs != NULL && records_foreach(rs, recheck_collect, &rc, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		status = CTL_EXIT_ERROR;
 		goto out;
@@ -512,11 +591,12 @@ agg_visit(void *arg, const struct domain_aggregate *d)
 
 /* The aggregates as members of stats' open JSON object: "records". */
 static void
-json_records(struct json *j, const char *path, size_t nrec, size_t ndom,
-    const struct agg *a)
+json_records(struct json *j, const char *path, int created, size_t nrec,
+    size_t ndom, const struct agg *a)
 {
 	json_open(j, "records", '{');
 	json_str(j, "path", path);
+	json_bool(j, "created", created);
 	json_num(j, "senders", nrec);
 	json_num(j, "domains", ndom);
 	json_num(j, "messages", a->messages);
@@ -548,19 +628,20 @@ cmd_records_stats(struct ctl *ctl, struct json *j)
 
 	if (open_records(ctl, 1, &rs) != 0)
 		return CTL_EXIT_ERROR;
-	if (records_foreach_domain(rs, agg_visit, &a, err, sizeof(err)) != 0 ||
-	    records_count(rs, &nrec, &ndom) != 0) {
+	if (rs != NULL && (records_foreach_domain(rs, agg_visit, &a, err,
+	    sizeof(err)) != 0 || records_count(rs, &nrec, &ndom) != 0)) {
 		fprintf(stderr, "disposable-ctl: %s\n", err);
 		records_close(rs);
 		return CTL_EXIT_ERROR;
 	}
 	if (j != NULL) {
-		json_records(j, ctl->cfg.records, nrec, ndom, &a);
+		json_records(j, ctl->cfg.records, rs != NULL, nrec, ndom, &a);
 		records_close(rs);
 		return CTL_EXIT_OK;
 	}
-	printf("records:  %s: %zu hashed senders, %zu domains\n", ctl->cfg.records,
-	    nrec, ndom);
+	printf("records:  %s: %zu hashed senders, %zu domains%s\n",
+	    ctl->cfg.records, nrec, ndom, rs == NULL ? " (not created yet: "
+	    "the daemon creates it)" : "");
 	printf("messages: %llu (per domain seen), senders counted %llu\n",
 	    (unsigned long long)a.messages, (unsigned long long)a.senders);
 	for (int c = 0; c < CAT_COUNT; c++)

@@ -32,7 +32,9 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1311,6 +1313,36 @@ check_dns(const struct config *c, char *err, size_t errlen)
 		seterr(err, errlen, "DNSMinTTL: %d is more than DNSMaxTTL "
 		    "%d", d->min_ttl, d->max_ttl);
 		return -1;
+	}
+	return 0;
+}
+
+int
+config_user_ids(const struct config *c, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	char user[sizeof(c->user)], *group;
+	struct passwd *pw;
+	struct group *gr;
+
+	if (c->user[0] == '\0')
+		return 1;
+	snprintf(user, sizeof(user), "%s", c->user);
+	if ((group = strchr(user, ':')) != NULL)
+		*group++ = '\0';
+	if ((pw = getpwnam(user)) == NULL) {
+		seterr(err, errlen, "UserID %s: no such user", user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			seterr(err, errlen, "UserID %s: no such group",
+			    c->user);
+			return -1;
+		}
+		*gid = gr->gr_gid;
 	}
 	return 0;
 }

@@ -12,6 +12,8 @@
 #ifndef DM_CONF_H
 #define DM_CONF_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include "category.h"
@@ -120,6 +122,13 @@ int	config_load(const char *path, struct config *c, char *err,
 /* Check what cannot be checked line by line (e.g. a reply whose code does
  * not match its class).  Returns 0 or -1 with err. */
 int	config_check(const struct config *c, char *err, size_t errlen);
+
+/* The user and group UserID names: its GROUP, or the user's own group.
+ * Returns 0 with *uid and *gid, 1 when UserID is not set (the daemon
+ * stays who started it; nothing filled), or -1 with the reason in err
+ * (no such user or group). */
+int	config_user_ids(const struct config *c, uid_t *uid, gid_t *gid,
+	    char *err, size_t errlen);
 
 /* The name of the i-th known key, NULL past the last (for the tests that
  * hold the sample file and the manual page to every key). */

@@ -9,7 +9,12 @@
 #     with DNS on, a progress bar on a terminal (script(1)) and none
 #     otherwise;
 #   - --json of lookup, check and stats parsed by python3's json module,
-#     holding the same facts as the text, whatever bytes the input had.
+#     holding the same facts as the text, whatever bytes the input had;
+#   - the records store: a reader makes none; forget run as root creates
+#     it owned by the UserID user (a system user made here if missing,
+#     removed at exit only then), who can then open it; an unknown
+#     UserID, or another user than the daemon's, creates nothing and
+#     says why.
 # Functions called through dm_check look unreachable to shellcheck:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
@@ -325,6 +330,66 @@ assert d["records"]["senders"] == 0 and d["records"]["per_category"] == {}
 '
 else
 	dm_notok "python3 installed, to parse --json"
+fi
+
+# --- the records store's owner ---------------------------------------------------
+# HashMode sha256: no key file, which only root could read.
+R=$T/store
+mkdir -p "$R"
+store_conf()
+{
+	dm_write_conf "$1" "$T/lists" "$T/lists.db" "$T/hash.key" \
+	    "Records $R/rec.db" "$2"
+	sed -i -e '/^KeyFile /d' -e 's/^HashMode .*/HashMode sha256/' "$1"
+}
+store_conf "$T/s.conf" "UserID nobody"
+"$DM_CTL" -c "$T/s.conf" export someone@example.org >"$T/out" 2>"$T/err"
+dm_check "export without a store yet: no records, exit 0, no store made" \
+    sh -c "test $? -eq 0 && test \"\$(tr -d ' \n' <'$T/out')\" = '[]' &&
+    test ! -e '$R/rec.db' && test ! -e '$R/rec.db-lock'"
+"$DM_CTL" -c "$T/s.conf" stats >"$T/out" 2>"$T/err"
+dm_check "stats without a store yet: says so, exit 0, no store made" \
+    sh -c "test $? -eq 0 && grep -q 'rec.db: 0 hashed senders, 0 domains (not created yet' '$T/out' &&
+    test ! -e '$R/rec.db'"
+"$DM_CTL" -c "$T/s.conf" recheck --no-dns >"$T/out" 2>"$T/err"
+dm_check "recheck without a store yet: nobody, exit 0, no store made" \
+    sh -c "test $? -eq 0 && test ! -e '$R/rec.db'"
+U=dmctltest
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# not root: the store's owner is not tested"
+elif ! command -v useradd >/dev/null 2>&1 || ! command -v setpriv >/dev/null 2>&1; then
+	dm_notok "useradd and setpriv installed, for the store's owner"
+else
+	if ! id "$U" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin "$U" ||
+		    { dm_notok "a system user $U"; dm_finish; }
+		dm_atexit "userdel $U"
+	fi
+	store_conf "$T/u.conf" "UserID $U"
+	"$DM_CTL" -c "$T/u.conf" forget someone@example.org >"$T/out" 2>"$T/err"
+	dm_check "forget as root with no store: creates it, exit 0, says so" \
+	    sh -c "test $? -eq 0 && grep -q 'rec.db created, owned by $U' '$T/err'"
+	dm_check "the store and its lock file belong to the UserID user" \
+	    test "$(stat -c %U:%G "$R/rec.db" "$R/rec.db-lock" | sort -u)" = "$U:$(id -gn "$U")"
+	# The daemon opens it for writing as that user: so does forget.
+	setpriv --reuid="$U" --regid="$(id -g "$U")" --clear-groups \
+	    "$DM_CTL" -c "$T/u.conf" forget someone@example.org >"$T/out" 2>&1
+	dm_check "the UserID user opens it for writing" sh -c "
+	    test $? -eq 0 && grep -q 'records_removed=0' '$T/out'"
+	rm -f "$R/rec.db" "$R/rec.db-lock"
+	store_conf "$T/x.conf" "UserID nosuchuserxqz"
+	"$DM_CTL" -c "$T/x.conf" forget someone@example.org >"$T/out" 2>&1
+	dm_check "an unknown UserID: nothing created, exit 2, says why" sh -c "
+	    test $? -eq 2 && grep -q 'not created: UserID nosuchuserxqz: no such user' '$T/out' &&
+	    test ! -e '$R/rec.db' && test ! -e '$R/rec.db-lock'"
+	chmod 0777 "$R"
+	setpriv --reuid="$U" --regid="$(id -g "$U")" --clear-groups \
+	    "$DM_CTL" -c "$T/s.conf" purge --days 30 >"$T/out" 2>&1
+	dm_check "another user than the daemon's: nothing created, exit 2, says why" sh -c "
+	    test $? -eq 2 && grep -q 'daemon runs as nobody (UserID): run this as root or as that user' '$T/out' &&
+	    test ! -e '$R/rec.db'"
+	chmod 0755 "$R"
 fi
 
 dm_finish

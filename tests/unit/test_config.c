@@ -785,6 +785,34 @@ test_socket(void)
 	CHECK(strstr(err, "longer than 107 bytes") != NULL);
 }
 
+/* UserID to ids: root and its group exist on every machine; names that
+ * cannot be users or groups (a space) exist on none. */
+static void
+test_user_ids(void)
+{
+	struct config c;
+	char err[1024];
+	uid_t uid = 99;
+	gid_t gid = 99;
+
+	config_default(&c);
+	CHECK_INT(config_user_ids(&c, &uid, &gid, err, sizeof(err)), 1);
+	CHECK(uid == 99 && gid == 99);
+	strcpy(c.user, "root");
+	CHECK_INT(config_user_ids(&c, &uid, &gid, err, sizeof(err)), 0);
+	CHECK(uid == 0 && gid == 0);
+	strcpy(c.user, "root:root");
+	uid = gid = 99;
+	CHECK_INT(config_user_ids(&c, &uid, &gid, err, sizeof(err)), 0);
+	CHECK(uid == 0 && gid == 0);
+	strcpy(c.user, "no such user");
+	CHECK_INT(config_user_ids(&c, &uid, &gid, err, sizeof(err)), -1);
+	CHECK_STR(err, "UserID no such user: no such user");
+	strcpy(c.user, "root:no such group");
+	CHECK_INT(config_user_ids(&c, &uid, &gid, err, sizeof(err)), -1);
+	CHECK_STR(err, "UserID root:no such group: no such group");
+}
+
 static void
 test_check(void)
 {
@@ -1098,6 +1126,7 @@ main(void)
 	test_paths();
 	test_split_reply();
 	test_socket();
+	test_user_ids();
 	test_check();
 	test_sample();
 
