@@ -27,22 +27,40 @@
 #include "listdb.h"
 #include "mine.h"
 
+/* Every error, and the first warnings unless all are asked for: public
+ * lists that disagree with the allowlists give thousands, and a daily
+ * update would bury its one line of news under them. */
+struct build_diags {
+	size_t	warnings, limit;	/* limit 0: no limit */
+};
+
 static void
 build_diag(void *arg, int is_error, const char *line)
 {
-	(void)arg;
+	struct build_diags *d = arg;
+
+	if (!is_error && d->limit > 0 && d->warnings++ >= d->limit)
+		return;
 	fprintf(stderr, "%s: %s\n", is_error ? "error" : "warning", line);
 }
 
 /* Build out from the lists in and print the summary.  Returns 0, or 1
  * when no database was written (the reasons on stderr). */
 static int
-build_report(const char *out, const struct listdb_input *in, size_t nin,
-    int flags)
+build_report(const struct ctl *ctl, const char *out,
+    const struct listdb_input *in, size_t nin, int flags)
 {
 	struct listdb_build_report rep;
+	struct build_diags d = { 0, ctl->all_warnings ? 0 :
+	    CTL_BUILD_WARNINGS };
+	int rc;
 
-	if (listdb_build(out, in, nin, flags, build_diag, NULL, &rep) != 0) {
+	rc = listdb_build(out, in, nin, flags, build_diag, &d, &rep);
+	if (d.limit > 0 && d.warnings > d.limit)
+		fprintf(stderr, "warning: %zu more warnings not shown "
+		    "(disposable-ctl build --all-warnings shows them)\n",
+		    d.warnings - d.limit);
+	if (rc != 0) {
 		fprintf(stderr, "disposable-ctl: %s not written (%zu errors)\n",
 		    out, rep.errors);
 		return 1;
@@ -82,8 +100,8 @@ ctl_build_configured(struct ctl *ctl, const char *out, int flags)
 		    "List in the configuration or on the command line\n");
 		return 1;
 	}
-	return build_report(out != NULL ? out : ctl->cfg.database, in, nin,
-	    flags);
+	return build_report(ctl, out != NULL ? out : ctl->cfg.database, in,
+	    nin, flags);
 }
 
 /* A list named on build's command line: [fp:]category:source:path or
@@ -128,6 +146,7 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "skip-bad", no_argument, NULL, 's' },
+		{ "all-warnings", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct listdb_input in[LISTDB_BUILD_MAX_INPUTS];
@@ -138,6 +157,7 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 	while ((ch = ctl_getopt(ctl, argc, argv, "o:", longopts)) != -1) {
 		switch (ch) {
 		case 's': flags |= LISTDB_BUILD_SKIP_BAD; break;
+		case 'w': ctl->all_warnings = 1; break;
 		case 'o': out = optarg; break;
 		default: return CTL_EXIT_ERROR;
 		}
@@ -151,7 +171,7 @@ cmd_build(struct ctl *ctl, int argc, char **argv)
 	}
 	if (nin == 0)
 		return ctl_build_configured(ctl, out, flags);
-	return build_report(out, in, nin, flags);
+	return build_report(ctl, out, in, nin, flags);
 }
 
 static void

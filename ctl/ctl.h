@@ -57,7 +57,12 @@ struct ctl {
 	struct config	 cfg;		/* defaults, then the file read */
 	const char	*conffile;	/* NULL: none read */
 	const struct ctl_command *cmd;	/* the command running */
+	int		 all_warnings;	/* build: show every warning, not the
+					   first CTL_BUILD_WARNINGS */
 };
+
+/* Warnings a build prints before it only counts the rest. */
+#define CTL_BUILD_WARNINGS 50
 
 /* getopt_long over a command's argv, shortopts as getopt's (without the
  * leading ':', added here).  Returns the next option, -1 after the

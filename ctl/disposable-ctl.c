@@ -41,9 +41,13 @@
 
 static const struct ctl_command commands[] = {
 	{ "build", cmd_build, 1, "compile the lists into the database",
-	    "[--skip-bad] [-o db] [[fp:]category:source:path ...]",
+	    "[--skip-bad] [--all-warnings] [-o db] "
+	    "[[fp:]category:source:path ...]",
 	    "  --skip-bad    leave refused entries out (reported) and write the "
 	    "rest\n"
+	    "  --all-warnings\n"
+	    "                print every warning (else the first 50, then "
+	    "their count)\n"
 	    "  -o db         write db instead of the configured Database\n"
 	    "  category:source:path\n"
 	    "                a list file (category disposable, relay or "

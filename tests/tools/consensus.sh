@@ -45,7 +45,7 @@ EOF
 	done <"$T/sources"
 } >"$T/c.conf"
 sed 's/^/# /' "$T/c.conf"
-"$DM_CTL" -c "$T/c.conf" build --skip-bad >"$T/build.out" 2>"$T/build.err"
+"$DM_CTL" -c "$T/c.conf" build --skip-bad --all-warnings >"$T/build.out" 2>"$T/build.err"
 dm_check "the public lists build beside the shipped ones" test $? -eq 0
 sed 's/^/# /' "$T/build.out"
 echo "# build warnings by kind:"
