@@ -17,6 +17,7 @@
 static const char *log_ident = "disposable";
 static int log_to_stderr = 1;
 static int log_verbose;
+static void (*log_relay)(int, const char *);
 
 void
 log_init(const char *ident, int facility, int to_stderr, int verbose)
@@ -32,6 +33,12 @@ void
 log_setverbose(int verbose)
 {
 	log_verbose = verbose;
+}
+
+void
+log_set_relay(void (*fn)(int pri, const char *line))
+{
+	log_relay = fn;
 }
 
 int
@@ -74,6 +81,12 @@ vlog(int pri, const char *prefix, const char *fmt, va_list ap, int errnum)
 		fprintf(stderr, "%s %s: %s%s\n", ts, log_ident, prefix, msg);
 	} else
 		syslog(pri, "%s%s", prefix, msg);
+	if (log_relay != NULL && pri <= LOG_WARNING) {
+		char line[sizeof(msg) + 16];
+
+		snprintf(line, sizeof(line), "%s%s", prefix, msg);
+		log_relay(pri, line);
+	}
 }
 
 #define LOGFN(name, pri, prefix, witherr, cond)			\

@@ -13,6 +13,11 @@
  * Nothing passed to these functions may contain a raw mail address or a
  * local part: callers pass keyed hashes and domains only.
  *
+ * log_set_relay(fn): every warning and fatal line is also handed to fn
+ * (after it was logged, before fatal exits), until log_set_relay(NULL).
+ * The daemon relays its start-up diagnostics to the process that waits
+ * for it, so that they reach the terminal even when it logs to syslog.
+ *
  * The functions are thread-safe (syslog(3) and one fprintf per line).
  */
 #ifndef DM_LOG_H
@@ -25,6 +30,10 @@
 void log_init(const char *ident, int facility, int to_stderr, int verbose);
 /* Change the verbosity or the target after a configuration reload. */
 void log_setverbose(int verbose);
+
+/* fn(pri, line) sees each LOG_WARNING and LOG_CRIT line (its prefix
+ * included: "warning: ...", "fatal: ..."); NULL stops it. */
+void log_set_relay(void (*fn)(int pri, const char *line));
 
 /* Map a facility name ("mail", "local0" ... "local7", "daemon", "user")
  * to its value; -1 if unknown. */

@@ -3,7 +3,8 @@
  * aggregates (see records.h).
  *
  * NAME
- *	records_open, records_close, records_write_batch, records_sync,
+ *	records_open, records_close, records_check_access,
+ *	records_write_batch, records_sync,
  *	records_purge, records_get, records_forget, records_foreach,
  *	records_foreach_domain, records_count, records_batch_fits,
  *	records_decode_record, records_decode_domain
@@ -85,6 +86,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -410,6 +412,36 @@ lmdb:
 	mdb_env_close(rs->env);
 	free(rs);
 	return -1;
+}
+
+/* The lock file LMDB keeps beside a MDB_NOSUBDIR environment. */
+#define LOCK_SUFFIX "-lock"
+
+int
+records_check_access(const char *path, char *err, size_t errlen)
+{
+	char lock[PATH_MAX];
+	const char *p[2] = { path, lock };
+
+	if ((size_t)snprintf(lock, sizeof(lock), "%s" LOCK_SUFFIX, path) >=
+	    sizeof(lock)) {
+		seterr(err, errlen, "records: path too long");
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (access(p[i], F_OK) == -1) {
+			if (errno == ENOENT) {
+				if (util_check_dir_of(p[i], err, errlen) != 0)
+					return -1;
+				continue;
+			}
+		} else if (access(p[i], R_OK | W_OK) == 0)
+			continue;
+		seterr(err, errlen, "%s: %s (as uid %ld)", p[i],
+		    strerror(errno), (long)getuid());
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -90,6 +90,14 @@ int	records_open(const char *path, size_t mapsize, int readonly,
 	    struct records **out, char *err, size_t errlen);
 void	records_close(struct records *);
 
+/* Whether records_open(path, ..., 0, ...) may open the store for
+ * writing, as far as permissions tell: the file and its lock file, where
+ * they exist, readable and writable, else their directory writable (by
+ * the real user: call it after the privilege drop).  Nothing is created.
+ * A damaged file passes: only opening it tells.  Returns 0, or -1 with
+ * the reason (naming the path) in err. */
+int	records_check_access(const char *path, char *err, size_t errlen);
+
 /* Apply n events in one transaction.  A stored record or aggregate that
  * does not decode is treated as absent and overwritten (a record begins
  * again with these events, an aggregate with their counts) rather than

@@ -78,23 +78,58 @@ fail:
 	return -1;
 }
 
+int
+util_dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(dir, len, ".");
+	else if (slash == path)
+		snprintf(dir, len, "/");
+	else if ((size_t)(slash - path) < len)
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	else
+		return -1;
+	return 0;
+}
+
 void
 util_sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	int fd;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	else
+	if (util_dir_of(path, dir, sizeof(dir)) != 0)
 		return;
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
+}
+
+int
+util_check_dir_of(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (util_dir_of(path, dir, sizeof(dir)) != 0) {
+		seterr(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (stat(dir, &st) == -1) {
+		seterr(err, errlen, "directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) == -1) {
+		seterr(err, errlen, "directory %s: %s (as uid %ld)", dir,
+		    strerror(errno), (long)getuid());
+		return -1;
+	}
+	return 0;
 }

@@ -5,6 +5,9 @@
  * may be NULL/0: then nothing is written), the convention of every lib
  * function that "returns -1 with the reason in err".
  *
+ * util_check_dir_of() tells, before a daemon detaches, whether it will be
+ * able to create a file (a socket, a metrics file, a store) beside a path.
+ *
  * util_write_temp() and util_sync_dir() are the two halves of replacing
  * a file atomically: the new text in a synced temporary file beside the
  * old one, rename() by the caller (when it is ready: a caller may stage
@@ -32,6 +35,16 @@ void	seterr(char *err, size_t errlen, const char *fmt, ...)
  * left behind. */
 int	util_write_temp(const char *path, const void *data, size_t len,
 	    mode_t mode, char **tmp, char *err, size_t errlen);
+
+/* The directory that holds path ("." for a bare name) into dir.
+ * Returns 0, or -1 when it does not fit. */
+int	util_dir_of(const char *path, char *dir, size_t len);
+
+/* Whether this process may create a file beside path: the directory that
+ * holds it exists, is a directory, and is writable and searchable for the
+ * real user (access(2): call it after the privilege drop, or as the user
+ * to check for).  Returns 0, or -1 with "directory DIR: reason" in err. */
+int	util_check_dir_of(const char *path, char *err, size_t errlen);
 
 /* fsync the directory that holds path, so that a rename into it is
  * durable.  A failure loses only that guarantee and is not reported. */

@@ -3,33 +3,42 @@
  * socket, signals.  Everything it decides is decided in lib/ (through the
  * callbacks in callbacks.c).
  *
- * Start-up order, and why:
- *   1. parse the command line and load the whole state once, in the
- *      foreground, so that every configuration error reaches the terminal
- *      (-n stops here);
- *   2. daemonise (unless -f) and only then open the list database for
- *      real: LMDB environments must not cross a fork;
- *   3. write the pid file, drop privileges (setgroups, setresgid,
- *      setresuid, aborting on failure), then create the socket so that it
- *      belongs to the unprivileged user;
+ * Start-up order, and why.  A start that cannot succeed must say so on
+ * the terminal and exit non-zero, never detach and die in syslog:
+ *   1. parse the command line, read the configuration, look up the user
+ *      and make way for the socket (listen.h: a live socket of another
+ *      instance is refused, a stale one removed), all in the process the
+ *      shell waits for (-n: check the rest as the user the daemon runs
+ *      as, then stop);
+ *   2. unless -f, fork: the child does everything below and reports on a
+ *      socket pair ("ok", or its warnings and the reason it stopped); the
+ *      parent prints what it is told and exits 0 only on "ok".  Nothing
+ *      of LMDB is open across the fork;
+ *   3. open and lock the pid file as root (a second instance finds it
+ *      locked), drop privileges (setgroups, setresgid, setresuid,
+ *      aborting on failure), then load the state (configuration, key,
+ *      database), check the records store and the metrics directory,
+ *      and bind the socket, all as the unprivileged user, so that what
+ *      the daemon cannot open later is found now;
  *   4. block SIGUSR1 before any thread starts; a reload thread sigwaits
  *      on it.  libmilter's own thread handles SIGHUP/SIGTERM (graceful
- *      stop) and SIGINT (abort).
+ *      stop) and SIGINT (abort);
+ *   5. ready: tell the parent, detach from the terminal, serve.
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -47,12 +56,14 @@
 #include "dns.h"
 #include "domain.h"
 #include "listdb.h"
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "records.h"
 #include "recwriter.h"
 #include "spf.h"
 #include "state.h"
+#include "util.h"
 
 
 static const char *conffile = config_default_file;
@@ -60,8 +71,9 @@ static const char *socket_opt;
 static struct recwriter *recorder;	/* NULL: no records store (yet) */
 static time_t started;
 static atomic_int stopping;		/* main asks the reload thread to end */
-static const char *pidfile_made;	/* removed at every exit */
-static char socket_made[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static const char *pidfile_made;	/* ours (locked): removed at exit */
+static const char *socket_made;		/* ours (bound): removed at exit */
+static int ready_fd = -1;		/* to the waiting parent, until ready */
 
 /* The records store: opened at start if it can be, else retried by the
  * housekeeping with a growing pause; mail never waits for it. */
@@ -87,45 +99,64 @@ usage(void)
 	exit(2);
 }
 
-/* Drop to user[:group] in the three exact steps, or die. */
-static void
-drop_privileges(const char *spec)
-{
-	char user[256], *group;
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
+/* Whom the daemon runs as (-u or UserID); spec NULL: whoever started it. */
+struct runas {
+	const char	*spec;
+	uid_t		 uid;
+	gid_t		 gid;
+};
 
-	snprintf(user, sizeof(user), "%s", spec);
-	if ((group = strchr(user, ':')) != NULL)
-		*group++ = '\0';
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("unknown user %s", user);
-	gid = pw->pw_gid;
-	if (group != NULL && *group != '\0') {
-		if ((gr = getgrnam(group)) == NULL)
-			fatalx("unknown group %s", group);
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) != 0 ||
-	    setresgid(gid, gid, gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-		fatal("cannot drop privileges to %s", spec);
-	if (setuid(0) == 0 && pw->pw_uid != 0)
+/* Whom cfg's UserID (which -u has overridden) names.  Returns 0, or -1
+ * with the reason in err. */
+static int
+runas_resolve(const struct config *cfg, struct runas *ra, char *err,
+    size_t errlen)
+{
+	int r;
+
+	ra->spec = NULL;
+	if ((r = config_user_ids(cfg, &ra->uid, &ra->gid, err, errlen)) < 0)
+		return -1;
+	if (r == 0)
+		ra->spec = cfg->user;
+	return 0;
+}
+
+/* Become ra in the three exact steps, or die.  A process that already
+ * is that user and group (started by it) has nothing to drop. */
+static void
+runas_drop(const struct runas *ra)
+{
+	if (ra->spec == NULL)
+		return;
+	if (geteuid() != 0 && getuid() == ra->uid && geteuid() == ra->uid &&
+	    getgid() == ra->gid && getegid() == ra->gid)
+		return;
+	if (setgroups(1, &ra->gid) != 0 ||
+	    setresgid(ra->gid, ra->gid, ra->gid) != 0 ||
+	    setresuid(ra->uid, ra->uid, ra->uid) != 0)
+		fatal("cannot drop privileges to %s", ra->spec);
+	if (setuid(0) == 0 && ra->uid != 0)
 		fatalx("privileges could be regained after dropping them");
 }
 
-/* Written as root, possibly in a directory the milter's user may write:
- * never follow a symbolic link, never write through a hard link or into
- * anything but a regular file. */
+/*
+ * The pid file: opened as root, possibly in a directory the milter's
+ * user may write, so never through a symbolic link, a hard link or into
+ * anything but a regular file.  It is locked for the daemon's life (the
+ * descriptor stays open): a second instance finds the lock and stops
+ * before it touches the file, so it can never remove the pid file of the
+ * instance that runs.
+ */
 static void
-write_pidfile(const char *path)
+pidfile_take(const char *path)
 {
 	char buf[32];
 	struct stat st;
+	ssize_t r;
 	int fd, n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK, 0644);
 	if (fd == -1)
 		fatal("pid file %s%s", path, errno == ELOOP ?
@@ -135,36 +166,147 @@ write_pidfile(const char *path)
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		fatalx("pid file %s: not a regular file with one link; "
 		    "refused", path);
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n ||
-	    close(fd) == -1)
-		fatal("pid file %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal("pid file %s: cannot lock it", path);
+		r = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[r > 0 ? r : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fatalx("pid file %s is locked by a running instance (pid %s); "
+		    "not started", path, buf[0] != '\0' ? buf : "unknown");
+	}
 	pidfile_made = path;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		fatal("pid file %s", path);
 }
 
 /* At every exit after start-up, fatal ones included: what this process
- * made goes (the unix socket only if this process created it). */
+ * made goes, and only that. */
 static void
 remove_own_files(void)
 {
 	if (pidfile_made != NULL)
 		(void)unlink(pidfile_made);
-	if (socket_made[0] != '\0')
+	if (socket_made != NULL)
 		(void)unlink(socket_made);
 }
 
-/* The unix socket's path, if Socket names one. */
+/*
+ * Detaching.  The parent waits on a socket pair for one line from the
+ * child: "ok" once it serves, or, before it dies, the lines it logged at
+ * warning level and above (relayed only when the child logs to syslog:
+ * with Syslog no they reach the same stderr by themselves).  The parent
+ * exits 0 on "ok", else 1 once the child is gone, so that no process is
+ * left behind a failed start (a child killed before it could say why
+ * is reported by its signal).
+ */
 static void
-note_socket(const char *spec)
+relay_to_parent(int pri, const char *line)
 {
-	const char *p = NULL;
+	char buf[2200];
+	int n;
 
-	if (strncasecmp(spec, "unix:", 5) == 0)
-		p = spec + 5;
-	else if (strncasecmp(spec, "local:", 6) == 0)
-		p = spec + 6;
-	if (p != NULL)
-		snprintf(socket_made, sizeof(socket_made), "%s", p);
+	(void)pri;
+	if (ready_fd == -1)
+		return;
+	n = snprintf(buf, sizeof(buf), "L%s\n", line);
+	if (n > 0 && (size_t)n < sizeof(buf)) {
+		for (char *p = buf + 1; p < buf + n - 1; p++)
+			if (*p == '\n')
+				*p = ' ';
+		(void)send(ready_fd, buf, (size_t)n, MSG_NOSIGNAL);
+	}
+}
+
+static void __attribute__((noreturn))
+wait_for_child(pid_t pid, int fd, int relay)
+{
+	char buf[4096], *nl;
+	size_t have = 0;
+	ssize_t r;
+	int status, said = 0;
+
+	for (;;) {
+		r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = '\0';
+		while ((nl = strchr(buf, '\n')) != NULL) {
+			*nl = '\0';
+			if (strcmp(buf, "ok") == 0)
+				exit(0);
+			if (buf[0] == 'L') {
+				fprintf(stderr, "disposable-milter: %s\n",
+				    buf + 1);
+				said = 1;
+			}
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have + 1);
+		}
+		if (have == sizeof(buf) - 1)
+			have = 0;	/* a line too long: dropped */
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "disposable-milter: the daemon was killed by "
+		    "signal %d before it was ready\n", WTERMSIG(status));
+	else if (relay && !said)
+		fprintf(stderr, "disposable-milter: the daemon stopped before "
+		    "it was ready (exit status %d)\n", WIFEXITED(status) ?
+		    WEXITSTATUS(status) : -1);
+	exit(1);
+}
+
+/* Fork; the parent waits for the child's word and never returns. */
+static void
+detach(int relay)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0) {
+		close(sv[1]);
+		wait_for_child(pid, sv[0], relay);
+	}
+	close(sv[0]);
+	ready_fd = sv[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if (relay)
+		log_set_relay(relay_to_parent);
+}
+
+/* Serving: tell the parent, then leave the terminal.  With Syslog no, a
+ * daemon keeps the stderr it was started with (redirect it to a file). */
+static void
+ready(int keep_stderr)
+{
+	int fd;
+
+	if (ready_fd == -1)
+		return;
+	log_set_relay(NULL);
+	(void)send(ready_fd, "ok\n", 3, MSG_NOSIGNAL);
+	close(ready_fd);
+	ready_fd = -1;
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		log_warn("/dev/null");
+		return;
+	}
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	if (!keep_stderr)
+		(void)dup2(fd, STDERR_FILENO);
+	close(fd);
 }
 
 /* Core dumps would hold addresses in flight: off unless CoreDumps yes
@@ -436,11 +578,77 @@ reload_thread(void *arg)
 	return NULL;
 }
 
+/* The state, read as the user the daemon runs as (called after the
+ * drop), and what that user must be able to write later: the records
+ * store and the metrics file's directory.  Dies with the reason. */
+static struct state *
+load_as_user(void)
+{
+	struct state *s;
+	char err[1024], msg[sizeof(err) + CONFIG_PATH_MAX + 32];
+
+	if ((s = state_load(conffile, socket_opt, NULL, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	msg[0] = '\0';
+	if (s->cfg.records[0] != '\0' && records_check_access(s->cfg.records,
+	    err, sizeof(err)) != 0)
+		snprintf(msg, sizeof(msg), "Records: %s", err);
+	else if (s->cfg.metrics_file[0] != '\0' &&
+	    util_check_dir_of(s->cfg.metrics_file, err, sizeof(err)) != 0)
+		snprintf(msg, sizeof(msg), "MetricsFile %s: %s",
+		    s->cfg.metrics_file, err);
+	if (msg[0] != '\0') {
+		state_release(s);	/* nothing left behind, even now */
+		fatalx("%s", msg);
+	}
+	return s;
+}
+
+/*
+ * -n: everything a start opens, opened or checked as the user the daemon
+ * would run as, creating nothing and leaving a running instance alone
+ * (its socket is not probed: -n is how an admin checks a change before
+ * the reload).  The pid file's directory is checked as root, who writes
+ * the file.  Returns only when all is well.
+ */
+static void
+check_only(const struct config *cfg, const struct runas *ra,
+    const char *pidfile)
+{
+	struct state *s;
+	const char *path;
+	char err[1024];
+
+	if (pidfile != NULL && util_check_dir_of(pidfile, err,
+	    sizeof(err)) != 0)
+		fatalx("pid file %s: %s", pidfile, err);
+	if (ra->spec != NULL && geteuid() != 0 && getuid() != ra->uid)
+		fprintf(stderr, "disposable-milter: note: not run as root: "
+		    "checked as uid %ld, not as %s\n", (long)getuid(),
+		    ra->spec);
+	else
+		runas_drop(ra);
+	s = load_as_user();
+	if ((path = listen_unix_path(cfg->socket)) != NULL &&
+	    util_check_dir_of(path, err, sizeof(err)) != 0)
+		fatalx("socket %s: %s", path, err);
+	printf("%s: configuration ok, database %s with %zu entries%s%s\n",
+	    conffile, s->cfg.database, listdb_entries(state_db(s)),
+	    ra->spec != NULL ? ", checked as " : "",
+	    ra->spec != NULL ? ra->spec : "");
+	state_install(s);
+	state_install(NULL);
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *pidfile = NULL, *user = NULL, *argv_conf = conffile;
-	int ch, foreground = 0, check_only = 0, s_syslog, s_cores;
+	const char *path;
+	int ch, foreground = 0, check = 0, s_syslog, removed;
+	static struct config cfg;	/* large: not on the stack */
+	struct runas ra;
 	struct state *s;
 	char err[1024];
 	sigset_t set, all, old;
@@ -450,7 +658,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'c': conffile = argv_conf = optarg; break;
 		case 'f': foreground = 1; break;
-		case 'n': check_only = 1; break;
+		case 'n': check = 1; break;
 		case 'p': socket_opt = optarg; break;
 		case 'P': pidfile = optarg; break;
 		case 'u': user = optarg; break;
@@ -463,6 +671,7 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
+	/* 1: what can be known in the process the shell waits for. */
 	log_init("disposable-milter", LOG_MAIL, 1, 0);
 	/* The daemon works from "/": a relative -c must still name the same
 	 * file at every reload. */
@@ -470,66 +679,72 @@ main(int argc, char *argv[])
 		fatal("%s", argv_conf);
 	if (domain_init(NULL, err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	if ((s = state_load(conffile, socket_opt, NULL, err,
-	    sizeof(err))) == NULL)
+	if (state_load_config(conffile, socket_opt, &cfg, err,
+	    sizeof(err)) != 0)
 		fatalx("%s", err);
-	if (dns_init(&s->cfg.dns, err, sizeof(err)) != 0)
+	if (pidfile == NULL && cfg.pidfile[0] != '\0')
+		pidfile = cfg.pidfile;
+	if (user != NULL && (size_t)snprintf(cfg.user, sizeof(cfg.user), "%s",
+	    user) >= sizeof(cfg.user))
+		fatalx("-u %.64s...: too long", user);
+	if (runas_resolve(&cfg, &ra, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (dns_init(&cfg.dns, err, sizeof(err)) != 0)
 		fatalx("%s: %s", conffile, err);
 	if (spf_init(err, sizeof(err)) != 0)
 		fatalx("%s", err);
-	if (check_only) {
-		printf("%s: configuration ok, database %s with %zu entries\n",
-		    conffile, s->cfg.database, listdb_entries(state_db(s)));
-		state_install(s);
-		state_install(NULL);
+	if (check) {
+		check_only(&cfg, &ra, pidfile);
 		return 0;
 	}
-	if (pidfile == NULL && s->cfg.pidfile[0] != '\0')
-		pidfile = strdup(s->cfg.pidfile);
-	if (user == NULL && s->cfg.user[0] != '\0')
-		user = strdup(s->cfg.user);
-	if (!foreground && s->cfg.syslog)
-		log_init("disposable-milter", s->cfg.syslog_facility, 0,
-		    s->cfg.verbose);
-	else
-		log_init("disposable-milter", LOG_MAIL, 1, s->cfg.verbose);
-	if (smfi_setconn(s->cfg.socket) != MI_SUCCESS)
-		fatalx("bad socket %s", s->cfg.socket);
+	if (smfi_setconn(cfg.socket) != MI_SUCCESS)
+		fatalx("bad socket %s", cfg.socket);
 	if (smfi_register(dm_filter) != MI_SUCCESS)
 		fatalx("smfi_register failed");
 	(void)smfi_setmaxdatasize(CALLBACKS_MAX_PACKET);
-	s_syslog = s->cfg.syslog;
-	s_cores = s->cfg.core_dumps;
-	state_install(s);
-	state_install(NULL);	/* close the database before the fork */
+	if (listen_claim(cfg.socket, &removed, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (removed)
+		log_info("removed the stale socket %s (no process listened "
+		    "on it)", listen_unix_path(cfg.socket));
+	s_syslog = cfg.syslog;
 
-	/* With Syslog no, a daemon keeps the stderr it was started with
-	 * (redirect it to a file); with syslog, stdio goes to /dev/null. */
-	if (!foreground && daemon(0, !s_syslog) != 0)
-		fatal("daemon");
+	/* 2: the child goes on, the parent waits for its word. */
+	if (!foreground) {
+		if (s_syslog)
+			log_init("disposable-milter", cfg.syslog_facility, 0,
+			    cfg.verbose);
+		detach(s_syslog);
+		if (chdir("/") == -1)
+			fatal("chdir /");
+	}
+	log_setverbose(cfg.verbose);
+
+	/* 3: as root the pid file, then everything else as the user. */
 	if (atexit(remove_own_files) != 0)
 		fatalx("atexit failed");
 	if (pidfile != NULL)
-		write_pidfile(pidfile);
-	if (user != NULL)
-		drop_privileges(user);
-	limit_core_dumps(s_cores);
-	if ((s = state_load(conffile, socket_opt, NULL, err,
-	    sizeof(err))) == NULL)
-		fatalx("%s", err);
+		pidfile_take(pidfile);
+	runas_drop(&ra);
+	limit_core_dumps(cfg.core_dumps);
+	s = load_as_user();
 	state_install(s);
 
 	umask(007);	/* the MTA's group may connect to a unix socket */
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		fatalx("cannot open socket %s", s->cfg.socket);
-	note_socket(s->cfg.socket);
+	if (smfi_opensocket(0) != MI_SUCCESS) {
+		listen_why(cfg.socket, err, sizeof(err));
+		state_install(NULL);
+		fatalx("cannot listen on %s: %s", cfg.socket, err);
+	}
+	if ((path = listen_unix_path(cfg.socket)) != NULL)
+		socket_made = path;
 
-	/* Our threads must take no signal: libmilter blocks SIGTERM, SIGHUP
-	 * and SIGINT only inside smfi_main, and a SIGTERM delivered to one
-	 * of them would kill the process instead of stopping it gracefully.
-	 * So they start with every signal blocked; the reload thread waits
-	 * for SIGUSR1, SIGTERM and SIGHUP, which this thread (and so
-	 * libmilter's) keep blocked. */
+	/* 4: our threads must take no signal: libmilter blocks SIGTERM,
+	 * SIGHUP and SIGINT only inside smfi_main, and a SIGTERM delivered
+	 * to one of them would kill the process instead of stopping it
+	 * gracefully.  So they start with every signal blocked; the reload
+	 * thread waits for SIGUSR1, SIGTERM and SIGHUP, which this thread
+	 * (and so libmilter's) keep blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
@@ -539,6 +754,11 @@ main(int argc, char *argv[])
 		fatalx("cannot block signals");
 	started = time(NULL);
 	records_try(&s->cfg);
+	/* s is the reload thread's to replace from now on. */
+	log_info("starting %s %s on %s: database %s with %zu entries, "
+	    "mode %s", PACKAGE_NAME, PACKAGE_VERSION, s->cfg.socket,
+	    s->cfg.database, listdb_entries(state_db(s)),
+	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	sigaddset(&old, SIGUSR1);
@@ -546,10 +766,9 @@ main(int argc, char *argv[])
 	sigaddset(&old, SIGHUP);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-	log_info("starting %s %s on %s: database %s with %zu entries, "
-	    "mode %s", PACKAGE_NAME, PACKAGE_VERSION, s->cfg.socket,
-	    s->cfg.database, listdb_entries(state_db(s)),
-	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
+	/* 5: the socket listens (connections wait in its queue until
+	 * smfi_main accepts them): serving. */
+	ready(!s_syslog);
 	ch = smfi_main();
 	/* The reload thread reads the records writer and writes the
 	 * metrics file: it ends before either goes. */

@@ -64,6 +64,19 @@ state_free(struct state *s)
 	munmap(s, sizeof(*s));
 }
 
+int
+state_load_config(const char *conffile, const char *socket,
+    struct config *c, char *err, size_t errlen)
+{
+	config_default(c);
+	if (config_load(conffile, c, err, errlen) != 0 ||
+	    config_check(c, err, errlen) != 0)
+		return -1;
+	if (socket != NULL)
+		snprintf(c->socket, sizeof(c->socket), "%s", socket);
+	return 0;
+}
+
 struct state *
 state_load(const char *conffile, const char *socket,
     const struct state *reuse, char *err, size_t errlen)
@@ -76,12 +89,8 @@ state_load(const char *conffile, const char *socket,
 		return NULL;
 	}
 	s->refs = 1;
-	config_default(&s->cfg);
-	if (config_load(conffile, &s->cfg, err, errlen) != 0 ||
-	    config_check(&s->cfg, err, errlen) != 0)
+	if (state_load_config(conffile, socket, &s->cfg, err, errlen) != 0)
 		goto fail;
-	if (socket != NULL)
-		snprintf(s->cfg.socket, sizeof(s->cfg.socket), "%s", socket);
 
 	if (s->cfg.hash_mode == HASH_SHA256)
 		s->key.mode = HASH_SHA256;

@@ -32,6 +32,12 @@ struct listdb	*state_db(const struct state *);
 struct state	*state_load(const char *conffile, const char *socket,
 		    const struct state *reuse, char *err, size_t errlen);
 
+/* The configuration alone, as state_load reads it (socket overriding
+ * Socket): what the daemon needs to know before it starts.  Returns 0,
+ * or -1 with err. */
+int		 state_load_config(const char *conffile, const char *socket,
+		    struct config *c, char *err, size_t errlen);
+
 /* Make s the current state (taking over the caller's reference) and drop
  * the reference held on the previous one. */
 void		 state_install(struct state *s);

@@ -1,0 +1,210 @@
+#!/bin/sh
+# start.sh - a start that cannot succeed says why and exits non-zero, in
+# daemon mode (without -f), leaving no process behind (issue 10):
+#   - the key unreadable by the UserID user, an unknown UserID, a missing
+#     socket or pid file directory, a busy TCP port, a live unix socket
+#     of another instance (which keeps serving), a missing database, a
+#     records directory the user may not write, a locked pid file;
+#   - -n run as root catches what only the user cannot read;
+#   - a good start exits 0 once the daemon serves, and a stale socket in
+#     its way is removed.
+# Needs root: the daemon runs as a dedicated system user, created here
+# when missing (and removed at exit only then).
+
+# Functions called through dm_check look unreachable to shellcheck:
+# shellcheck disable=SC2317
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+
+[ "$(id -u)" -eq 0 ] || dm_skip "needs root (the daemon runs as another user)"
+command -v useradd >/dev/null 2>&1 || dm_skip "no useradd"
+dm_require_built
+BENCH=$DM_BUILDDIR/tests/bench/milter_bench
+[ -x "$BENCH" ] || dm_skip "$BENCH not built"
+dm_init start
+T=$DM_TMP
+M=$T/milter
+U=dm-start-test
+if ! id "$U" >/dev/null 2>&1; then
+	useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$U" || dm_skip "cannot create user $U"
+	dm_atexit "userdel '$U'"
+fi
+mkdir -p "$M"
+chown "$U" "$M"
+
+dm_write_lists "$T/lists"
+"$DM_CTL" genkey "$M/hash.key" >/dev/null || exit 1
+chown "$U" "$M/hash.key"
+dm_write_conf "$T/s.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
+    "UserID $U"
+"$DM_CTL" -c "$T/s.conf" build >"$T/ctl.log" 2>&1 ||
+    { dm_notok "disposable-ctl build"; dm_diag "$T/ctl.log"; dm_finish; }
+
+# procs_with PATH: the pids of processes whose command line holds PATH,
+# a path below this test's own temporary directory (so only processes
+# this test started can match).  PATH goes through the environment, so
+# that the awk looking for it does not hold it in its own arguments.
+procs_with()
+{
+	case $1 in
+	"$T"/*) ;;
+	*) echo "Bail out! procs_with: '$1' is not below $T"; exit 99 ;;
+	esac
+	ps -eo pid=,args= | DM_LOOK=$1 awk '
+	    ENVIRON["DM_LOOK"] != "" && index($0, ENVIRON["DM_LOOK"]) {
+		print $1 }'
+}
+
+# fails NAME PATTERN ARG...: the daemon started with ARG... (in daemon
+# mode) exits non-zero, says PATTERN (an extended regular expression) on
+# stderr and leaves no process behind.  ARG... must hold "$M/NAME." (a
+# socket or pid file path): that is how a process left behind is found.
+fails()
+{
+	f_name=$1 f_pat=$2
+	shift 2
+	"$DM_MILTER" "$@" >"$T/$f_name.out" 2>"$T/$f_name.err"
+	f_rc=$?
+	f_left=$(procs_with "$M/$f_name.")
+	if [ "$f_rc" -ne 0 ] && grep -Eq -e "$f_pat" "$T/$f_name.err" &&
+	    [ -z "$f_left" ]; then
+		dm_ok "$f_name: exit $f_rc, says why, no process left"
+	else
+		dm_notok "$f_name: exit $f_rc, /$f_pat/ on stderr, processes left: ${f_left:-none}"
+		dm_diag "$T/$f_name.err"
+		for f_p in $f_left; do
+			stop_ours "$f_p"
+		done
+	fi
+}
+
+# answers SPEC: one message through the daemon at SPEC, no error.
+answers()
+{
+	"$BENCH" -s "$1" -c 1 -n 1 >"$T/bench.out" 2>&1 &&
+	    grep -q '^errors: 0$' "$T/bench.out"
+}
+
+# starts NAME: the daemon started in daemon mode on unix:$M/NAME.sock
+# with pid file $M/NAME.pid (stderr in $T/NAME.err); sets RC and PID
+# (empty when no pid file was written), stopped at exit.
+starts()
+{
+	"$DM_MILTER" -c "$T/s.conf" -p "unix:$M/$1.sock" -P "$M/$1.pid" \
+	    2>"$T/$1.err"
+	RC=$?
+	PID=$(cat "$M/$1.pid" 2>/dev/null)
+	[ -n "$PID" ] && dm_atexit "stop_ours $PID"
+}
+
+# stop_ours PID: dm_stop_pid, if PID is still a daemon of this test (a
+# detached daemon is not our child: once gone, its pid may be another's).
+stop_ours()
+{
+	is_ours "$1" && dm_stop_pid "$1"
+	return 0
+}
+
+is_ours()
+{
+	procs_with "$T/" | grep -qx "$1"
+}
+
+# --- a good start, in daemon mode --------------------------------------
+starts good
+GOOD=$PID
+dm_check "good start: exit 0 ($RC), the pid file written" \
+    sh -c "test $RC -eq 0 && test -n '$GOOD' && kill -0 '$GOOD'"
+dm_check "good start: the socket answers at once" answers "unix:$M/good.sock"
+dm_check "good start: runs as $U" \
+    test "$(stat -c %U "/proc/$GOOD" 2>/dev/null)" = "$U"
+
+# --- what a start cannot get past --------------------------------------
+# A second instance on the live socket: refused, the first keeps it.
+fails second-socket "good.sock: another process .*listening there" \
+    -c "$T/s.conf" -p "unix:$M/good.sock" -P "$M/second-socket.pid"
+dm_check "second instance: the first still answers on its socket" \
+    answers "unix:$M/good.sock"
+# The same pid file, another socket: the lock refuses it, untouched.
+fails second-pid "good.pid is locked by a running instance \(pid $GOOD\)" \
+    -c "$T/s.conf" -p "unix:$M/second-pid.sock" -P "$M/good.pid"
+dm_check "second instance: the first's pid file is kept" \
+    test "$(cat "$M/good.pid" 2>/dev/null)" = "$GOOD"
+
+fails unknown-user "UserID no-such-user-dm: no such user" \
+    -c "$T/s.conf" -p "unix:$M/unknown-user.sock" -u no-such-user-dm
+fails socket-dir "cannot listen on unix:$M/none/socket-dir.sock: directory $M/none: No such file or directory" \
+    -c "$T/s.conf" -p "unix:$M/none/socket-dir.sock" -P "$M/socket-dir.pid"
+fails pid-dir "pid file $M/none/pid-dir.pid: No such file or directory" \
+    -c "$T/s.conf" -p "unix:$M/pid-dir.sock" -P "$M/none/pid-dir.pid"
+dm_check "failed starts left no pid file" \
+    sh -c "! ls '$M' | grep -q 'second-socket.pid\|socket-dir.pid'"
+
+# A busy TCP port (a listener of our own holds it, and goes by itself
+# after a minute should this script be cut short).
+dm_pick_port
+BUSY=$DM_PORT
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+print("up", flush=True); time.sleep(60)' "$BUSY" >"$T/busy.out" 2>&1 &
+BUSYPID=$!
+dm_wait_for 50 grep -q up "$T/busy.out"
+fails busy-port "cannot listen on inet:$BUSY@127.0.0.1: bind: Address already in use" \
+    -c "$T/s.conf" -p "inet:$BUSY@127.0.0.1" -P "$M/busy-port.pid"
+{ kill "$BUSYPID"; wait "$BUSYPID"; } 2>/dev/null
+
+# The key readable by root only: the daemon, as $U, cannot read it.
+chown root "$M/hash.key"
+fails key "$M/hash.key: Permission denied" \
+    -c "$T/s.conf" -p "unix:$M/key.sock"
+# With Syslog yes the daemon's own stderr is not the reader's: the
+# process started prints what the daemon relays to it.
+sed 's/^Syslog no$/Syslog yes/' "$T/s.conf" >"$T/syslog.conf"
+fails syslog-key "^disposable-milter: fatal: $M/hash.key: Permission denied" \
+    -c "$T/syslog.conf" -p "unix:$M/syslog-key.sock"
+"$DM_MILTER" -n -c "$T/s.conf" -p "unix:$M/key.sock" >"$T/n.out" 2>&1
+rc=$?
+dm_check "-n as root checks as $U: the key is unreadable (exit $rc)" \
+    sh -c "test $rc -ne 0 && grep -q '$M/hash.key: Permission denied' '$T/n.out'"
+chown "$U" "$M/hash.key"
+"$DM_MILTER" -n -c "$T/s.conf" -p "unix:$M/key.sock" >"$T/n.out" 2>&1
+rc=$?
+dm_check "-n: all well once $U may read it (exit $rc)" \
+    sh -c "test $rc -eq 0 && grep -q 'configuration ok.*checked as $U' '$T/n.out'"
+
+sed "s|^Database .*|Database $M/none.db|" "$T/s.conf" >"$T/nodb.conf"
+fails database "$M/none.db: No such file or directory" \
+    -c "$T/nodb.conf" -p "unix:$M/database.sock"
+
+# A records store in a directory $U may not write (root's, 0755).
+mkdir -p "$T/rootonly"
+dm_write_conf "$T/rec.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
+    "UserID $U" "Records $T/rootonly/records.db"
+fails records "Records: directory $T/rootonly: Permission denied" \
+    -c "$T/rec.conf" -p "unix:$M/records.sock"
+"$DM_MILTER" -n -c "$T/rec.conf" -p "unix:$M/records.sock" >"$T/n2.out" 2>&1
+dm_check "-n catches the records directory too" \
+    grep -q "Records: directory $T/rootonly: Permission denied" "$T/n2.out"
+
+# --- a stale socket is removed -------------------------------------------
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$M/stale.sock"
+chown "$U" "$M/stale.sock"
+starts stale
+dm_check "a stale socket is removed, and said (exit $RC)" \
+    sh -c "test $RC -eq 0 && grep -q 'removed the stale socket $M/stale.sock' '$T/stale.err'"
+dm_check "the new daemon answers there" answers "unix:$M/stale.sock"
+[ -n "$PID" ] && stop_ours "$PID"
+
+# --- the good one stops cleanly -----------------------------------------
+if [ -n "$GOOD" ] && is_ours "$GOOD"; then
+	kill -TERM "$GOOD"
+	dm_wait_for 150 dm_dead "$GOOD"
+	dm_check "SIGTERM: the daemon is gone" dm_dead "$GOOD"
+	dm_check "its socket and pid file are removed" \
+	    sh -c "test ! -e '$M/good.sock' && test ! -e '$M/good.pid'"
+else
+	dm_notok "the good daemon (pid ${GOOD:-none}) still runs, to be stopped"
+fi
+dm_finish
