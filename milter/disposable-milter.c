@@ -59,6 +59,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "records.h"
 #include "recwriter.h"
 #include "spf.h"
@@ -436,6 +437,7 @@ stop_gracefully(int sig)
 {
 	long left;
 
+	notify_stopping();
 	log_info("%s: no new message is filtered; the ones in flight are "
 	    "finished first", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
 	if ((left = callbacks_drain(STOP_DRAIN_SECONDS)) > 0)
@@ -559,9 +561,14 @@ reload_thread(void *arg)
 			break;
 		}
 		if (sig == SIGUSR1) {
-			if (reload(err, sizeof(err)) != 0)
+			notify_reloading();
+			if (reload(err, sizeof(err)) != 0) {
 				log_warnx("reload failed, running on: %s",
 				    err);
+				notify_ready("serving; the last reload failed "
+				    "(see the log)");
+			} else
+				notify_ready("serving; reloaded");
 			continue;
 		}
 		if (!database_settled(&watch))
@@ -673,6 +680,7 @@ main(int argc, char *argv[])
 
 	/* 1: what can be known in the process the shell waits for. */
 	log_init("disposable-milter", LOG_MAIL, 1, 0);
+	notify_check();
 	/* The daemon works from "/": a relative -c must still name the same
 	 * file at every reload. */
 	if ((conffile = realpath(conffile, NULL)) == NULL)
@@ -759,6 +767,9 @@ main(int argc, char *argv[])
 	    "mode %s", PACKAGE_NAME, PACKAGE_VERSION, s->cfg.socket,
 	    s->cfg.database, listdb_entries(state_db(s)),
 	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
+	snprintf(err, sizeof(err), "serving on %s: %zu list entries, mode %s",
+	    s->cfg.socket, listdb_entries(state_db(s)),
+	    s->cfg.mode == MODE_OBSERVE ? "observe" : "enforce");
 	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	sigaddset(&old, SIGUSR1);
@@ -769,6 +780,7 @@ main(int argc, char *argv[])
 	/* 5: the socket listens (connections wait in its queue until
 	 * smfi_main accepts them): serving. */
 	ready(!s_syslog);
+	notify_ready(err);
 	ch = smfi_main();
 	/* The reload thread reads the records writer and writes the
 	 * metrics file: it ends before either goes. */

@@ -28,7 +28,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	apt-get install -y -q --no-install-recommends \
 	    build-essential autoconf automake pkg-config \
 	    libmilter-dev liblmdb-dev libssl-dev libidn2-dev libpsl-dev \
-	    libspf2-dev libc-ares-dev libcurl4-openssl-dev publicsuffix \
+	    libspf2-dev libc-ares-dev libcurl4-openssl-dev libsystemd-dev \
+	    publicsuffix \
 	    openssl ca-certificates miltertest postfix swaks \
 	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
 	    m4 liblockfile1 libwrap0 clang libclang-rt-14-dev \

@@ -197,6 +197,48 @@ dm_check "a stale socket is removed, and said (exit $RC)" \
 dm_check "the new daemon answers there" answers "unix:$M/stale.sock"
 [ -n "$PID" ] && stop_ours "$PID"
 
+# --- readiness for systemd (sd_notify) ------------------------------------
+# A service manager of our own: a datagram socket that writes each
+# message it gets as one line (goes by itself after a minute).
+: >"$T/notify.log"
+python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.settimeout(60)
+f = open(sys.argv[2], "a"); print("up", file=f, flush=True)
+while True:
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        break
+    print(d.decode().replace("\n", " "), file=f, flush=True)' \
+    "$T/systemd.sock" "$T/notify.log" 2>"$T/notify.err" &
+NOTIFYPID=$!
+dm_wait_for 50 grep -q up "$T/notify.log"
+NOTIFY_SOCKET=$T/systemd.sock
+export NOTIFY_SOCKET
+dm_milter_start "$T/s.conf" "$M/n.log" "unix:$M/n.sock"
+NPID=$DM_PID
+unset NOTIFY_SOCKET
+if grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h"; then
+	dm_wait_for 50 grep -q '^READY=1' "$T/notify.log"
+	dm_check "sd_notify: READY=1 once serving, with its pid" \
+	    grep -q "^READY=1 MAINPID=$NPID STATUS=serving on unix:$M/n.sock" \
+	    "$T/notify.log"
+	kill -USR1 "$NPID"
+	dm_wait_for 50 sh -c "test \$(grep -c '^READY=1' '$T/notify.log') -ge 2"
+	dm_check "sd_notify: SIGUSR1 gives RELOADING=1, then READY=1" sh -c "
+	    grep -n '' '$T/notify.log' | grep -A1 ':RELOADING=1 MONOTONIC_USEC=[0-9]' |
+	    grep -q 'READY=1 .*STATUS=serving; reloaded'"
+	dm_stop_pid "$NPID"
+	dm_check "sd_notify: STOPPING=1 at SIGTERM" \
+	    grep -q '^STOPPING=1' "$T/notify.log"
+else
+	dm_check "built without libsystemd: NOTIFY_SOCKET is warned about" \
+	    grep -q 'NOTIFY_SOCKET is set, but this build has no systemd' "$M/n.log"
+	dm_stop_pid "$NPID"
+fi
+{ kill "$NOTIFYPID"; wait "$NOTIFYPID"; } 2>/dev/null
+
 # --- the good one stops cleanly -----------------------------------------
 if [ -n "$GOOD" ] && is_ours "$GOOD"; then
 	kill -TERM "$GOOD"
