@@ -1078,6 +1078,7 @@ static const struct keydef keys[] = {
 	NUM("RetentionDays", NUM_INT, rec.retention_days, 0, 3650), /* 0 = keep */
 	KEY("MetricsFile", p_metricsfile, 0, 0),
 	NUM("MetricsInterval", NUM_INT, metrics_interval, 1, 86400), /* s */
+	NUM("StatsInterval", NUM_INT, stats_interval, 0, 604800), /* s */
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -1116,6 +1117,7 @@ config_default(struct config *c)
 	c->records_mapsize = RECORDS_MAPSIZE_MB;
 	recwriter_config_default(&c->rec);
 	c->metrics_interval = METRICS_INTERVAL;
+	c->stats_interval = STATS_INTERVAL;
 }
 
 /* One line, without its newline.  Returns 0, or -1 with err. */

@@ -102,6 +102,7 @@ struct config {
 						   RetentionDays */
 	char	metrics_file[CONFIG_PATH_MAX];	/* MetricsFile ("" = off) */
 	int	metrics_interval;		/* MetricsInterval (s) */
+	int	stats_interval;			/* StatsInterval (s, 0 = never) */
 	int	dns_enabled;			/* DNS yes|no */
 	int	spf_enabled;			/* SPF yes|no */
 	struct dns_config dns;			/* DNSServers, DNSTimeout,

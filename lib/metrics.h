@@ -5,7 +5,8 @@
  * housekeeping thread renders them every MetricsInterval seconds in the
  * Prometheus text exposition format (for node_exporter's textfile
  * collector), writes the file atomically (temporary file in the same
- * directory, then rename), and logs a one-line summary.
+ * directory, then rename), and logs a one-line summary every
+ * StatsInterval seconds.
  *
  * Exposed (all names prefixed disposable_milter_):
  *   messages_total{action,category,role}   decisions (role of the
@@ -31,8 +32,10 @@
 #include "dns.h"
 #include "recwriter.h"
 
-#define METRICS_INTERVAL 60	/* seconds between two metrics files and
-				   summary lines (MetricsInterval) */
+#define METRICS_INTERVAL 60	/* seconds between two metrics files
+				   (MetricsInterval) */
+#define STATS_INTERVAL 3600	/* seconds between two summary lines in
+				   the log (StatsInterval; 0: none) */
 
 void	metrics_count_message(enum action, enum category, enum role);
 void	metrics_count_error(void);

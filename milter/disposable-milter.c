@@ -366,17 +366,25 @@ records_try(const struct config *cfg)
 	rec_state.warned = 1;
 }
 
-/* The metrics file and the summary line: every MetricsInterval, and
- * once more at a stop (final: up 0, the last counts). */
+/* The housekeeping: the metrics file every MetricsInterval, the summary
+ * line every StatsInterval, both once more at a stop (HK_FINAL: up 0,
+ * the last counts; the line unless StatsInterval is 0). */
+#define HK_METRICS	1
+#define HK_STATS	2
+#define HK_FINAL	4
+
 static void
-housekeeping(int final)
+housekeeping(int what)
 {
+	int final = (what & HK_FINAL) != 0;
 	struct metrics_extra x;
 	struct state *s = state_acquire();
 	char line[1024], err[1024], *text;
 
 	if (s == NULL)
 		return;
+	if (final)
+		what |= HK_METRICS | (s->cfg.stats_interval > 0 ? HK_STATS : 0);
 	memset(&x, 0, sizeof(x));
 	x.now = time(NULL);
 	x.stopped = final;
@@ -393,9 +401,11 @@ housekeeping(int final)
 	x.db_built = listdb_built(state_db(s));
 	x.db_entries = listdb_entries(state_db(s));
 	x.db_fingerprints = listdb_fp_entries(state_db(s));
-	metrics_summary(&x, line, sizeof(line));
-	log_info("stats: %s", line);
-	if (s->cfg.metrics_file[0] != '\0') {
+	if (what & HK_STATS) {
+		metrics_summary(&x, line, sizeof(line));
+		log_info("stats: %s", line);
+	}
+	if ((what & HK_METRICS) && s->cfg.metrics_file[0] != '\0') {
 		if ((text = metrics_render(&x)) == NULL)
 			log_warnx("metrics: out of memory");
 		else if (metrics_write_file(s->cfg.metrics_file, text, err,
@@ -528,32 +538,44 @@ database_settled(struct db_watch *w)
 
 /* Reload on SIGUSR1, and when the Database file changed; on any error
  * keep running on the old state.  Stop on SIGTERM and SIGHUP.  Between
- * signals, the housekeeping of every MetricsInterval. */
+ * signals, the housekeeping: the metrics file at once and every
+ * MetricsInterval, the summary line every StatsInterval (counted anew
+ * when a reload changes it). */
 static void *
 reload_thread(void *arg)
 {
 	sigset_t *set = arg;
 	struct db_watch watch = { 0 };
 	char err[1024];
-	int sig;
-	time_t next_stats = time(NULL);
+	int sig, stats_every = -1;
+	time_t next_metrics = time(NULL), next_stats = 0;
 
 	while (!atomic_load(&stopping)) {
 		struct state *cur;
 		struct timespec wait = { 1, 0 };
-		int interval;
+		time_t now = time(NULL);
+		int what = 0;
 
 		if ((cur = state_acquire()) != NULL) {
-			interval = cur->cfg.metrics_interval;
+			if (cur->cfg.stats_interval != stats_every) {
+				stats_every = cur->cfg.stats_interval;
+				next_stats = now + stats_every;
+			}
+			if (now >= next_metrics) {
+				what |= HK_METRICS;
+				next_metrics = now + cur->cfg.metrics_interval;
+			}
+			if (stats_every > 0 && now >= next_stats) {
+				what |= HK_STATS;
+				next_stats = now + stats_every;
+			}
 			/* A store that could not be opened is retried on its
 			 * own schedule, not the metrics'. */
 			if (recorder == NULL)
 				records_try(&cur->cfg);
 			state_release(cur);
-			if (time(NULL) >= next_stats) {
-				housekeeping(0);
-				next_stats = time(NULL) + interval;
-			}
+			if (what != 0)
+				housekeeping(what);
 		}
 		sig = sigtimedwait(set, NULL, &wait);
 		if (sig == SIGTERM || sig == SIGHUP) {
@@ -791,7 +813,7 @@ main(int argc, char *argv[])
 	callbacks_set_recorder(NULL);
 	if (recorder != NULL)
 		recwriter_flush(recorder);
-	housekeeping(1);
+	housekeeping(HK_FINAL);
 	if (recorder != NULL) {
 		recwriter_stop(recorder);
 		recorder = NULL;

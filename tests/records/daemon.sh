@@ -28,7 +28,7 @@ dm_write_lists "$T/lists"
 "$DM_CTL" genkey "$M/hash.key" >/dev/null || exit 1
 dm_write_conf "$T/r.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
     "Records $M/records.db" "RecordsInterval 50" "RetentionDays 30" \
-    "MetricsFile $M/metrics.prom" "MetricsInterval 1"
+    "MetricsFile $M/metrics.prom" "MetricsInterval 1" "StatsInterval 1"
 "$DM_CTL" -c "$T/r.conf" build >"$T/ctl.log" 2>&1 ||
     { dm_notok "disposable-ctl build"; dm_diag "$T/ctl.log"; dm_finish; }
 

@@ -85,13 +85,14 @@ answers()
 	    grep -q '^errors: 0$' "$T/bench.out"
 }
 
-# starts NAME: the daemon started in daemon mode on unix:$M/NAME.sock
-# with pid file $M/NAME.pid (stderr in $T/NAME.err); sets RC and PID
-# (empty when no pid file was written), stopped at exit.
+# starts NAME [CONF]: the daemon started in daemon mode (with CONF,
+# s.conf by default) on unix:$M/NAME.sock with pid file $M/NAME.pid
+# (stderr in $T/NAME.err); sets RC and PID (empty when no pid file was
+# written), stopped at exit.
 starts()
 {
-	"$DM_MILTER" -c "$T/s.conf" -p "unix:$M/$1.sock" -P "$M/$1.pid" \
-	    2>"$T/$1.err"
+	"$DM_MILTER" -c "${2:-$T/s.conf}" -p "unix:$M/$1.sock" \
+	    -P "$M/$1.pid" 2>"$T/$1.err"
 	RC=$?
 	PID=$(cat "$M/$1.pid" 2>/dev/null)
 	[ -n "$PID" ] && dm_atexit "stop_ours $PID"
@@ -191,11 +192,15 @@ dm_check "-n catches the records directory too" \
 python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$M/stale.sock"
 chown "$U" "$M/stale.sock"
-starts stale
+dm_write_conf "$T/z.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
+    "UserID $U" "StatsInterval 0"
+starts stale "$T/z.conf"
 dm_check "a stale socket is removed, and said (exit $RC)" \
     sh -c "test $RC -eq 0 && grep -q 'removed the stale socket $M/stale.sock' '$T/stale.err'"
 dm_check "the new daemon answers there" answers "unix:$M/stale.sock"
 [ -n "$PID" ] && stop_ours "$PID"
+dm_check "StatsInterval 0: no summary line, not even at the stop" \
+    sh -c "grep -q 'stopping' '$T/stale.err' && ! grep -q 'stats:' '$T/stale.err'"
 
 # --- readiness for systemd (sd_notify) ------------------------------------
 # A service manager of our own: a datagram socket that writes each
@@ -216,7 +221,9 @@ NOTIFYPID=$!
 dm_wait_for 50 grep -q up "$T/notify.log"
 NOTIFY_SOCKET=$T/systemd.sock
 export NOTIFY_SOCKET
-dm_milter_start "$T/s.conf" "$M/n.log" "unix:$M/n.sock"
+dm_write_conf "$T/n.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
+    "UserID $U" "StatsInterval 1"
+dm_milter_start "$T/n.conf" "$M/n.log" "unix:$M/n.sock"
 NPID=$DM_PID
 unset NOTIFY_SOCKET
 if grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h"; then
@@ -229,6 +236,9 @@ if grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h"; then
 	dm_check "sd_notify: SIGUSR1 gives RELOADING=1, then READY=1" sh -c "
 	    grep -n '' '$T/notify.log' | grep -A1 ':RELOADING=1 MONOTONIC_USEC=[0-9]' |
 	    grep -q 'READY=1 .*STATUS=serving; reloaded'"
+	dm_wait_for 30 sh -c "test \$(grep -c 'stats: messages=' '$M/n.log') -ge 2"
+	dm_check "StatsInterval 1: a summary line every second" \
+	    sh -c "test \$(grep -c 'stats: messages=' '$M/n.log') -ge 2"
 	dm_stop_pid "$NPID"
 	dm_check "sd_notify: STOPPING=1 at SIGTERM" \
 	    grep -q '^STOPPING=1' "$T/notify.log"
@@ -240,12 +250,16 @@ fi
 { kill "$NOTIFYPID"; wait "$NOTIFYPID"; } 2>/dev/null
 
 # --- the good one stops cleanly -----------------------------------------
+dm_check "StatsInterval 3600 (the default): no summary line while it ran" \
+    sh -c "! grep -q 'stats:' '$T/good.err'"
 if [ -n "$GOOD" ] && is_ours "$GOOD"; then
 	kill -TERM "$GOOD"
 	dm_wait_for 150 dm_dead "$GOOD"
 	dm_check "SIGTERM: the daemon is gone" dm_dead "$GOOD"
 	dm_check "its socket and pid file are removed" \
 	    sh -c "test ! -e '$M/good.sock' && test ! -e '$M/good.pid'"
+	dm_check "one summary line at the stop" \
+	    test "$(grep -c 'stats: messages=' "$T/good.err")" -eq 1
 else
 	dm_notok "the good daemon (pid ${GOOD:-none}) still runs, to be stopped"
 fi
