@@ -40,6 +40,7 @@
 
 static _Atomic uint64_t messages[ACT_COUNT][CAT_COUNT][ROLE_COUNT];
 static _Atomic uint64_t errors;
+static _Atomic uint64_t reloads[2];	/* [0] failed, [1] took */
 
 void
 metrics_count_message(enum action a, enum category c, enum role r)
@@ -59,6 +60,12 @@ metrics_count_error(void)
 }
 
 void
+metrics_count_reload(int ok)
+{
+	atomic_fetch_add_explicit(&reloads[ok != 0], 1, memory_order_relaxed);
+}
+
+void
 metrics_reset(void)
 {
 	for (int a = 0; a < ACT_COUNT; a++)
@@ -67,6 +74,8 @@ metrics_reset(void)
 				atomic_store_explicit(&messages[a][c][r], 0,
 				    memory_order_relaxed);
 	atomic_store_explicit(&errors, 0, memory_order_relaxed);
+	atomic_store_explicit(&reloads[0], 0, memory_order_relaxed);
+	atomic_store_explicit(&reloads[1], 0, memory_order_relaxed);
 }
 
 static uint64_t
@@ -209,12 +218,24 @@ metrics_render(const struct metrics_extra *x)
 		    "aggregates that did not decode, overwritten.",
 		    x->rec.corrupt);
 	}
+	family(&b, "reloads_total", "counter", "Reloads of the configuration "
+	    "and the list database (SIGUSR1, or a changed Database file), by "
+	    "result; a failed one leaves the running state in force.");
+	bprintf(&b, PREFIX "reloads_total{result=\"success\"} %" PRIu64 "\n",
+	    get(&reloads[1]));
+	bprintf(&b, PREFIX "reloads_total{result=\"failure\"} %" PRIu64 "\n",
+	    get(&reloads[0]));
 	if (x->db_built > 0) {
 		age = (long long)x->now - (long long)x->db_built;
 		family(&b, "listdb_age_seconds", "gauge", "Seconds since the "
 		    "list database was built.");
 		bprintf(&b, PREFIX "listdb_age_seconds %lld\n",
 		    age > 0 ? age : 0);
+		family(&b, "listdb_build_time_seconds", "gauge", "When the "
+		    "list database in use was built, in seconds since the "
+		    "epoch: its version.");
+		bprintf(&b, PREFIX "listdb_build_time_seconds %lld\n",
+		    (long long)x->db_built);
 	}
 	family(&b, "listdb_entries", "gauge", "Entries in the list "
 	    "database, by kind.");

@@ -17,7 +17,11 @@
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
  *   records_purged_total, records_corrupt_total, records_up (when
  *   Records is set), records_open_failures_total
- *   listdb_age_seconds, listdb_entries{kind="domain"|"fingerprint"}
+ *   reloads_total{result="success"|"failure"}  configuration and database
+ *                                           reloads (a failed one keeps
+ *                                           the running state)
+ *   listdb_age_seconds, listdb_build_time_seconds (the version in use),
+ *   listdb_entries{kind="domain"|"fingerprint"}
  *   up (1; 0 in the file written at a stop), start_time_seconds
  * No address, hash or domain ever appears in a label.
  */
@@ -39,6 +43,7 @@
 
 void	metrics_count_message(enum action, enum category, enum role);
 void	metrics_count_error(void);
+void	metrics_count_reload(int ok);	/* ok: 1 it took, 0 it failed */
 void	metrics_reset(void);		/* tests */
 
 /* What the counters alone do not know, gathered by the caller. */

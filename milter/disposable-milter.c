@@ -468,6 +468,7 @@ reload(char *err, size_t errlen)
 	if ((next = state_load(conffile, socket_opt, cur, err,
 	    errlen)) == NULL) {
 		state_release(cur);
+		metrics_count_reload(0);
 		return -1;
 	}
 	if (cur != NULL && strcmp(cur->cfg.socket, next->cfg.socket) != 0)
@@ -481,6 +482,7 @@ reload(char *err, size_t errlen)
 	    next->cfg.database, listdb_entries(state_db(next)));
 	state_install(next);
 	state_release(cur);
+	metrics_count_reload(1);
 	return 0;
 }
 

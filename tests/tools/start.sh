@@ -20,6 +20,9 @@ command -v useradd >/dev/null 2>&1 || dm_skip "no useradd"
 dm_require_built
 BENCH=$DM_BUILDDIR/tests/bench/milter_bench
 [ -x "$BENCH" ] || dm_skip "$BENCH not built"
+PY=/usr/bin/python3
+$PY -c 'import prometheus_client.parser' 2>/dev/null ||
+    dm_skip "python3-prometheus-client missing (apt-get install python3-prometheus-client)"
 dm_init start
 T=$DM_TMP
 M=$T/milter
@@ -145,7 +148,8 @@ dm_check "failed starts left no pid file" \
 # after a minute should this script be cut short).
 dm_pick_port
 BUSY=$DM_PORT
-python3 -c 'import socket, sys, time
+: >"$T/busy.out"
+$PY -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
 print("up", flush=True); time.sleep(60)' "$BUSY" >"$T/busy.out" 2>&1 &
@@ -189,7 +193,7 @@ dm_check "-n catches the records directory too" \
     grep -q "Records: directory $T/rootonly: Permission denied" "$T/n2.out"
 
 # --- a stale socket is removed -------------------------------------------
-python3 -c 'import socket, sys
+$PY -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$M/stale.sock"
 chown "$U" "$M/stale.sock"
 dm_write_conf "$T/z.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
@@ -202,11 +206,45 @@ dm_check "the new daemon answers there" answers "unix:$M/stale.sock"
 dm_check "StatsInterval 0: no summary line, not even at the stop" \
     sh -c "grep -q 'stopping' '$T/stale.err' && ! grep -q 'stats:' '$T/stale.err'"
 
-# --- readiness for systemd (sd_notify) ------------------------------------
+# metric NAME{LABELS}: its value in $M/metrics.prom as prometheus_client
+# parses the file (nothing when absent; "unparsable: why" when the file
+# is not valid exposition text).  metric_is NAME{LABELS} VALUE: true when
+# it has that value.
+metric()
+{
+	$PY - "$M/metrics.prom" "$1" <<'PY'
+import math, sys
+from prometheus_client.parser import text_string_to_metric_families
+try:
+    fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+except Exception as e:
+    print("unparsable:", e)
+    sys.exit(0)
+for f in fams:
+    for s in f.samples:
+        labels = ",".join('%s="%s"' % kv for kv in sorted(s.labels.items()))
+        if sys.argv[2] == s.name + ("{%s}" % labels if labels else ""):
+            v = s.value
+            print(int(v) if math.isfinite(v) and v == int(v) else v)
+PY
+}
+
+metric_is()
+{
+	[ "$(metric "$1")" = "$2" ]
+}
+
+# has_line FILE N PATTERN: at least N lines of FILE match PATTERN.
+has_lines()
+{
+	[ "$(grep -c -e "$3" "$1")" -ge "$2" ]
+}
+
+# --- readiness for systemd (sd_notify), metrics of a reload and a stop -----
 # A service manager of our own: a datagram socket that writes each
 # message it gets as one line (goes by itself after a minute).
 : >"$T/notify.log"
-python3 -c 'import os, socket, sys
+$PY -c 'import os, socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.settimeout(60)
 f = open(sys.argv[2], "a"); print("up", file=f, flush=True)
@@ -219,34 +257,58 @@ while True:
     "$T/systemd.sock" "$T/notify.log" 2>"$T/notify.err" &
 NOTIFYPID=$!
 dm_wait_for 50 grep -q up "$T/notify.log"
+SYSTEMD=
+grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h" && SYSTEMD=1
 NOTIFY_SOCKET=$T/systemd.sock
 export NOTIFY_SOCKET
 dm_write_conf "$T/n.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
-    "UserID $U" "StatsInterval 1"
+    "UserID $U" "StatsInterval 1" "MetricsFile $M/metrics.prom" \
+    "MetricsInterval 1"
 dm_milter_start "$T/n.conf" "$M/n.log" "unix:$M/n.sock"
 NPID=$DM_PID
 unset NOTIFY_SOCKET
-if grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h"; then
+R='disposable_milter_reloads_total'
+if [ -n "$SYSTEMD" ]; then
 	dm_wait_for 50 grep -q '^READY=1' "$T/notify.log"
 	dm_check "sd_notify: READY=1 once serving, with its pid" \
 	    grep -q "^READY=1 MAINPID=$NPID STATUS=serving on unix:$M/n.sock" \
 	    "$T/notify.log"
-	kill -USR1 "$NPID"
-	dm_wait_for 50 sh -c "test \$(grep -c '^READY=1' '$T/notify.log') -ge 2"
-	dm_check "sd_notify: SIGUSR1 gives RELOADING=1, then READY=1" sh -c "
-	    grep -n '' '$T/notify.log' | grep -A1 ':RELOADING=1 MONOTONIC_USEC=[0-9]' |
-	    grep -q 'READY=1 .*STATUS=serving; reloaded'"
-	dm_wait_for 30 sh -c "test \$(grep -c 'stats: messages=' '$M/n.log') -ge 2"
-	dm_check "StatsInterval 1: a summary line every second" \
-	    sh -c "test \$(grep -c 'stats: messages=' '$M/n.log') -ge 2"
-	dm_stop_pid "$NPID"
-	dm_check "sd_notify: STOPPING=1 at SIGTERM" \
-	    grep -q '^STOPPING=1' "$T/notify.log"
 else
 	dm_check "built without libsystemd: NOTIFY_SOCKET is warned about" \
 	    grep -q 'NOTIFY_SOCKET is set, but this build has no systemd' "$M/n.log"
-	dm_stop_pid "$NPID"
 fi
+kill -USR1 "$NPID"
+dm_wait_for 50 metric_is "$R{result=\"success\"}" 1
+dm_check "metrics: reloads_total{result=success} 1 after SIGUSR1" \
+    metric_is "$R{result=\"success\"}" 1
+[ -n "$SYSTEMD" ] && dm_check "sd_notify: SIGUSR1 gives RELOADING=1, then READY=1" sh -c "
+    grep -n '' '$T/notify.log' | grep -A1 ':RELOADING=1 MONOTONIC_USEC=[0-9]' |
+    grep -q 'READY=1 .*STATUS=serving; reloaded'"
+# A configuration the reload refuses: counted apart, the daemon runs on.
+echo "ActionRelay maybe" >>"$T/n.conf"
+kill -USR1 "$NPID"
+dm_wait_for 50 metric_is "$R{result=\"failure\"}" 1
+dm_check "metrics: a failed reload is counted apart (failure 1)" \
+    metric_is "$R{result=\"failure\"}" 1
+dm_check "metrics: ... and not as a success (success 1)" \
+    metric_is "$R{result=\"success\"}" 1
+[ -n "$SYSTEMD" ] && dm_check "sd_notify: READY=1 after a failed reload too" \
+    dm_wait_for 50 grep -q '^READY=1 .*the last reload failed' "$T/notify.log"
+# Its build time: when disposable-ctl began it, at most a minute before
+# the file was last written.
+built=$(metric disposable_milter_listdb_build_time_seconds)
+mtime=$(stat -c %Y "$M/lists.db")
+dm_check "metrics: the list database's version, its build time ($built)" \
+    test "${built:-0}" -le "$mtime" -a "${built:-0}" -ge $((mtime - 60))
+dm_check "StatsInterval 1: a summary line every second" \
+    dm_wait_for 30 has_lines "$M/n.log" 2 'stats: messages='
+dm_check "metrics: up 1 while it runs" metric_is disposable_milter_up 1
+dm_stop_pid "$NPID"
+dm_check "SIGTERM: clean exit ($DM_STATUS)" test "$DM_STATUS" -eq 0
+dm_check "metrics: up 0 in the file written at the stop" \
+    metric_is disposable_milter_up 0
+[ -n "$SYSTEMD" ] && dm_check "sd_notify: STOPPING=1 at SIGTERM" \
+    grep -q '^STOPPING=1' "$T/notify.log"
 { kill "$NOTIFYPID"; wait "$NOTIFYPID"; } 2>/dev/null
 
 # --- the good one stops cleanly -----------------------------------------

@@ -331,6 +331,9 @@ test_render(void)
 	metrics_count_message(ACT_ACCEPT, CAT_CLEAN, ROLE_ENVELOPE);
 	metrics_count_message(ACT_ACCEPT, CAT_CLEAN, ROLE_ENVELOPE);
 	metrics_count_error();
+	metrics_count_reload(1);
+	metrics_count_reload(1);
+	metrics_count_reload(0);
 	/* Out of range: ignored, not a write past the table. */
 	metrics_count_message(ACT_COUNT, CAT_CLEAN, ROLE_ENVELOPE);
 	metrics_count_message(ACT_ACCEPT, CAT_COUNT, ROLE_ENVELOPE);
@@ -345,8 +348,8 @@ test_render(void)
 		fprintf(stderr, "checker: %s\n--- rendering:\n%s", ex.why, text);
 	}
 	/* Every combination is present, the counted ones with their counts. */
-	CHECK_INT(ex.nseries, ACT_COUNT * CAT_COUNT * ROLE_COUNT + 1 + 4 + 1 +
-	    2 + 1 + 1);
+	CHECK_INT(ex.nseries, ACT_COUNT * CAT_COUNT * ROLE_COUNT + 1 + 4 + 2 +
+	    1 + 1 + 2 + 1 + 1);
 	CHECK(msgs(&ex, "reject", "disposable", "envelope") == 2);
 	CHECK(msgs(&ex, "reject", "disposable", "reply-to") == 1);
 	CHECK(msgs(&ex, "tag", "relay", "from") == 1);
@@ -368,6 +371,9 @@ test_render(void)
 	CHECK(expo_value(&ex, P "dns_timeouts_total") == 3);
 	CHECK(expo_value(&ex, P "dns_failures_total") == 4);
 	CHECK(expo_value(&ex, P "listdb_age_seconds") == 100);
+	CHECK(expo_value(&ex, P "listdb_build_time_seconds") == 1700000400);
+	CHECK(expo_value(&ex, P "reloads_total{result=\"success\"}") == 2);
+	CHECK(expo_value(&ex, P "reloads_total{result=\"failure\"}") == 1);
 	CHECK(expo_value(&ex, P "listdb_entries{kind=\"domain\"}") == 209000);
 	CHECK(expo_value(&ex, P "listdb_entries{kind=\"fingerprint\"}") == 17);
 	CHECK(expo_value(&ex, P "up") == 1);
@@ -420,7 +426,9 @@ test_render(void)
 	CHECK_INT(expo_parse(&ex, text), 0);
 	CHECK(msgs(&ex, "reject", "disposable", "envelope") == 0);
 	CHECK(expo_value(&ex, P "errors_total") == 0);
+	CHECK(expo_value(&ex, P "reloads_total{result=\"success\"}") == 0);
 	CHECK(expo_value(&ex, P "listdb_age_seconds") == -1);
+	CHECK(expo_value(&ex, P "listdb_build_time_seconds") == -1);
 	free(text);
 }
 
