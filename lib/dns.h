@@ -129,12 +129,23 @@ int	dns_wait(struct dns_session *);
 /* Milliseconds left before the session's deadline (0 when past). */
 int	dns_session_left_ms(const struct dns_session *);
 
+/* The latency of lookups that went to a server (a cache hit is not
+ * one): from the first query sent to the answer given to the caller,
+ * CNAME re-queries and retries included, timeouts too.  Counted per
+ * bucket: bucket i holds the lookups that took at most
+ * dns_latency_bounds_us[i] and more than the bound before it; the last
+ * one (index DNS_LATENCY_BUCKETS) those beyond the last bound. */
+#define DNS_LATENCY_BUCKETS 13
+extern const uint32_t dns_latency_bounds_us[DNS_LATENCY_BUCKETS];
+
 /* Counters since dns_init (for logs, tests and metrics). */
 struct dns_stats {
 	uint64_t	queries;	/* sent to a server */
 	uint64_t	cache_hits;
 	uint64_t	timeouts;
 	uint64_t	failures;	/* SERVFAIL and errors */
+	uint64_t	latency[DNS_LATENCY_BUCKETS + 1];	/* lookups */
+	uint64_t	latency_sum_us;
 };
 void	dns_get_stats(struct dns_stats *);
 

@@ -161,6 +161,27 @@ counter(struct buf *b, const char *name, const char *help, uint64_t v)
 	bprintf(b, PREFIX "%s %" PRIu64 "\n", name, v);
 }
 
+/* DNS latency: the buckets dns.c counts one by one, written cumulative
+ * as the format wants, +Inf last; _count is the +Inf bucket. */
+static void
+dns_histogram(struct buf *b, const struct dns_stats *d)
+{
+	const char *name = "dns_lookup_duration_seconds";
+	uint64_t cum = 0;
+
+	family(b, name, "histogram", "Time a DNS lookup that went to a "
+	    "server took (cache hits are not counted; timeouts are).");
+	for (int i = 0; i < DNS_LATENCY_BUCKETS; i++) {
+		cum += d->latency[i];
+		bprintf(b, PREFIX "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+		    dns_latency_bounds_us[i] / 1e6, cum);
+	}
+	cum += d->latency[DNS_LATENCY_BUCKETS];
+	bprintf(b, PREFIX "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+	bprintf(b, PREFIX "%s_sum %.6f\n", name, d->latency_sum_us / 1e6);
+	bprintf(b, PREFIX "%s_count %" PRIu64 "\n", name, cum);
+}
+
 char *
 metrics_render(const struct metrics_extra *x)
 {
@@ -195,6 +216,7 @@ metrics_render(const struct metrics_extra *x)
 	    x->dns.timeouts);
 	counter(&b, "dns_failures_total", "DNS queries that failed "
 	    "(SERVFAIL and errors).", x->dns.failures);
+	dns_histogram(&b, &x->dns);
 	if (x->have_records || x->records_down) {
 		family(&b, "records_up", "gauge", "1 when the records store "
 		    "is open, 0 while it is unusable (retried).");

@@ -14,6 +14,9 @@
  *   errors_total                            internal errors (OnError)
  *   dns_queries_total, dns_cache_hits_total, dns_timeouts_total,
  *   dns_failures_total
+ *   dns_lookup_duration_seconds             histogram (_bucket{le},
+ *                                           _sum, _count) of the lookups
+ *                                           that went to a server
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
  *   records_purged_total, records_corrupt_total, records_up (when
  *   Records is set), records_open_failures_total

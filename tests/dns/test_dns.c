@@ -122,6 +122,19 @@ hits(void)
 	return st.cache_hits;
 }
 
+/* Lookups in the latency histogram (every bucket). */
+static uint64_t
+timed(void)
+{
+	struct dns_stats st;
+	uint64_t n = 0;
+
+	dns_get_stats(&st);
+	for (int i = 0; i <= DNS_LATENCY_BUCKETS; i++)
+		n += st.latency[i];
+	return n;
+}
+
 static void
 config(struct dns_config *c, const char *servers)
 {
@@ -438,12 +451,15 @@ static void
 test_cache(struct dns_config *c)
 {
 	struct res r = { 0 };
-	uint64_t q0, h0;
+	struct dns_stats st0, st1;
+	uint64_t q0, h0, t0;
 
 	/* The second lookup is answered from the cache: one query sent
-	 * (run.sh checks the server saw exactly one). */
+	 * (run.sh checks the server saw exactly one), one lookup timed. */
 	q0 = sent();
 	h0 = hits();
+	t0 = timed();
+	dns_get_stats(&st0);
 	lookup("cached.dns.test", DNS_T_A, &r);
 	CHECK_INT(r.status, DNS_OK);
 	CHECK_INT(r.from_cache, 0);
@@ -455,6 +471,19 @@ test_cache(struct dns_config *c)
 	CHECK(r.ttl[0] <= 300 && r.ttl[0] >= 298);
 	CHECK_INT(sent() - q0, 1);
 	CHECK_INT(hits() - h0, 1);
+	CHECK_INT(timed() - t0, 1);
+	/* A loopback server answers within the 2.5 s bucket, valgrind or
+	 * not, and the sum grew by that lookup's time. */
+	dns_get_stats(&st1);
+	{
+		uint64_t fast = 0;
+
+		for (int i = 0; i < DNS_LATENCY_BUCKETS &&
+		    dns_latency_bounds_us[i] <= 2500000; i++)
+			fast += st1.latency[i] - st0.latency[i];
+		CHECK_INT(fast, 1);
+	}
+	CHECK(st1.latency_sum_us > st0.latency_sum_us);
 	/* Another type of the same name is another entry. */
 	lookup("cached.dns.test", DNS_T_AAAA, &r);
 	CHECK_INT(r.status, DNS_NODATA);

@@ -14,6 +14,7 @@
 # Functions called through dm_check look unreachable to shellcheck:
 # shellcheck disable=SC2317
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
+. "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/dns.sh"
 
 [ "$(id -u)" -eq 0 ] || dm_skip "needs root (the daemon runs as another user)"
 command -v useradd >/dev/null 2>&1 || dm_skip "no useradd"
@@ -234,6 +235,35 @@ metric_is()
 	[ "$(metric "$1")" = "$2" ]
 }
 
+# histogram NAME: "ok COUNT" when the histogram NAME in $M/metrics.prom
+# is well-formed (as prometheus_client parses it: buckets in increasing
+# le, counts never falling, +Inf last and equal to _count, a _sum), else
+# what is wrong.
+histogram()
+{
+	$PY - "$M/metrics.prom" "$1" <<'PY'
+import math, sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in
+        text_string_to_metric_families(open(sys.argv[1]).read())}
+f = fams.get(sys.argv[2])
+if f is None or f.type != "histogram":
+    sys.exit(print("no histogram", sys.argv[2]))
+b = [(float(s.labels["le"]), s.value) for s in f.samples
+     if s.name.endswith("_bucket")]
+other = {s.name[len(f.name):]: s.value for s in f.samples
+         if not s.name.endswith("_bucket")}
+if len(b) < 2 or b[-1][0] != math.inf:
+    sys.exit(print("no +Inf bucket last"))
+if any(b[i][0] >= b[i + 1][0] or b[i][1] > b[i + 1][1]
+       for i in range(len(b) - 1)):
+    sys.exit(print("buckets out of order:", b))
+if other.get("_count") != b[-1][1] or other.get("_sum", -1) < 0:
+    sys.exit(print("count or sum wrong:", other, b[-1]))
+print("ok %d" % b[-1][1])
+PY
+}
+
 # has_line FILE N PATTERN: at least N lines of FILE match PATTERN.
 has_lines()
 {
@@ -257,13 +287,26 @@ while True:
     "$T/systemd.sock" "$T/notify.log" 2>"$T/notify.err" &
 NOTIFYPID=$!
 dm_wait_for 50 grep -q up "$T/notify.log"
+# DNS for the latency histogram: unbound answering NXDOMAIN for all, or
+# without unbound a server that never answers (lookups time out).
+if [ -x "$DM_UNBOUND" ]; then
+	: >"$T/empty.zone"
+	dm_dns_start "$T/empty.zone" || { dm_notok "unbound starts"; dm_finish; }
+	DNS=$DM_DNS_SERVER
+else
+	echo "# $DM_UNBOUND missing: DNS lookups will time out"
+	dm_dns_silent_start || { dm_notok "silent DNS server starts"; dm_finish; }
+	DNS=$DM_DNS_SILENT_SERVER
+fi
+printf 'clean fresh-domain.test\n' >"$T/senders"
 SYSTEMD=
 grep -q '^#define HAVE_LIBSYSTEMD 1' "$DM_BUILDDIR/config.h" && SYSTEMD=1
 NOTIFY_SOCKET=$T/systemd.sock
 export NOTIFY_SOCKET
 dm_write_conf "$T/n.conf" "$T/lists" "$M/lists.db" "$M/hash.key" \
     "UserID $U" "StatsInterval 1" "MetricsFile $M/metrics.prom" \
-    "MetricsInterval 1"
+    "MetricsInterval 1" "DNS yes" "DNSServers $DNS" "DNSTimeout 300" \
+    "DNSTries 1" "DNSBudget 1000"
 dm_milter_start "$T/n.conf" "$M/n.log" "unix:$M/n.sock"
 NPID=$DM_PID
 unset NOTIFY_SOCKET
@@ -302,6 +345,25 @@ dm_check "metrics: the list database's version, its build time ($built)" \
     test "${built:-0}" -le "$mtime" -a "${built:-0}" -ge $((mtime - 60))
 dm_check "StatsInterval 1: a summary line every second" \
     dm_wait_for 30 has_lines "$M/n.log" 2 'stats: messages='
+# DNS latency: a message from a domain no list knows sends lookups.
+H=disposable_milter_dns_lookup_duration_seconds
+dm_check "metrics: the DNS histogram is there before any lookup" \
+    test "$(histogram $H)" = "ok 0"
+"$BENCH" -s "unix:$M/n.sock" -c 1 -n 1 -f "$T/senders" >"$T/dns1.out" 2>&1
+dm_wait_for 30 sh -c "grep -q '^${H}_count [1-9]' '$M/metrics.prom'"
+h1=$(histogram $H)
+dm_check "metrics: DNS lookups observed, the histogram well-formed ($h1)" \
+    sh -c "case '$h1' in 'ok 0'|'ok') exit 1 ;; ok\ *) exit 0 ;; esac; exit 1"
+if [ -x "$DM_UNBOUND" ]; then
+	# The same domain again: its answers come from the cache, and a
+	# cache hit is no lookup.
+	hits=$(metric disposable_milter_dns_cache_hits_total)
+	"$BENCH" -s "unix:$M/n.sock" -c 1 -n 1 -f "$T/senders" \
+	    >"$T/dns2.out" 2>&1
+	dm_wait_for 30 sh -c "! grep -q '^disposable_milter_dns_cache_hits_total $hits\$' '$M/metrics.prom'"
+	dm_check "metrics: cache hits are not in the histogram ($(histogram $H))" \
+	    test "$(histogram $H)" = "$h1"
+fi
 dm_check "metrics: up 1 while it runs" metric_is disposable_milter_up 1
 dm_stop_pid "$NPID"
 dm_check "SIGTERM: clean exit ($DM_STATUS)" test "$DM_STATUS" -eq 0

@@ -93,10 +93,12 @@ parse_value(const char *s, double *v)
 	return -1;							\
 } while (0)
 
+static const char *const hsuffix[] = { "_bucket", "_sum", "_count", NULL };
+
 static int
 check_line(struct expo *x, const char *line, int lineno, int *cur)
 {
-	const char *s = line, *lab;
+	const char *s = line, *lab, *suffix;
 	size_t n;
 	int f;
 
@@ -125,7 +127,8 @@ check_line(struct expo *x, const char *line, int lineno, int *cur)
 				    x->fam[f]);
 			s += n + 1;
 			if (strcmp(s, "counter") != 0 && strcmp(s, "gauge") != 0 &&
-			    strcmp(s, "untyped") != 0)
+			    strcmp(s, "untyped") != 0 &&
+			    strcmp(s, "histogram") != 0)
 				BAD("line %d: type %s", lineno, s);
 			snprintf(x->famtype[f], sizeof(x->famtype[f]), "%s", s);
 		}
@@ -136,9 +139,32 @@ check_line(struct expo *x, const char *line, int lineno, int *cur)
 		return 0;		/* a plain comment */
 	if ((n = name_len(s, 1)) == 0)
 		BAD("line %d: no metric name: %s", lineno, line);
-	if ((f = find_fam(x, s, n)) == -1 || !x->famhelp[f] ||
-	    x->famtype[f][0] == '\0')
+	/* A histogram's series are its name + _bucket, _sum or _count,
+	 * and nothing else. */
+	suffix = NULL;
+	if ((f = find_fam(x, s, n)) != -1 &&
+	    strcmp(x->famtype[f], "histogram") == 0)
+		BAD("line %d: histogram series without a suffix: %s", lineno,
+		    line);
+	for (int i = 0; f == -1 && hsuffix[i] != NULL; i++) {
+		size_t k = strlen(hsuffix[i]);
+
+		if (n > k && strncmp(s + n - k, hsuffix[i], k) == 0 &&
+		    (f = find_fam(x, s, n - k)) != -1) {
+			if (strcmp(x->famtype[f], "histogram") != 0)
+				f = -1;
+			else
+				suffix = hsuffix[i];
+		}
+	}
+	if (f == -1 || !x->famhelp[f] || x->famtype[f][0] == '\0')
 		BAD("line %d: series without HELP and TYPE before it: %s",
+		    lineno, line);
+	if (suffix != NULL && strcmp(suffix, "_bucket") == 0 &&
+	    strstr(s + n, "le=\"") == NULL)
+		BAD("line %d: a bucket without le: %s", lineno, line);
+	if (suffix != NULL && strcmp(suffix, "_bucket") != 0 && s[n] == '{')
+		BAD("line %d: labels on a histogram's sum or count: %s",
 		    lineno, line);
 	if (f != *cur)
 		BAD("line %d: series of %s not grouped with its family",
@@ -284,6 +310,10 @@ test_checker(void)
 		"# HELP 1x h\n# TYPE 1x gauge\n1x 1\n",		/* name */
 		"# HELP x h\n# TYPE x gaug\nx 1\n",		/* type */
 		"# HELP x h\n# TYPE x gauge\n\nx 1\n",		/* blank line */
+		"# HELP h h\n# TYPE h histogram\nh 1\n",	/* no suffix */
+		"# HELP h h\n# TYPE h histogram\nh_bucket 1\n",	/* no le */
+		"# HELP h h\n# TYPE h histogram\nh_sum{a=\"1\"} 1\n",
+		"# HELP h h\n# TYPE h gauge\nh_count 1\n",	/* not one */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -298,6 +328,47 @@ test_checker(void)
 	    "# HELP y_total h\n# TYPE y_total counter\ny_total 0\n"), 0);
 	CHECK_INT(ex.nseries, 2);
 	CHECK(expo_value(&ex, "x{a=\"q\\\"\\\\\\n\",b=\"\"}") == -1500);
+	CHECK_INT(expo_parse(&ex, "# HELP h h\n# TYPE h histogram\n"
+	    "h_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 2\nh_sum 3.5\n"
+	    "h_count 2\n"), 0);
+	CHECK_INT(ex.nseries, 4);
+}
+
+/* The histogram name as a histogram: buckets in increasing le order with
+ * non-decreasing counts, +Inf last and equal to _count, and as many
+ * buckets as the bounds given (+Inf apart).  0 or -1 (with why). */
+static int
+histogram_ok(const struct expo *x, const char *name, int bounds,
+    char *why, size_t len)
+{
+	char bucket[128], series[256];
+	double last_le = -1, last = 0, le, count;
+	int nb = 0;
+
+	snprintf(bucket, sizeof(bucket), "%s_bucket{le=\"", name);
+	for (int i = 0; i < x->nseries; i++) {
+		if (strncmp(x->series[i], bucket, strlen(bucket)) != 0)
+			continue;
+		if (strcmp(x->series[i] + strlen(bucket), "+Inf\"}") == 0)
+			le = 1e300;
+		else
+			le = strtod(x->series[i] + strlen(bucket), NULL);
+		if (le <= last_le || x->value[i] < last) {
+			snprintf(why, len, "%s out of order", x->series[i]);
+			return -1;
+		}
+		last_le = le;
+		last = x->value[i];
+		nb++;
+	}
+	snprintf(series, sizeof(series), "%s_count", name);
+	count = expo_value(x, series);
+	if (last_le != 1e300 || nb != bounds + 1 || count != last) {
+		snprintf(why, len, "%d buckets, +Inf %s, count %g against %g",
+		    nb, last_le == 1e300 ? "last" : "missing", count, last);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -313,6 +384,11 @@ extra_init(struct metrics_extra *x)
 	x->db_built = 1700000400;
 	x->db_entries = 209000;
 	x->db_fingerprints = 17;
+	/* 3 lookups of at most 1 ms, 2 of at most 50 ms, 1 past 10 s. */
+	x->dns.latency[0] = 3;
+	x->dns.latency[5] = 2;
+	x->dns.latency[DNS_LATENCY_BUCKETS] = 1;
+	x->dns.latency_sum_us = 12345678;
 }
 
 static void
@@ -348,8 +424,8 @@ test_render(void)
 		fprintf(stderr, "checker: %s\n--- rendering:\n%s", ex.why, text);
 	}
 	/* Every combination is present, the counted ones with their counts. */
-	CHECK_INT(ex.nseries, ACT_COUNT * CAT_COUNT * ROLE_COUNT + 1 + 4 + 2 +
-	    1 + 1 + 2 + 1 + 1);
+	CHECK_INT(ex.nseries, ACT_COUNT * CAT_COUNT * ROLE_COUNT + 1 + 4 +
+	    DNS_LATENCY_BUCKETS + 3 + 2 + 1 + 1 + 2 + 1 + 1);
 	CHECK(msgs(&ex, "reject", "disposable", "envelope") == 2);
 	CHECK(msgs(&ex, "reject", "disposable", "reply-to") == 1);
 	CHECK(msgs(&ex, "tag", "relay", "from") == 1);
@@ -370,6 +446,30 @@ test_render(void)
 	CHECK(expo_value(&ex, P "dns_cache_hits_total") == 22);
 	CHECK(expo_value(&ex, P "dns_timeouts_total") == 3);
 	CHECK(expo_value(&ex, P "dns_failures_total") == 4);
+	{
+		char why[256];
+
+		if (histogram_ok(&ex, P "dns_lookup_duration_seconds",
+		    DNS_LATENCY_BUCKETS, why, sizeof(why)) != 0) {
+			CHECK(!"the DNS histogram is well-formed");
+			fprintf(stderr, "histogram: %s\n", why);
+		}
+	}
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_bucket"
+	    "{le=\"0.001\"}") == 3);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_bucket"
+	    "{le=\"0.025\"}") == 3);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_bucket"
+	    "{le=\"0.05\"}") == 5);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_bucket"
+	    "{le=\"10\"}") == 5);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_bucket"
+	    "{le=\"+Inf\"}") == 6);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_count") == 6);
+	CHECK(expo_value(&ex, P "dns_lookup_duration_seconds_sum") ==
+	    12.345678);
+	CHECK(strstr(text, "# TYPE " P "dns_lookup_duration_seconds "
+	    "histogram\n") != NULL);
 	CHECK(expo_value(&ex, P "listdb_age_seconds") == 100);
 	CHECK(expo_value(&ex, P "listdb_build_time_seconds") == 1700000400);
 	CHECK(expo_value(&ex, P "reloads_total{result=\"success\"}") == 2);
