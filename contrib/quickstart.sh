@@ -1,11 +1,14 @@
 #!/bin/sh
 #
 # quickstart.sh - build disposable-milter from this source tree and run it
-# in the foreground on 127.0.0.1:8891 with the project's own lists.
+# in the foreground on 127.0.0.1:PORT (8876) with the project's own lists.
 #
-# Usage: contrib/quickstart.sh [-A]
+# Usage: contrib/quickstart.sh [-A] [-p PORT]
 #
-#   -A   skip the apt-get step (the build dependencies are installed)
+#   -A        skip the apt-get step (the build dependencies are installed)
+#   -p PORT   listen on 127.0.0.1:PORT (default 8876: not a port another
+#             milter documents, such as OpenDKIM's 8891 or OpenDMARC's
+#             8893)
 #
 # Meant for a fresh Debian 12 machine, run as root.  It
 #   1. installs the build dependencies with apt-get;
@@ -13,7 +16,7 @@
 #      (the parent of this script's directory);
 #   3. creates the run directory _quickstart/ in the source tree, with a
 #      configuration derived from conf/disposable-milter.conf: Socket
-#      inet:8891@127.0.0.1, Syslog no, Database, KeyFile and SourceDir
+#      inet:PORT@127.0.0.1, Syslog no, Database, KeyFile and SourceDir
 #      inside _quickstart/, and the sample's List, Fingerprints and
 #      Infrastructure lines with the project's files named in full: the
 #      shipped lists as the curated seed, the public lists as remote
@@ -21,7 +24,10 @@
 #   4. creates the hash key (once), fetches the public lists
 #      ("disposable-ctl update": without network it says so and the
 #      seed lists alone are used) and compiles the lists;
-#   5. prints the lines to add to Postfix's main.cf or Sendmail's .mc;
+#   5. prints the postconf commands that add the milter to Postfix's
+#      smtpd_milters and non_smtpd_milters (keeping the milters already
+#      there, with a failure action of its own: other milters keep
+#      theirs), or the line for Sendmail's .mc;
 #   6. runs the milter in the foreground, logging to the terminal
 #      (Ctrl-C stops it; run this script again to start it again).
 #
@@ -31,24 +37,30 @@
 
 set -eu
 
-PORT=8891
+PORT=8876
 SKIP_APT=0
 
 PROG=${0##*/}
+USAGE="usage: $PROG [-A] [-p PORT]"
 
 die() {
 	echo "$PROG: $*" >&2
 	exit 1
 }
 
-while getopts A opt; do
+while getopts Ap: opt; do
 	case $opt in
 	A) SKIP_APT=1 ;;
-	*) echo "usage: $PROG [-A]" >&2; exit 2 ;;
+	p) PORT=$OPTARG ;;
+	*) echo "$USAGE" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 0 ] || { echo "usage: $PROG [-A]" >&2; exit 2; }
+[ $# -eq 0 ] || { echo "$USAGE" >&2; exit 2; }
+case $PORT in
+''|*[!0-9]*|0*) echo "$PROG: -p $PORT: not a port (1-65535)" >&2; exit 2 ;;
+esac
+[ "$PORT" -le 65535 ] || { echo "$PROG: -p $PORT: not a port (1-65535)" >&2; exit 2; }
 
 SRC=$(cd "$(dirname "$0")/.." && pwd -P)
 RUN=$SRC/_quickstart
@@ -145,14 +157,22 @@ case $rc in
 esac
 "$CTL" -c "$CONF" build
 
-# 5. MTA wiring.
+# 5. MTA wiring: added to the milters already there, never replacing
+# them, and with a failure action of its own (the global
+# milter_default_action is other milters' too).
+PF_MILTER="{ inet:127.0.0.1:$PORT, default_action=accept }"
 cat <<END
 
-Postfix: add to /etc/postfix/main.cf, then "postfix reload":
+Postfix: add the milter to those already configured (run each line
+once; skip the second when non_smtpd_milters is "\$smtpd_milters",
+which then has it already), then reload:
 
-    smtpd_milters = inet:127.0.0.1:$PORT
-    non_smtpd_milters = \$smtpd_milters
-    milter_default_action = accept
+    postconf -e "smtpd_milters = \$(postconf -h smtpd_milters) $PF_MILTER"
+    postconf -e "non_smtpd_milters = \$(postconf -h non_smtpd_milters) $PF_MILTER"
+    postfix reload
+
+(default_action=accept: mail passes unfiltered while this milter is
+down, and the other milters keep their own default.)
 
 Sendmail: add to sendmail.mc, then rebuild sendmail.cf and restart:
 
