@@ -59,7 +59,11 @@ const char config_default_file[] =
 #define CONF_LINE_MAX	4096	/* bytes of a line, newline excluded */
 #define REPLY_SMFI_MAX	980	/* smfi_setreply's limit, '%' doubled */
 
-#define DEF_SOCKET	"unix:/run/disposable-milter/disposable-milter.sock"
+/* Inside Postfix's queue directory: a chrooted smtpd (Debian's default
+ * master.cf) resolves unix: milter paths relative to it, and a socket in
+ * /run does not exist for it. */
+#define DEF_SOCKET	"unix:/var/spool/postfix/disposable-milter/" \
+			"disposable-milter.sock"
 #define DEF_DATABASE	"/var/lib/disposable-milter/lists.db"
 #define DEF_SOURCEDIR	"/var/lib/disposable-milter/sources"
 #define DEF_KEYFILE	"/etc/disposable-milter/hash.key"

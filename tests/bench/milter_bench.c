@@ -93,7 +93,8 @@ struct xheader {
 static struct xheader *xheaders;
 static size_t nxheaders, xheader_max;
 
-static const char *sockspec = "unix:/run/disposable-milter/disposable-milter.sock";
+static const char *sockspec =
+    "unix:/var/spool/postfix/disposable-milter/disposable-milter.sock";
 static long total = 1000, per_conn = 100;
 static _Atomic long next_msg;
 

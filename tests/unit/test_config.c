@@ -49,7 +49,8 @@ load(const char *text, struct config *c, char *err, size_t errlen)
 static void
 check_defaults(const struct config *c)
 {
-	CHECK_STR(c->socket, "unix:/run/disposable-milter/disposable-milter.sock");
+	CHECK_STR(c->socket,
+	    "unix:/var/spool/postfix/disposable-milter/disposable-milter.sock");
 	CHECK_STR(c->pidfile, "");
 	CHECK_STR(c->user, "");
 	CHECK_INT(c->syslog, 1);
