@@ -2,8 +2,9 @@
 # tests/ci.sh - the whole test suite, from a fresh Debian 12 machine as
 # root: install what the build and the tests need, build with warnings as
 # errors, run every test (unit, protocol through miltertest, end to end
-# through a private Postfix), again under valgrind and with sanitizers,
-# run the fuzz targets for a while, then check the distribution tarball.
+# through a private Postfix, the Debian package built, installed, used and
+# purged), again under valgrind and with sanitizers, run the fuzz targets
+# for a while, then check the distribution tarball.
 #
 # Tests read ../shared/data beside the checkout (DM_DATA overrides); a test
 # that needs it and cannot find it is reported as skipped, never passed.
@@ -33,6 +34,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	    openssl ca-certificates miltertest postfix swaks \
 	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
 	    m4 liblockfile1 libwrap0 clang libclang-rt-14-dev \
+	    dpkg-dev debhelper devscripts fakeroot lintian libsystemd-dev \
+	    systemd \
 	    >/dev/null
 fi
 

@@ -15,11 +15,13 @@
 #
 #   dm_pf_start LISTENERS [MAIN-LINE...]
 #	A throw-away instance in $DM_PF ($DM_TMP/postfix): own config
-#	directory, queue and maillog ($DM_PF/maillog), no chroot, no
-#	listener on port 25; sink.test (a relay domain, so that an
-#	XCLIENT-presented client may send to it where the listener has
-#	reject_unauth_destination) is delivered to the sink, nothing else
-#	anywhere; milter_default_action tempfail, so a milter that fails
+#	directory, queue and maillog ($DM_PF/maillog), no chroot (with
+#	DM_PF_CHROOT=y: the services chrooted in the queue directory as
+#	Debian's master.cf has them, and the files they read copied into
+#	it, as Debian's postfix does), no listener on port 25;
+#	sink.test (a relay domain, so that an XCLIENT-presented client
+#	may send to it where the listener has reject_unauth_destination)
+#	is delivered to the sink, nothing else anywhere; milter_default_action tempfail, so a milter that fails
 #	is noticed.  LISTENERS are master.cf lines for the smtpd
 #	services (127.0.0.1:PORT inet n - n - - smtpd, with -o lines);
 #	each MAIN-LINE is appended to main.cf.  Stopped at exit, by
@@ -129,30 +131,44 @@ EOF
 			echo "$dm__x"
 		done
 	} >"$DM_PF/etc/main.cf"
-	# chroot off so that unix: milter paths are absolute.
+	# chroot off so that unix: milter paths are absolute; or, with
+	# DM_PF_CHROOT=y, on where Debian's master.cf has it (the caller's
+	# LISTENERS say so for smtpd themselves), with the files Debian's
+	# postfix copies into the queue directory for chrooted services.
+	dm__c=n
+	if [ "${DM_PF_CHROOT:-n}" = y ]; then
+		dm__c=y
+		mkdir -p "$DM_PF/queue/etc"
+		for dm__x in localtime services resolv.conf hosts host.conf \
+		    nsswitch.conf; do
+			if [ -f "/etc/$dm__x" ]; then
+				cp -pL "/etc/$dm__x" "$DM_PF/queue/etc/$dm__x"
+			fi
+		done
+	fi
 	{
 		printf '%s\n' "$dm__listeners"
 		cat <<EOF
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
+pickup    unix  n       -       $dm__c 60      1       pickup
+cleanup   unix  n       -       $dm__c -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
+tlsmgr    unix  -       -       $dm__c 1000?   1       tlsmgr
+rewrite   unix  -       -       $dm__c -       -       trivial-rewrite
+bounce    unix  -       -       $dm__c -       0       bounce
+defer     unix  -       -       $dm__c -       0       bounce
+trace     unix  -       -       $dm__c -       0       bounce
+verify    unix  -       -       $dm__c -       1       verify
+flush     unix  n       -       $dm__c 1000?   0       flush
 proxymap  unix  -       -       n       -       -       proxymap
 proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
+smtp      unix  -       -       $dm__c -       -       smtp
+relay     unix  -       -       $dm__c -       -       smtp
+showq     unix  n       -       $dm__c -       -       showq
+error     unix  -       -       $dm__c -       -       error
+retry     unix  -       -       $dm__c -       -       error
+discard   unix  -       -       $dm__c -       -       discard
+anvil     unix  -       -       $dm__c -       1       anvil
+scache    unix  -       -       $dm__c -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 	} >"$DM_PF/etc/master.cf"
