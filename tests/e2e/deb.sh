@@ -199,6 +199,15 @@ for d in "$STATE" "$SPOOLDIR" /run/disposable-milter; do
 	dm_check "$d made, $PKG's, mode 750" \
 	    test "$(stat -c '%U %G %a' "$d" 2>/dev/null)" = "$PKG $PKG 750"
 done
+dm_check "the configuration names the daemon's user (UserID $PKG)" \
+    grep -q -x "UserID $PKG" "$ETC/disposable-milter.conf"
+if /usr/sbin/disposable-milter -n -c "$ETC/disposable-milter.conf" \
+    >"$T/n.log" 2>&1; then
+	dm_ok "disposable-milter -n, as root, passes the installed setup (checked as $PKG)"
+else
+	dm_notok "disposable-milter -n, as root, passes the installed setup"
+	dm_diag "$T/n.log"
+fi
 dm_check "the daemon and the update timer are enabled" \
     test -L /etc/systemd/system/multi-user.target.wants/disposable-milter.service \
     -a -L /etc/systemd/system/timers.target.wants/disposable-milter-update.timer
