@@ -675,13 +675,13 @@ next_word(char **p)
 	return w;
 }
 
-/* A remote list's location: "https://HOST/..." or "file:///PATH". */
+/* A remote list's location: "https://HOST/..." or "file:///PATH"
+ * (plain http is refused before this is asked). */
 static int
 is_remote(const char *loc)
 {
 	return strncasecmp(loc, "https://", 8) == 0 ||
-	    strncasecmp(loc, "file://", 7) == 0 ||
-	    strncasecmp(loc, "http://", 7) == 0;
+	    strncasecmp(loc, "file://", 7) == 0;
 }
 
 static int

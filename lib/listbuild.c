@@ -841,11 +841,8 @@ warn_across(struct build *b)
 		char host[DOMAIN_MAX + 1];
 		const char *reg;
 
-		if (it->key[0] == (unsigned char)listdb_fp_letter(FP_IP))
-			continue;
-		snprintf(host, sizeof(host), "%.*s", (int)(it->klen - 2),
-		    (const char *)it->key + 2);
-		if ((reg = domain_registrable(host)) == NULL)
+		if (listdb_fp_key_host(it->key, it->klen, host) != 0 ||
+		    (reg = domain_registrable(host)) == NULL)
 			continue;
 		snprintf(idom[ni].dom, sizeof(idom[ni].dom), "%s", reg);
 		idom[ni++].it = it;
@@ -910,21 +907,7 @@ put_text(MDB_txn *txn, MDB_dbi dbi, const char *key, const char *val)
 static const char *
 fp_show(const struct fpitem *it, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-	int k;
-
-	for (k = 0; k < FP_KIND_COUNT; k++)
-		if (listdb_fp_letter((enum fp_kind)k) == (char)it->key[0])
-			break;
-	if (k == FP_IP) {
-		inet_ntop(it->key[1] == '6' ? AF_INET6 : AF_INET, it->key + 3,
-		    a, sizeof(a));
-		snprintf(buf, len, "ip %s/%u", a, it->key[2]);
-	} else
-		snprintf(buf, len, "%s %s%.*s", fp_kind_name((enum fp_kind)k),
-		    it->key[1] == '*' ? "*." : "",
-		    (int)(it->klen - 2), (const char *)it->key + 2);
-	return buf;
+	return listdb_fp_key_text(it->key, it->klen, buf, len);
 }
 
 /* LMDB's default order (bytes, then the shorter first), which
@@ -1081,13 +1064,11 @@ infra_covering(const struct build *b, const struct fpitem *it)
 
 		if (hit != NULL)
 			return hit;
-		snprintf(host, sizeof(host), "%.*s", (int)(probe.klen - 2),
-		    (const char *)probe.key + 2);
-		if ((d = domain_parent(host)) == NULL)
+		if (listdb_fp_key_host(probe.key, probe.klen, host) != 0 ||
+		    (d = domain_parent(host)) == NULL)
 			return NULL;
 		probe.klen = (uint16_t)listdb_fp_host_key(probe.key,
-		    FP_MX, 1, d, strlen(d));
-		probe.key[0] = it->key[0];
+		    listdb_fp_key_kind(it->key), 1, d, strlen(d));
 	}
 }
 

@@ -301,17 +301,11 @@ load_infra_domains(struct listdb *db, MDB_txn *txn)
 		return 0;	/* none then: a lookup still works */
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const unsigned char *key = k.mv_data;
 		char host[DOMAIN_MAX + 1];
 		const char *reg;
-		int kind;
 
-		if (k.mv_size < 3 || k.mv_size - 2 > DOMAIN_MAX ||
-		    key[0] == (unsigned char)listdb_fp_letter(FP_IP))
-			continue;
-		memcpy(host, key + 2, k.mv_size - 2);
-		host[k.mv_size - 2] = '\0';
-		if ((reg = domain_registrable(host)) == NULL)
+		if (listdb_fp_key_host(k.mv_data, k.mv_size, host) != 0 ||
+		    (reg = domain_registrable(host)) == NULL)
 			continue;
 		if (db->nidom == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
@@ -325,14 +319,10 @@ load_infra_domains(struct listdb *db, MDB_txn *txn)
 			db->idom = n;
 			cap = ncap;
 		}
-		for (kind = 0; kind < FP_KIND_COUNT; kind++)
-			if (listdb_fp_letter((enum fp_kind)kind) == (char)key[0])
-				break;
 		snprintf(db->idom[db->nidom].dom, sizeof(db->idom->dom), "%s",
 		    reg);
-		snprintf(db->idom[db->nidom].entry, sizeof(db->idom->entry),
-		    "%s %s%s", fp_kind_name((enum fp_kind)kind),
-		    key[1] == '*' ? "*." : "", host);
+		listdb_fp_key_text(k.mv_data, k.mv_size,
+		    db->idom[db->nidom].entry, sizeof(db->idom->entry));
 		db->nidom++;
 	}
 	mdb_cursor_close(c);
@@ -878,8 +868,7 @@ resolve(const struct listdb *db, const struct hit *allow,
 		m->decided = listdb_trust_decides(&db->trust, b);
 		/* The domain of shared infrastructure (improvmx.com, which
 		 * public lists carry): only a curated source decides. */
-		if (listdb_infra_domain((struct listdb *)db, block->dom, NULL,
-		    0)) {
+		if (listdb_infra_domain(db, block->dom, NULL, 0)) {
 			m->infra = 1;
 			if (b[TIER_CURATED] == 0)
 				m->decided = 0;
@@ -1245,7 +1234,7 @@ listdb_infra_entries(struct listdb *db)
 }
 
 int
-listdb_infra_domain(struct listdb *db, const char *domain, char *entry,
+listdb_infra_domain(const struct listdb *db, const char *domain, char *entry,
     size_t len)
 {
 	const struct infradom *hit;

@@ -293,7 +293,7 @@ size_t	listdb_infra_entries(struct listdb *);
  * "mx mx1.improvmx.com"), with that entry ("mx *.improvmx.com") in entry;
  * else 0.  Blocking such a domain says nothing of the domains its hosts
  * serve, and is most often a list's mistake. */
-int	listdb_infra_domain(struct listdb *, const char *domain, char *entry,
-	    size_t len);
+int	listdb_infra_domain(const struct listdb *, const char *domain,
+	    char *entry, size_t len);
 
 #endif

@@ -50,8 +50,12 @@
 #ifndef DM_LISTDB_FORMAT_H
 #define DM_LISTDB_FORMAT_H
 
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -178,6 +182,55 @@ listdb_fp_host_key(unsigned char *key, enum fp_kind kind, int suffix,
 	key[1] = suffix ? '*' : '=';
 	memcpy(key + 2, host, len);
 	return 2 + len;
+}
+
+/* The kind of a key, from its letter; FP_KIND_COUNT for none. */
+static inline enum fp_kind
+listdb_fp_key_kind(const unsigned char *key)
+{
+	int k;
+
+	for (k = 0; k < FP_KIND_COUNT; k++)
+		if ((unsigned char)listdb_fp_letter((enum fp_kind)k) == key[0])
+			break;
+	return (enum fp_kind)k;
+}
+
+/* The host name of a host key (mx, ns, spf) into host, NUL-ended.
+ * Returns 0, or -1 for a range key or a key no host fits in. */
+static inline int
+listdb_fp_key_host(const unsigned char *key, size_t klen,
+    char host[DOMAIN_MAX + 1])
+{
+	enum fp_kind k = listdb_fp_key_kind(key);
+
+	if (k == FP_IP || k == FP_KIND_COUNT || klen < 3 ||
+	    klen - 2 > DOMAIN_MAX)
+		return -1;
+	memcpy(host, key + 2, klen - 2);
+	host[klen - 2] = '\0';
+	return 0;
+}
+
+/* A key as written in a list: "mx *.host", "ip 192.0.2.0/24".  Returns
+ * buf. */
+static inline const char *
+listdb_fp_key_text(const unsigned char *key, size_t klen, char *buf,
+    size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	enum fp_kind k = listdb_fp_key_kind(key);
+
+	if (k == FP_IP) {
+		if (inet_ntop(key[1] == '6' ? AF_INET6 : AF_INET, key + 3, a,
+		    sizeof(a)) == NULL)
+			a[0] = '\0';
+		snprintf(buf, len, "ip %s/%u", a, key[2]);
+	} else
+		snprintf(buf, len, "%s %s%.*s", fp_kind_name(k),
+		    key[1] == '*' ? "*." : "", (int)(klen - 2),
+		    (const char *)key + 2);
+	return buf;
 }
 
 /* The key of a range: the network bytes already masked to prefix. */
