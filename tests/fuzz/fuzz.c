@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain.h"
 #include "fuzz.h"
 
 static char tmpdir[PATH_MAX];
@@ -118,4 +119,15 @@ fuzz_cstr(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	return s;
+}
+
+void
+fuzz_domain_init(const char *name)
+{
+	char err[512];
+
+	if (domain_init(NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		abort();
+	}
 }

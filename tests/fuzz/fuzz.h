@@ -41,6 +41,10 @@ void	fuzz_write(const char *path, const uint8_t *data, size_t size,
 	    mode_t mode);
 char	*fuzz_cstr(const uint8_t *data, size_t size);
 
+/* domain_init() with the system's public suffix list, or abort naming
+ * the target: without it a target tests nothing. */
+void	fuzz_domain_init(const char *name);
+
 /* The entry points libFuzzer calls. */
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

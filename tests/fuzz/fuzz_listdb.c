@@ -47,14 +47,11 @@ struct diags {
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[512], pid[32];
+	char pid[32];
 
 	(void)argc;
 	(void)argv;
-	if (domain_init(NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "fuzz_listdb: %s\n", err);
-		abort();
-	}
+	fuzz_domain_init("fuzz_listdb");
 	fuzz_tmp_init("fuzz_listdb");
 	listfile = fuzz_tmp_path("list.txt");
 	dbfile = fuzz_tmp_path("lists.db");

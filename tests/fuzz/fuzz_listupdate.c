@@ -27,14 +27,9 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[512];
-
 	(void)argc;
 	(void)argv;
-	if (domain_init(NULL, err, sizeof(err)) != 0) {
-		fprintf(stderr, "fuzz_listupdate: %s\n", err);
-		abort();
-	}
+	fuzz_domain_init("fuzz_listupdate");
 	return 0;
 }
 
