@@ -21,6 +21,7 @@
 #define DM_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HASH_LEN 32		/* bytes of a hash: SHA-256 */
 #define HASH_HEX_LEN 64		/* its text form, at the program's edges */
@@ -29,13 +30,31 @@
 
 enum hash_mode { HASH_HMAC = 0, HASH_SHA256 };
 
+/* A SHA-256 state (hash.c's SHA256_CTX, which fits in it). */
+union hash_state {
+	unsigned char	b[128];
+	uint64_t	align;
+};
+
 struct hash_key {
 	enum hash_mode	mode;
 	unsigned char	id;		/* its id in the key file (0..255);
 					   every hash says which key made it */
 	unsigned char	key[HASH_KEY_MAX];
 	size_t		keylen;
+	/* HASH_HMAC: the SHA-256 states after key^ipad and key^opad,
+	 * computed once by hash_key_prepare().  They are worth as much as
+	 * the key and live where it lives (the daemon keeps its key in
+	 * pages out of core dumps); cleared with it. */
+	int		prepared;
+	union hash_state ipad, opad;
 };
+
+/* Compute k's HMAC states (hash_key_load and hash_keyring_load do it for
+ * every key they read; call it again after changing k->key).  hash_bin()
+ * of an unprepared key still works, at the cost of a key setup per call.
+ * Returns 0, or -1 for a key longer than HASH_KEY_MAX. */
+int	hash_key_prepare(struct hash_key *k);
 
 /* Read a key file (its newest key).  Returns 0, or -1 with a reason (naming the file and
  * line) in err: unreadable, readable by group/others, no key, short key. */

@@ -15,15 +15,24 @@
 #include "hash.h"
 #include "t.h"
 
-/* The text form of a hash, as the programs print it. */
+/* The text form of a hash, as the programs print it.  Every HMAC is
+ * computed twice, from the key (unprepared) and from its precomputed
+ * states (hash_key_prepare), and both must agree byte for byte. */
 static int
 hash_hex(const struct hash_key *k, const char *canonical, char *hex)
 {
-	unsigned char bin[HASH_LEN];
+	unsigned char bin[HASH_LEN], pbin[HASH_LEN];
+	struct hash_key p = *k;
 
 	hex[0] = '\0';
 	if (hash_bin(k, canonical, bin) != 0)
 		return -1;
+	if (k->mode == HASH_HMAC && !k->prepared) {
+		CHECK_INT(hash_key_prepare(&p), 0);
+		CHECK_INT(p.prepared, 1);
+		CHECK_INT(hash_bin(&p, canonical, pbin), 0);
+		CHECK(memcmp(bin, pbin, HASH_LEN) == 0);
+	}
 	hash_to_hex(bin, hex);
 	return 0;
 }
@@ -244,6 +253,17 @@ test_keyfile(void)
 	CHECK_INT(k.key[17], 0x11);
 	CHECK_INT(k.key[31], 0x1f);
 	CHECK_INT(k.key[32], 0);
+	/* Loaded keys come prepared, and hash as the key itself does. */
+	CHECK_INT(k.prepared, 1);
+	{
+		struct hash_key u = k;
+		unsigned char a[HASH_LEN], b[HASH_LEN];
+
+		u.prepared = 0;
+		CHECK_INT(hash_bin(&k, "someone@example.com", a), 0);
+		CHECK_INT(hash_bin(&u, "someone@example.com", b), 0);
+		CHECK(memcmp(a, b, HASH_LEN) == 0);
+	}
 	write_file(path, KEY64, 0400);		/* no final newline */
 	CHECK_INT(hash_key_load(path, &k, err, sizeof(err)), 0);
 	CHECK_INT(k.keylen, 32);
