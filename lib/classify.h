@@ -65,6 +65,8 @@ struct verdict {
 						   (identity.h) */
 	unsigned char	key_id;			/* the key that made it */
 	struct listdb_match match;		/* what the lists said */
+	/* classify_address() zeroes all but match (listdb_match_clear):
+	 * why must stay the first field after it. */
 	char		why[INFRA_MATCH_MAX];	/* what decided: the list
 						   entry, or a fingerprint
 						   signal "mx:..."; "" none */

@@ -4,10 +4,12 @@
  *
  * NAME
  *	domain_init, domain_fini, domain_normalise, domain_is_public_suffix,
- *	domain_registrable, domain_parent
+ *	domain_registrable, domain_within_registrable, domain_parent
  *
  * DESCRIPTION
- *	ASCII input takes a fast path: lower case, then the LDH checks; only
+ *	A plain ASCII host name is lower-cased and checked in one pass
+ *	(plain_name); any other ASCII input takes the next path: lower
+ *	case, then the LDH checks; only
  *	labels that claim to be A-labels ("xn--") go through libidn2, which
  *	decodes and re-encodes them (its A-label round trip) so that a forged
  *	"xn--" label cannot pass as valid.  Non-ASCII input is mapped with
@@ -19,6 +21,19 @@
  *
  *	The public suffix list is one global libpsl context, written only
  *	by domain_init() and domain_fini() and read-only in between.
+ *
+ *	Beside it, domain_init() reads the list's text once more for one
+ *	fact libpsl does not offer: which names have a public suffix below
+ *	them (amazonaws.com, kawasaki.jp, uk; every proper suffix of a rule,
+ *	and the base of a wildcard rule), kept in a Bloom filter (below).
+ *	A suffix d of a name that has none below it lies at or below the
+ *	name's registrable domain exactly when d itself is not a public
+ *	suffix: no longer suffix of the name can be one, since it would end
+ *	in ".d".  domain_within_registrable() so asks libpsl about one name
+ *	where it would ask about every label down to d.  A false positive of
+ *	the filter only sends it the long way; a list it cannot read as text
+ *	(a DAFSA file, a rule that does not normalise) leaves the filter
+ *	off, and every walk the long way.
  *
  * DIAGNOSTICS
  *	domain_init() names the file it could not load.  Everything else
@@ -36,6 +51,7 @@
 #include <libpsl.h>
 
 #include "domain.h"
+#include "namefilter.h"
 #include "util.h"
 
 /* Longer input cannot be a domain even after UTS #46 mapping has
@@ -43,6 +59,61 @@
 #define DOMAIN_INPUT_MAX 1024
 
 static psl_ctx_t *psl;
+static struct namefilter below;	/* names with a public suffix below */
+static int below_ok;		/* below is complete */
+
+/* Read path's rules into below.  Returns 0, or -1 when the file is not a
+ * text list whose every rule normalises (below is then incomplete). */
+static int
+load_below(const char *path)
+{
+	char *line = NULL, dom[DOMAIN_MAX + 1];
+	size_t cap = 0, lines = 0;
+	FILE *f;
+	int rc = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (getline(&line, &cap, f) != -1)
+		lines++;
+	rewind(f);
+	/* A rule has at most DOMAIN_MAX / 2 + 1 labels; four a rule is
+	 * plenty for the list as it is, and more only adds false
+	 * positives. */
+	if (namefilter_init(&below, 4 * lines) != 0)
+		rc = -1;
+	while (rc == 0 && getline(&line, &cap, f) != -1) {
+		char *r = line + strspn(line, " \t");
+		const char *p;
+		int wild = 0;
+
+		r[strcspn(r, " \t\r\n")] = '\0';
+		/* Comments, blank lines, and exceptions (which make no
+		 * public suffix) add nothing. */
+		if (*r == '\0' || strncmp(r, "//", 2) == 0 || *r == '!')
+			continue;
+		if (strncmp(r, "*.", 2) == 0) {
+			r += 2;
+			wild = 1;
+		} else if (strcmp(r, "*") == 0)
+			continue;
+		if (domain_normalise(r, dom) != DOMAIN_OK) {
+			rc = -1;
+			break;
+		}
+		/* "*.kawasaki.jp": its base has public suffixes below. */
+		if (wild)
+			namefilter_add(&below, namefilter_hash(dom,
+			    strlen(dom)));
+		for (p = domain_parent(dom); p != NULL; p = domain_parent(p))
+			namefilter_add(&below, namefilter_hash(p, strlen(p)));
+	}
+	if (ferror(f))
+		rc = -1;
+	free(line);
+	fclose(f);
+	return rc;
+}
 
 int
 domain_init(const char *path, char *err, size_t errlen)
@@ -58,6 +129,10 @@ domain_init(const char *path, char *err, size_t errlen)
 	}
 	psl_free(psl);
 	psl = p;
+	namefilter_free(&below);
+	below_ok = load_below(path) == 0;
+	if (!below_ok)
+		namefilter_free(&below);
 	return 0;
 }
 
@@ -66,6 +141,8 @@ domain_fini(void)
 {
 	psl_free(psl);
 	psl = NULL;
+	namefilter_free(&below);
+	below_ok = 0;
 }
 
 /*
@@ -249,6 +326,55 @@ idn_by_label(const char *in, size_t len, char *buf, size_t buflen)
 	return rc;
 }
 
+/*
+ * The common case in one pass: a plain host name of ASCII letters,
+ * digits and hyphens, any case, at most one trailing dot, no "xn--"
+ * label, a last label not all digits.  Writes it lower-cased to out and
+ * returns 1; returns 0 for anything else, which domain_normalise() then
+ * takes the long way, with the same result for what this accepts.
+ */
+static int
+plain_name(const char *in, char *out)
+{
+	size_t i = 0, label = 0;
+	int digits = 1;
+
+	for (;; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (i > DOMAIN_MAX)
+			return 0;
+		if (c == '.' || c == '\0') {
+			size_t len = i - label;
+
+			if (len == 0 || len > 63 || in[label] == '-' ||
+			    in[i - 1] == '-' || (len >= 4 &&
+			    (in[label] | 0x20) == 'x' &&
+			    (in[label + 1] | 0x20) == 'n' &&
+			    in[label + 2] == '-' && in[label + 3] == '-'))
+				return 0;
+			if (c == '\0' || in[i + 1] == '\0')
+				break;
+			out[i] = '.';
+			label = i + 1;
+			digits = 1;
+			continue;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-'))
+			return 0;
+		if (c < '0' || c > '9')
+			digits = 0;
+		out[i] = (char)c;
+	}
+	if (digits)
+		return 0;
+	out[i] = '\0';
+	return 1;
+}
+
 int
 domain_normalise(const char *in, char *out)
 {
@@ -260,6 +386,9 @@ domain_normalise(const char *in, char *out)
 	out[0] = '\0';
 	if (in == NULL)
 		return DOMAIN_EINVALID;
+	if (plain_name(in, out))
+		return DOMAIN_OK;
+	out[0] = '\0';
 	len = strnlen(in, DOMAIN_INPUT_MAX + 1);
 	if (len == 0 || len > DOMAIN_INPUT_MAX)
 		return DOMAIN_EINVALID;
@@ -334,6 +463,31 @@ domain_registrable(const char *ascii)
 	for (prev = s; prev > ascii && prev[-1] != '.'; prev--)
 		;
 	return prev;
+}
+
+int
+domain_within_registrable(const char *ascii, const char *d,
+    const char **from)
+{
+	const char *s = *from, *dot;
+
+	if (ascii == NULL || d == NULL || s == NULL || d < ascii)
+		return 0;
+	/* Nothing below d is a public suffix: d alone decides (above). */
+	if (below_ok && s <= d && (dot = strchr(d, '.')) != NULL &&
+	    !namefilter_maybe(&below, namefilter_hash(d, strlen(d)))) {
+		if (domain_is_public_suffix(d))
+			return 0;
+		*from = dot + 1;
+		return 1;
+	}
+	for (; s <= d; s = dot + 1) {
+		/* The last label alone is always a public suffix ("*"). */
+		if ((dot = strchr(s, '.')) == NULL || domain_is_public_suffix(s))
+			return 0;
+		*from = dot + 1;
+	}
+	return 1;
 }
 
 const char *

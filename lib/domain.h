@@ -42,6 +42,19 @@ int	domain_is_public_suffix(const char *ascii);
  * suffix or has no registrable part. */
 const char *domain_registrable(const char *ascii);
 
+/* For a normalised domain and d, a pointer into it at the start of one of
+ * its suffixes: 1 when d is at or below ascii's registrable domain (what
+ * d >= domain_registrable(ascii) would say), else 0.  It asks the public
+ * suffix list only about the suffixes from *from to d (the registrable
+ * domain is the one before the first public suffix from the left) and
+ * moves *from past those that are not public suffixes: a walk over
+ * several suffixes of one name, from specific to general, starts with
+ * *from = ascii and asks about each suffix once.  Most walks that find a
+ * listed name ask about one or two suffixes where domain_registrable()
+ * asks about every one. */
+int	domain_within_registrable(const char *ascii, const char *d,
+	    const char **from);
+
 /* The parent of a normalised domain: a pointer just past its first label,
  * or NULL for a single label. */
 const char *domain_parent(const char *ascii);

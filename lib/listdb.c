@@ -36,7 +36,17 @@
  *	table handles, the meta values and the small source table are read
  *	once at open; after that the struct is only read, so any number of
  *	threads may share it.  Each lookup is one read transaction, and what
- *	it reports is copied out before the transaction ends.
+ *	it reports is copied out before the transaction ends; transactions
+ *	are kept reset and renewed (txn_get), each held by one thread at a
+ *	time.
+ *
+ *	At open every key of "domain" goes into a Bloom filter (namefilter.h)
+ *	in memory, and a lookup first hashes every suffix of the name in one
+ *	pass from its right end: the suffixes the filter rules out are never
+ *	searched for, and a name none of whose suffixes may be a key (most
+ *	mail) costs no transaction and no public-suffix work at all.  The
+ *	public-suffix boundary is then asked about only for the suffixes
+ *	found (domain_within_registrable).
  *
  *	The sources listed for a match are those of the deciding side: the
  *	allow lists for an allowed entry, the block lists (disposable and
@@ -69,6 +79,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +96,7 @@
 #include "domain.h"
 #include "listdb.h"
 #include "listdb_format.h"
+#include "namefilter.h"
 #include "util.h"
 
 #define BLOCK_MASK	((1u << CAT_DISPOSABLE) | (1u << CAT_RELAY))
@@ -106,6 +118,10 @@ struct infradom {
 	char		 entry[DOMAIN_MAX + 8];	/* "mx *.improvmx.com" */
 };
 
+/* Read transactions kept reset for reuse (txn_get): a new one costs an
+ * allocation and its set-up, a renewed one neither. */
+#define LISTDB_TXNS 16
+
 struct listdb {
 	MDB_env		*env;
 	struct infradom	*idom;		/* sorted by dom, unique */
@@ -116,6 +132,8 @@ struct listdb {
 	char		 path[512];	/* for diagnostics */
 	struct listdb_fileid file;	/* what the snapshot was taken of */
 	struct listdb_source_info *src;
+	struct namefilter names;	/* every key of "domain" */
+	_Atomic(MDB_txn *) txns[LISTDB_TXNS];	/* reset read transactions */
 	uint16_t	*srcid;		/* the id of src[i] */
 	size_t		 nsrc;
 	time_t		 built;
@@ -558,6 +576,30 @@ check_complete(struct listdb *db, size_t size, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every key of "domain" into db->names.  Returns 0, or an LMDB error,
+ * or ENOMEM. */
+static int
+load_names(struct listdb *db, MDB_txn *txn)
+{
+	MDB_cursor *c;
+	MDB_stat st;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_stat(txn, db->ddom, &st)) != 0)
+		return rc;
+	if (namefilter_init(&db->names, st.ms_entries) != 0)
+		return ENOMEM;
+	if ((rc = mdb_cursor_open(txn, db->ddom, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		namefilter_add(&db->names, namefilter_hash(k.mv_data,
+		    k.mv_size));
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int
 listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 {
@@ -617,6 +659,8 @@ listdb_open(const char *path, struct listdb **out, char *err, size_t errlen)
 	db->entries = n < 0 ? 0 : (size_t)n;
 	if (load_sources(db, txn, err, errlen) != 0)
 		goto fail;
+	if ((rc = load_names(db, txn)) != 0)
+		goto lmdb_fail;
 	/* A database built without fingerprints has no "fp" table: it
 	 * opens, and no fingerprint ever matches; the same for "infra". */
 	if ((rc = open_fptable(db, txn, &db->fp, LISTDB_T_FP,
@@ -648,16 +692,74 @@ fail:
 	return -1;
 }
 
+/*
+ * A read transaction: a kept one renewed, or a new one.  Any thread may
+ * take any kept transaction (MDB_NOTLS; MDB_NOLOCK has no reader table),
+ * and each slot is taken by an atomic exchange, so no two threads ever
+ * hold the same one.  The search starts at a slot of the thread's own.
+ */
+static _Thread_local unsigned char txn_thread;
+
+static size_t
+txn_first_slot(void)
+{
+	return ((uintptr_t)&txn_thread >> 6) % LISTDB_TXNS;
+}
+
+static int
+txn_get(struct listdb *db, MDB_txn **txn)
+{
+	size_t start = txn_first_slot();
+
+	for (size_t i = 0; i < 4; i++) {
+		MDB_txn *t = atomic_exchange(
+		    &db->txns[(start + i) % LISTDB_TXNS], NULL);
+
+		if (t == NULL)
+			continue;
+		if (mdb_txn_renew(t) == 0) {
+			*txn = t;
+			return 0;
+		}
+		mdb_txn_abort(t);
+	}
+	return mdb_txn_begin(db->env, NULL, MDB_RDONLY, txn);
+}
+
+/* Done with a read transaction: reset and kept, or ended. */
+static void
+txn_put(struct listdb *db, MDB_txn *txn)
+{
+	size_t start = txn_first_slot();
+
+	mdb_txn_reset(txn);
+	for (size_t i = 0; i < 4; i++) {
+		MDB_txn *none = NULL;
+
+		if (atomic_compare_exchange_strong(
+		    &db->txns[(start + i) % LISTDB_TXNS], &none, txn))
+			return;
+	}
+	mdb_txn_abort(txn);
+}
+
 void
 listdb_close(struct listdb *db)
 {
 	if (db == NULL)
 		return;
+	for (size_t i = 0; i < LISTDB_TXNS; i++) {
+		MDB_txn *t = atomic_exchange(&db->txns[i], NULL);
+
+		if (t != NULL)
+			mdb_txn_abort(t);
+	}
 	if (db->env != NULL)
 		mdb_env_close(db->env);
 	free(db->src);
 	free(db->srcid);
 	free(db->idom);
+	namefilter_free(&db->names);
 	free(db);
 }
 
@@ -827,6 +929,28 @@ fill_sources(const struct listdb *db, const struct hit *h, int allow,
 	}
 }
 
+void
+listdb_match_clear(struct listdb_match *m)
+{
+	memset(m, 0, offsetof(struct listdb_match, entry));
+	m->category = CAT_CLEAN;
+	m->entry[0] = m->block_entry[0] = m->allow_entry[0] = '\0';
+}
+
+/* A name of at most DOMAIN_MAX bytes (a hit's) into a DOMAIN_MAX + 1
+ * buffer. */
+static void
+copy_name(char *dst, const char *src)
+{
+	size_t n = strnlen(src, DOMAIN_MAX);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static const struct infradom *infra_reg(const struct listdb *,
+    const char *);
+
 /*
  * What the most specific allow hit and block hit of a walk (either may be
  * NULL; they may be the same entry) mean under the trust rules.
@@ -835,6 +959,7 @@ static void
 resolve(const struct listdb *db, const struct hit *allow,
     const struct hit *block, struct listdb_match *m)
 {
+	const char *reg;
 	unsigned a[TIER_COUNT] = { 0 }, d[TIER_COUNT] = { 0 },
 	    r[TIER_COUNT] = { 0 }, b[TIER_COUNT];
 
@@ -847,14 +972,13 @@ resolve(const struct listdb *db, const struct hit *allow,
 	if (allow != NULL && (block == NULL ||
 	    listdb_trust_allow_wins(a, b))) {
 		m->category = CAT_ALLOWED;
-		snprintf(m->entry, sizeof(m->entry), "%s", allow->dom);
+		copy_name(m->entry, allow->dom);
 		m->level = allow->level;
 		memcpy(m->support, a, sizeof(a));
 		fill_sources(db, allow, 1, m);
 		if (block != NULL) {
 			m->overridden = 1;
-			snprintf(m->block_entry, sizeof(m->block_entry), "%s",
-			    block->dom);
+			copy_name(m->block_entry, block->dom);
 		}
 	} else if (block != NULL) {
 		m->category = listdb_trust_block(d, r);
@@ -862,13 +986,15 @@ resolve(const struct listdb *db, const struct hit *allow,
 		if (m->category == CAT_CLEAN)
 			m->category = (block->mask & (1u << CAT_RELAY)) ?
 			    CAT_RELAY : CAT_DISPOSABLE;
-		snprintf(m->entry, sizeof(m->entry), "%s", block->dom);
+		copy_name(m->entry, block->dom);
 		m->level = block->level;
 		memcpy(m->support, b, sizeof(b));
 		m->decided = listdb_trust_decides(&db->trust, b);
 		/* The domain of shared infrastructure (improvmx.com, which
 		 * public lists carry): only a curated source decides. */
-		if (listdb_infra_domain(db, block->dom, NULL, 0)) {
+		if (db->nidom > 0 &&
+		    (reg = domain_registrable(block->dom)) != NULL &&
+		    infra_reg(db, reg) != NULL) {
 			m->infra = 1;
 			if (b[TIER_CURATED] == 0)
 				m->decided = 0;
@@ -878,8 +1004,7 @@ resolve(const struct listdb *db, const struct hit *allow,
 		fill_sources(db, block, 0, m);
 		if (allow != NULL) {
 			m->allow_lost = 1;
-			snprintf(m->allow_entry, sizeof(m->allow_entry), "%s",
-			    allow->dom);
+			copy_name(m->allow_entry, allow->dom);
 		}
 	}
 }
@@ -889,60 +1014,78 @@ listdb_lookup(struct listdb *db, const char *ascii, struct listdb_match *m,
     char *err, size_t errlen)
 {
 	struct hit allow, block, h;
-	const char *reg, *d;
+	const char *from;
 	MDB_txn *txn;
 	MDB_val k, v;
-	int rc, level, have_allow = 0, have_block = 0;
+	size_t len, maybe[DOMAIN_MAX / 2 + 1], nmaybe = 0;
+	uint64_t hv = NAMEFILTER_SEED;
+	int rc, have_allow = 0, have_block = 0, dots = 0;
 
-	memset(m, 0, sizeof(*m));
-	m->category = CAT_CLEAN;
+	listdb_match_clear(m);
 	if (db == NULL || ascii == NULL) {
 		seterr(err, errlen, "listdb_lookup: no database or no name");
 		return -1;
 	}
-	/* Nothing longer than a domain can be listed, and nothing at or
-	 * above the public suffix is ever looked up. */
-	if (strlen(ascii) > DOMAIN_MAX || (reg = domain_registrable(ascii)) ==
-	    NULL)
+	/* Nothing longer than a domain can be listed. */
+	if ((len = strnlen(ascii, DOMAIN_MAX + 1)) > DOMAIN_MAX)
+		return 0;
+	/* The suffixes that start a label and hold a dot (a single label
+	 * is a public suffix), from the right: those the filter says may
+	 * be keys.  Most names have none, and are done here. */
+	for (size_t i = len; i-- > 0; ) {
+		hv = namefilter_step(hv, (unsigned char)ascii[i]);
+		if (ascii[i] == '.')
+			dots++;
+		else if (dots > 0 && (i == 0 || ascii[i - 1] == '.') &&
+		    namefilter_maybe(&db->names, namefilter_final(hv)))
+			maybe[nmaybe++] = i;
+	}
+	if (nmaybe == 0)
 		return 0;
 
-	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+	if ((rc = txn_get(db, &txn)) != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
-	for (d = ascii, level = 0; d != NULL; d = domain_parent(d), level++) {
+	/* From specific to general (maybe[] runs the other way), so the
+	 * first of each kind is the most specific.  Nothing above the
+	 * registrable domain is ever looked up. */
+	from = ascii;
+	while (nmaybe-- > 0) {
+		const char *d = ascii + maybe[nmaybe];
+
+		if (!domain_within_registrable(ascii, d, &from))
+			break;
 		k.mv_data = (void *)(uintptr_t)d;
-		k.mv_size = strlen(d);
+		k.mv_size = len - maybe[nmaybe];
 		rc = mdb_get(txn, db->ddom, &k, &v);
-		if (rc == 0) {
-			if (parse_entry(&v, &h) != 0) {
-				seterr(err, errlen, "%s: corrupt entry",
-				    db->path);
-				mdb_txn_abort(txn);
-				return -1;
-			}
-			h.dom = d;
-			h.level = level;
-			/* The walk goes from specific to general, so the
-			 * first of each kind is the most specific. */
-			if ((h.mask & (1u << CAT_ALLOWED)) && !have_allow) {
-				allow = h;
-				have_allow = 1;
-			}
-			if ((h.mask & BLOCK_MASK) && !have_block) {
-				block = h;
-				have_block = 1;
-			}
-		} else if (rc != MDB_NOTFOUND) {
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0) {
 			seterr(err, errlen, "%s: %s", db->path,
 			    mdb_strerror(rc));
-			mdb_txn_abort(txn);
+			txn_put(db, txn);
 			return -1;
 		}
-		if (d == reg)
-			break;
+		if (parse_entry(&v, &h) != 0) {
+			seterr(err, errlen, "%s: corrupt entry", db->path);
+			txn_put(db, txn);
+			return -1;
+		}
+		h.dom = d;
+		h.level = 0;
+		for (const char *p = ascii; p < d; p++)
+			h.level += *p == '.';
+		if ((h.mask & (1u << CAT_ALLOWED)) && !have_allow) {
+			allow = h;
+			have_allow = 1;
+		}
+		if ((h.mask & BLOCK_MASK) && !have_block) {
+			block = h;
+			have_block = 1;
+		}
 	}
-	mdb_txn_abort(txn);
+	txn_put(db, txn);
 	resolve(db, have_allow ? &allow : NULL, have_block ? &block : NULL,
 	    m);
 	return 0;
@@ -1096,7 +1239,7 @@ fp_host(struct listdb *db, const struct fptable *t, enum fp_kind kind,
 	m->kind = kind;
 	if (!t->present || (len = strlen(host)) == 0 || len > DOMAIN_MAX)
 		return 0;
-	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+	if ((rc = txn_get(db, &txn)) != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
@@ -1114,7 +1257,7 @@ fp_host(struct listdb *db, const struct fptable *t, enum fp_kind kind,
 		if ((rc = fp_get(db, t, txn, key, klen, m, err, errlen)) == 1)
 			snprintf(m->entry, sizeof(m->entry), "*.%s", d);
 	}
-	mdb_txn_abort(txn);
+	txn_put(db, txn);
 	m->kind = kind;
 	return rc < 0 ? -1 : 0;
 }
@@ -1159,7 +1302,7 @@ fp_addr(struct listdb *db, const struct fptable *t, const struct dns_addr *a,
 	nlens = v6 ? t->nprefix6 : t->nprefix4;
 	if (!t->present || nlens == 0)
 		return 0;
-	if ((rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn)) != 0) {
+	if ((rc = txn_get(db, &txn)) != 0) {
 		seterr(err, errlen, "%s: %s", db->path, mdb_strerror(rc));
 		return -1;
 	}
@@ -1184,7 +1327,7 @@ fp_addr(struct listdb *db, const struct fptable *t, const struct dns_addr *a,
 			    len);
 		}
 	}
-	mdb_txn_abort(txn);
+	txn_put(db, txn);
 	m->kind = FP_IP;
 	return rc < 0 ? -1 : 0;
 }
@@ -1233,20 +1376,32 @@ listdb_infra_entries(struct listdb *db)
 	return db != NULL ? db->infra.entries : 0;
 }
 
+static int
+infradom_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct infradom *)elem)->dom);
+}
+
+/* The infrastructure entry whose registrable domain is reg, or NULL. */
+static const struct infradom *
+infra_reg(const struct listdb *db, const char *reg)
+{
+	if (db->nidom == 0)
+		return NULL;
+	return bsearch(reg, db->idom, db->nidom, sizeof(*db->idom),
+	    infradom_key_cmp);
+}
+
 int
 listdb_infra_domain(const struct listdb *db, const char *domain, char *entry,
     size_t len)
 {
 	const struct infradom *hit;
-	struct infradom key;
 	const char *reg;
 
-	if (db == NULL || db->nidom == 0 || domain == NULL ||
-	    (reg = domain_registrable(domain)) == NULL)
-		return 0;
-	snprintf(key.dom, sizeof(key.dom), "%s", reg);
-	if ((hit = bsearch(&key, db->idom, db->nidom, sizeof(*db->idom),
-	    infradom_cmp)) == NULL)
+	if (db == NULL || domain == NULL ||
+	    (reg = domain_registrable(domain)) == NULL ||
+	    (hit = infra_reg(db, reg)) == NULL)
 		return 0;
 	if (entry != NULL && len > 0)
 		snprintf(entry, len, "%s", hit->entry);
@@ -1284,7 +1439,7 @@ listdb_foreach(struct listdb *db, listdb_foreach_fn *fn, void *arg,
 		h.dom = dom;
 		h.level = 0;
 		/* The same rules as a lookup of the entry itself. */
-		memset(m, 0, sizeof(*m));
+		listdb_match_clear(m);
 		resolve(db, (h.mask & (1u << CAT_ALLOWED)) ? &h : NULL,
 		    (h.mask & BLOCK_MASK) ? &h : NULL, m);
 		if (fn(arg, dom, m->category != CAT_ALLOWED && !m->decided ?

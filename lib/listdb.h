@@ -109,9 +109,10 @@ int	listdb_trust_allow_wins(const unsigned allow[TIER_COUNT],
 const char *listdb_support_text(const unsigned support[TIER_COUNT],
 	    char *buf, size_t len);
 
+/* The counts and flags come first: listdb_match_clear() zeroes them and
+ * empties the names, and what lies beyond a count is not read. */
 struct listdb_match {
 	enum category	category;	/* CAT_CLEAN when nothing matched */
-	char		entry[DOMAIN_MAX + 1];	/* the entry that decided */
 	int		level;		/* labels stripped: 0 = exact */
 	int		decided;	/* a block entry meets the quorum */
 	unsigned	support[TIER_COUNT];	/* the deciding entry's sources
@@ -122,15 +123,19 @@ struct listdb_match {
 					   shared infrastructure */
 	int		overridden;	/* an allow entry overruled a block
 					   entry; block_entry names it */
-	char		block_entry[DOMAIN_MAX + 1];
 	int		allow_lost;	/* a block entry of a higher tier
 					   overruled an allow entry */
-	char		allow_entry[DOMAIN_MAX + 1];
 	size_t		nsources;	/* of the deciding entry */
+	char		entry[DOMAIN_MAX + 1];	/* the entry that decided */
+	char		block_entry[DOMAIN_MAX + 1];
+	char		allow_entry[DOMAIN_MAX + 1];
 	char		sources[LISTDB_MAX_SOURCES][LISTDB_SOURCE_NAME];
 	unsigned char	source_tier[LISTDB_MAX_SOURCES];
 	unsigned char	source_category[LISTDB_MAX_SOURCES];
 };
+
+/* A match of nothing (CAT_CLEAN), without writing all of its 5 KB. */
+void	listdb_match_clear(struct listdb_match *);
 
 struct listdb_source_info {
 	char		name[LISTDB_SOURCE_NAME];

@@ -224,8 +224,10 @@ main(int argc, char *argv[])
 		char dom[DOMAIN_MAX + 1];
 
 		line[strcspn(line, "\r\n \t#")] = '\0';
+		/* Room for "mx.a.": a longer name is no domain to either. */
 		if (line[0] == '\0' ||
-		    domain_normalise(line, dom) != DOMAIN_OK)
+		    domain_normalise(line, dom) != DOMAIN_OK ||
+		    strlen(dom) > DOMAIN_MAX - 5)
 			continue;
 		if (nd == cap && (doms = realloc(doms,
 		    (cap = cap ? cap * 2 : 1024) * sizeof(*doms))) == NULL)

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "domain.h"
@@ -146,6 +147,45 @@ test_psl(void)
 
 		r = domain_registrable(d);
 		CHECK(r == d + 4);
+	}
+
+	/* domain_within_registrable: the same boundary as
+	 * domain_registrable, for every suffix of names the public suffix
+	 * list makes hard (wildcards, exceptions, private and deep rules),
+	 * asked one at a time and as one walk from specific to general. */
+	{
+		static const char *const names[] = {
+			"x.y.mailinator.com", "mailinator.com", "com",
+			"a.b.example.co.uk", "co.uk", "x.me.github.io",
+			"me.github.io", "github.io", "a.b.blogspot.com",
+			"www.ck", "a.www.ck", "b.a.www.ck", "x.ck", "y.x.ck",
+			"a.b.c.kawasaki.jp", "city.kawasaki.jp",
+			"a.city.kawasaki.jp", "b.a.city.kawasaki.jp",
+			"x.s3.dualstack.us-east-1.amazonaws.com",
+			"s3.dualstack.us-east-1.amazonaws.com",
+			"a.dualstack.us-east-1.amazonaws.com",
+			"h.x.compute.amazonaws.com", "a.b.c.d.e.example",
+			"localhost", "a.b.xn--p1ai", "xn--p1ai",
+		};
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+			const char *n = names[i], *reg = domain_registrable(n);
+			const char *walk = n, *d;
+
+			for (d = n; d != NULL; d = domain_parent(d)) {
+				const char *one = n;
+				int want = reg != NULL && d <= reg;
+
+				if (domain_within_registrable(n, d, &one) !=
+				    want || domain_within_registrable(n, d,
+				    &walk) != want) {
+					fprintf(stderr, "within_registrable: "
+					    "%s in %s: expected %d\n", d, n,
+					    want);
+					CHECK(0);
+				}
+			}
+		}
 	}
 
 	CHECK_STR(domain_parent("x.y.mailinator.com"), "y.mailinator.com");
