@@ -42,7 +42,10 @@
 
 struct check_line {
 	size_t		 lineno;
-	char		*text;		/* as typed, for the admin's eyes */
+	char		*text;		/* as typed, for the admin's eyes:
+					   into line */
+	char		*line;		/* getline's buffer, kept per slot */
+	size_t		 cap;
 	const char	*invalid;	/* why it holds no address, or NULL */
 	struct verdict	 v;		/* hash under the newest key */
 	unsigned char	 hash[HASH_MAX_KEYS][HASH_LEN];	/* under key i */
@@ -199,7 +202,13 @@ print_line(const struct check *ck, const struct check_line *l)
 		return;
 	}
 	if (!ck->hashed) {	/* --match-hashes among them */
-		printf("%s\t%s\t%s\n", l->text, cat, why);
+		/* A million lines: printf's parsing of its format shows. */
+		fputs_unlocked(l->text, stdout);
+		putc_unlocked('\t', stdout);
+		fputs_unlocked(cat, stdout);
+		putc_unlocked('\t', stdout);
+		fputs_unlocked(why, stdout);
+		putc_unlocked('\n', stdout);
 		return;
 	}
 	if (l->invalid != NULL) {
@@ -248,7 +257,6 @@ check_flush(struct check *ck, struct check_line *b, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		ck->found += line_found(ck, &b[i]);
 		print_line(ck, &b[i]);
-		free(b[i].text);
 	}
 	fflush(stdout);
 	progress_update(&ck->pg, ck->read);
@@ -264,6 +272,10 @@ check_address(struct check *ck, const struct addr *a, struct check_line *l,
 	char sep = ck->ctl->cfg.policy.subaddr_sep;
 	struct identity id;
 
+	/* Hashes are printed or matched, or not made. */
+	if (!ck->hashed && !ck->matching)
+		return classify_address(ck->db, NULL, &ck->ctl->cfg.policy, a,
+		    ROLE_ENVELOPE, &l->v, err, errlen);
 	if (classify_address(ck->db, &r->k[r->n - 1], &ck->ctl->cfg.policy, a,
 	    ROLE_ENVELOPE, &l->v, err, errlen) != 0)
 		return -1;
@@ -314,10 +326,10 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct check ck = { .ctl = ctl, .use_dns = ctl->cfg.dns_enabled };
-	struct check_line *batch;
+	struct check_line *batch = NULL;
 	const char *name = "stdin", *match = NULL;
-	char *line = NULL, err[1024];
-	size_t cap = 0, lineno = 0, bad = 0, n = 0;
+	char err[1024];
+	size_t lineno = 0, bad = 0, n = 0;
 	FILE *f = stdin;
 	int ch, pr, rc = 0, data = 0;
 
@@ -362,17 +374,16 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_open_db(ctl, &ck.db) != 0 ||
 	    (ck.use_dns && ctl_init_dns(ctl) != 0)) {
-		free(batch);
 		rc = -1;
 		goto out;
 	}
 	/* Without DNS a check is over in seconds. */
 	progress_start(&ck.pg, "lines", ck.use_dns ? count_lines(f) : 0,
 	    ck.use_dns);
-	while (rc == 0 && getline(&line, &cap, f) != -1) {
+	while (rc == 0 && getline(&batch[n].line, &batch[n].cap, f) != -1) {
 		struct check_line *cl = &batch[n];
 		struct addr a;
-		char *p = line, *e;
+		char *p = cl->line, *e;
 
 		ck.read = ++lineno;
 		while (*p == ' ' || *p == '\t')
@@ -386,20 +397,19 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 			p += 3;
 		if (*p == '\0' || *p == '#')
 			continue;
-		memset(cl, 0, sizeof(*cl));
+		/* Not memset: a line is 6 KB, and the verdict is cleared (or
+		 * written whole) below. */
 		cl->lineno = lineno;
-		if ((pr = addr_parse_line(p, &a)) == ADDR_ENOMEM ||
-		    (cl->text = strdup(p)) == NULL) {
+		cl->text = p;
+		cl->invalid = NULL;
+		if ((pr = addr_parse_line(p, &a)) == ADDR_ENOMEM) {
 			fprintf(stderr, "disposable-ctl: out of memory\n");
-			if (pr == ADDR_OK)
-				addr_free(&a);
 			rc = -1;
 			break;
 		}
 		if (pr == ADDR_ESYNTAX && !data && strchr(p, '@') == NULL) {
 			fprintf(stderr, "%s:%zu: no address: taken for a "
 			    "header row and skipped\n", name, lineno);
-			free(cl->text);
 			data = 1;
 			continue;
 		}
@@ -407,6 +417,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		if (pr != ADDR_OK) {
 			cl->invalid = pr == ADDR_EMANY ? "more than one address" :
 			    "not a mail address";
+			verdict_clear(&cl->v);
 			fprintf(stderr, "%s:%zu: %s\n", name, lineno,
 			    cl->invalid);
 			bad++;
@@ -428,10 +439,14 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		rc = -1;
 	progress_update(&ck.pg, ck.read);	/* comments after the last */
 	progress_end(&ck.pg);
-	free(batch);
 	listdb_close(ck.db);
 out:
-	free(line);
+	for (size_t i = 0; batch != NULL && i < CHECK_BATCH; i++) {
+		if (batch[i].line != NULL)
+			explicit_bzero(batch[i].line, batch[i].cap);
+		free(batch[i].line);
+	}
+	free(batch);
 	if (f != stdin && f != NULL)
 		fclose(f);
 	free(ck.want);

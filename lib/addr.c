@@ -905,12 +905,41 @@ line_csv_fields(const char *line, struct one *o)
 	return rc;
 }
 
+/*
+ * The common line, a bare local@domain (a dot-atom, LDH labels, nothing
+ * around it), read as addr_parse_envelope reads a path: the same address
+ * the header reading gives, in a fraction of its time.  Returns ADDR_OK,
+ * ADDR_ENOMEM, or ADDR_ESYNTAX for any other line (the header reading
+ * then decides).
+ */
+static int
+bare_line(const char *line, struct addr *out)
+{
+	char			 lbuf[ADDR_MAX_LOCAL + 1];
+	char			 dbuf[ADDR_MAX_DOMAIN + 1];
+	struct part		 local, dom;
+	const unsigned char	*p = (const unsigned char *)line;
+
+	if (*p == '"')
+		return ADDR_ESYNTAX;
+	part_init(&local, lbuf, ADDR_MAX_LOCAL);
+	part_init(&dom, dbuf, ADDR_MAX_DOMAIN);
+	if ((p = env_local(p, &local)) == NULL || *p != '@' || p[1] == '[' ||
+	    (p = env_domain(p + 1, &dom)) == NULL || *p != '\0' ||
+	    p[-1] == '.' || local.over || dom.over)
+		return ADDR_ESYNTAX;
+	return addr_set(out, &local, &dom) == -1 ? ADDR_ENOMEM : ADDR_OK;
+}
+
 int
 addr_parse_line(const char *line, struct addr *out)
 {
 	struct one	o;
-	int		rc = ADDR_OK;
+	int		rc;
 
+	if ((rc = bare_line(line, out)) != ADDR_ESYNTAX)
+		return rc;
+	rc = ADDR_OK;
 	memset(&o, 0, sizeof(o));
 	if (addr_parse_header_each(line, strlen(line), keep_one, &o) < 0 ||
 	    (o.n == 0 && line_csv_fields(line, &o) != 0))

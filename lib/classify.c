@@ -40,6 +40,16 @@ policy_action(const struct policy *p, enum category c, int truncated,
 	return null_sender && a > p->null_sender_max ? p->null_sender_max : a;
 }
 
+void
+verdict_clear(struct verdict *v)
+{
+	/* Not memset whole: the match alone is 5 KB, more than the rest of
+	 * the work on a clean address. */
+	memset(v, 0, offsetof(struct verdict, match));
+	listdb_match_clear(&v->match);
+	memset(v->why, 0, sizeof(*v) - offsetof(struct verdict, why));
+}
+
 int
 classify_address(struct listdb *db, const struct hash_key *key,
     const struct policy *pol, const struct addr *a, enum role role,
@@ -47,24 +57,24 @@ classify_address(struct listdb *db, const struct hash_key *key,
 {
 	struct identity id;
 
-	/* Not memset whole: the match alone is 5 KB, more than the rest of
-	 * the work on a clean address. */
-	memset(v, 0, offsetof(struct verdict, match));
-	listdb_match_clear(&v->match);
-	memset(v->why, 0, sizeof(*v) - offsetof(struct verdict, why));
+	verdict_clear(v);
 	v->role = role;
-	if (identity_make(a, pol->subaddr_sep, key, &id) != 0) {
+	if (key == NULL)
+		id.invalid = identity_domain(a, v->domain);
+	else if (identity_make(a, pol->subaddr_sep, key, &id) != 0) {
 		seterr(err, errlen, "cannot hash address");
 		return -1;
+	} else {
+		memcpy(v->hash, id.hash, sizeof(v->hash));
+		v->key_id = id.key_id;
+		memcpy(v->domain, id.domain, sizeof(v->domain));
 	}
-	memcpy(v->hash, id.hash, sizeof(v->hash));
-	v->key_id = id.key_id;
 	/* An address literal or an unusable domain: no list can name it. */
 	if (id.invalid) {
+		v->domain[0] = '\0';
 		v->category = CAT_INVALID;
 		return 0;
 	}
-	memcpy(v->domain, id.domain, sizeof(v->domain));
 	if (listdb_lookup(db, v->domain, &v->match, err, errlen) != 0)
 		return -1;
 	v->category = v->match.category;

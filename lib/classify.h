@@ -65,8 +65,8 @@ struct verdict {
 						   (identity.h) */
 	unsigned char	key_id;			/* the key that made it */
 	struct listdb_match match;		/* what the lists said */
-	/* classify_address() zeroes all but match (listdb_match_clear):
-	 * why must stay the first field after it. */
+	/* verdict_clear() zeroes all but match (listdb_match_clear): why
+	 * must stay the first field after it. */
 	char		why[INFRA_MATCH_MAX];	/* what decided: the list
 						   entry, or a fingerprint
 						   signal "mx:..."; "" none */
@@ -76,7 +76,12 @@ struct verdict {
 	enum spf_result	spf;			/* client SPF (envelope) */
 };
 
-/* Classify one address found in role; its hash is identity_make()'s.
+/* A verdict of nothing (CAT_CLEAN, all zero), without writing all of its
+ * match. */
+void	verdict_clear(struct verdict *);
+
+/* Classify one address found in role; its hash is identity_make()'s under
+ * the key (a NULL key: no hash is made, and the verdict's is zero).
  * Returns 0, or -1 on a database or hashing error (reason in err; the
  * verdict is then unusable and the caller applies its failure action). */
 int	classify_address(struct listdb *, const struct hash_key *,

@@ -673,6 +673,42 @@ test_header_each(void)
 		fprintf(stderr, "  input: [%s]\n", (in));		\
 } while (0)
 
+/* The bare line's short way (bare_line in addr.c) gives what the header
+ * reading gives. */
+static void
+test_line_bare(void)
+{
+	static const char *const lines[] = {
+		"anne@example.org", "a.b.c@x.y.z", "Anne.P+list@Example.ORG",
+		"a@b", "a@b.", "x@[1.2.3.4]", "a..b@x.com", ".a@x.com",
+		"a.@x.com", "a@-x.com", "a@x-.com", "a@x..com",
+		"\xc3\xbc@x.com", "a@x_y.com", "a@b.c d", "a@b.c,x",
+		"a@b@c", "a!#$%&'*+-/=?^_`{|}~@x.org", "@x.org", "a@",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		struct addr a = { NULL, NULL, 0 };
+		struct addr_list l;
+		int rc = addr_parse_line(lines[i], &a);
+		int hrc = addr_parse_header_list(lines[i], strlen(lines[i]),
+		    &l);
+
+		if (hrc == 0 && l.n == 1) {
+			CHECK_INT(rc, ADDR_OK);
+			if (rc == ADDR_OK) {
+				CHECK_STR(a.local, l.v[0].local);
+				CHECK_STR(a.domain, l.v[0].domain);
+				CHECK_INT(a.literal, l.v[0].literal);
+			}
+		} else if (l.n == 0 && strchr(lines[i], ',') == NULL)
+			CHECK(rc != ADDR_OK);
+		if (rc == ADDR_OK)
+			addr_free(&a);
+		if (hrc == 0)
+			addr_list_free(&l);
+	}
+}
+
 static void
 test_line(void)
 {
@@ -798,6 +834,7 @@ main(void)
 	test_header_forms();
 	test_header_malformed();
 	test_header_limits();
+	test_line_bare();
 	test_header_bounds();
 	test_header_each();
 	test_line();
