@@ -356,16 +356,11 @@ dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct conn *c;
-	/* Steps this filter does not need.  DATA stays: a replied DATA step
-	 * avoids a delayed-ACK stall on TCP sockets (REFERENCE.md). */
-	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT |
-	    SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
 	(void)f3;
 	if (atomic_load(&stopping))
 		return SMFIS_REJECT;	/* = do not use this filter */
-	if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) !=
-	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
+	if ((f0 & CALLBACKS_ACTIONS) != CALLBACKS_ACTIONS) {
 		log_warnx("MTA does not offer header changes: filter off "
 		    "for this connection");
 		return SMFIS_REJECT;	/* = do not use this filter */
@@ -374,8 +369,8 @@ dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		log_warnx("out of memory: filter off for this connection");
 		return SMFIS_REJECT;
 	}
-	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	*pf1 = f1 & skip;
+	*pf0 = CALLBACKS_ACTIONS;
+	*pf1 = f1 & CALLBACKS_SKIP_STEPS;
 	if (f1 & SMFIP_NR_HDR) {
 		*pf1 |= SMFIP_NR_HDR;
 		c->nr_hdr = 1;
@@ -384,11 +379,9 @@ dm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	(void)f2;
 	smfi_setpriv(ctx, c);
-	/* The queue id at every stage where a decision can be logged. */
-	smfi_setsymlist(ctx, SMFIM_ENVFROM,
-	    "i {auth_authen} {client_addr} s");
-	smfi_setsymlist(ctx, SMFIM_EOH, "i");
-	smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, CALLBACKS_MACROS_ENVFROM);
+	smfi_setsymlist(ctx, SMFIM_EOH, CALLBACKS_MACROS_EOH);
+	smfi_setsymlist(ctx, SMFIM_EOM, CALLBACKS_MACROS_EOM);
 	return SMFIS_CONTINUE;
 }
 
@@ -644,7 +637,7 @@ callbacks_drain(int seconds)
 struct smfiDesc dm_filter = {
 	.xxfi_name = "disposable-milter",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = CALLBACKS_ACTIONS,
 	.xxfi_envfrom = dm_envfrom,
 	.xxfi_header = dm_header,
 	.xxfi_eoh = dm_eoh,

@@ -32,6 +32,21 @@ extern struct smfiDesc dm_filter;
  */
 #define CALLBACKS_MAX_PACKET	(ADDR_MAX_FIELD - 1)
 
+/*
+ * What the filter asks of the MTA at negotiation: the actions, the steps
+ * it skips (DATA stays: a replied DATA step avoids a delayed-ACK stall
+ * on TCP sockets, REFERENCE.md), and the macros it wants per stage (the
+ * queue id wherever a decision can be logged).  Headers take no reply
+ * when the MTA offers that.  The bench's no-op milter
+ * (tests/bench/noop_milter.c) asks the same, so that the two compare.
+ */
+#define CALLBACKS_ACTIONS	(SMFIF_ADDHDRS | SMFIF_CHGHDRS)
+#define CALLBACKS_SKIP_STEPS	(SMFIP_NOCONNECT | SMFIP_NOHELO | \
+	SMFIP_NORCPT | SMFIP_NOBODY | SMFIP_NOUNKNOWN)
+#define CALLBACKS_MACROS_ENVFROM	"i {auth_authen} {client_addr} s"
+#define CALLBACKS_MACROS_EOH		"i"
+#define CALLBACKS_MACROS_EOM		"i"
+
 /* Where decisions are recorded (NULL: no records store).  Set before
  * smfi_main starts and cleared after it returns. */
 void	callbacks_set_recorder(struct recwriter *);

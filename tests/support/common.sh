@@ -190,21 +190,30 @@ dm_milter_start()
 {
 	dm__conf=$1 dm__log=$2 dm__spec=$3
 	shift 3
-	"$DM_MILTER" -f -c "$dm__conf" -p "$dm__spec" "$@" >>"$dm__log" 2>&1 &
+	dm_daemon_start "$dm__log" "$dm__spec" \
+	    "$DM_MILTER" -f -c "$dm__conf" -p "$dm__spec" "$@"
+}
+
+# dm_daemon_start LOG SOCKETSPEC COMMAND...: the same for any milter
+# (COMMAND stays in the foreground and listens on SOCKETSPEC).
+dm_daemon_start()
+{
+	dm__log=$1 dm__spec=$2
+	shift 2
+	"$@" >>"$dm__log" 2>&1 &
 	DM_PID=$!
-	set -- "$dm__conf" "$dm__log" "$dm__spec"
 	DM_MILTER_PIDS="$DM_MILTER_PIDS $DM_PID"
 	dm_atexit "dm_stop_pid $DM_PID"
-	case $3 in
+	case $dm__spec in
 	unix:*|local:*)
-		dm_wait_for 100 dm__sock_ready "$DM_PID" "${3#*:}" ;;
+		dm_wait_for 100 dm__sock_ready "$DM_PID" "${dm__spec#*:}" ;;
 	inet:*)
-		dm__port=${3#inet:}
+		dm__port=${dm__spec#inet:}
 		dm_wait_for 100 dm__port_ready "$DM_PID" "${dm__port%%@*}" ;;
 	esac
 	if ! dm_alive "$DM_PID"; then
 		echo "# milter exited at start"
-		dm_diag "$2"
+		dm_diag "$dm__log"
 		return 1
 	fi
 	return 0
