@@ -217,6 +217,10 @@ metrics_render(const struct metrics_extra *x)
 	counter(&b, "dns_failures_total", "DNS queries that failed "
 	    "(SERVFAIL and errors).", x->dns.failures);
 	dns_histogram(&b, &x->dns);
+	counter(&b, "dns_channels_created_total", "c-ares channels made, "
+	    "each reading the resolver configuration: when a lookup missed "
+	    "the cache and the pool had none, and at each reload.",
+	    x->dns.channels_created);
 	if (x->have_records || x->records_down) {
 		family(&b, "records_up", "gauge", "1 when the records store "
 		    "is open, 0 while it is unusable (retried).");

@@ -17,6 +17,8 @@
  *   dns_lookup_duration_seconds             histogram (_bucket{le},
  *                                           _sum, _count) of the lookups
  *                                           that went to a server
+ *   dns_channels_created_total              c-ares channels made (each
+ *                                           read the resolver file)
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
  *   records_purged_total, records_corrupt_total, records_up (when
  *   Records is set), records_open_failures_total
