@@ -145,15 +145,6 @@ const uint32_t dns_latency_bounds_us[DNS_LATENCY_BUCKETS] = {
 	1000000, 2500000, 5000000, 10000000,
 };
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* One lookup's latency: two relaxed atomic additions, no lock. */
 static void
 count_latency(int64_t us)
@@ -172,18 +163,7 @@ count_latency(int64_t us)
 static int64_t
 now_ms(void)
 {
-	return now_us() / 1000;
-}
-
-/* A name of at most DNS_NAME_MAX - 1 bytes into a DNS_NAME_MAX buffer,
- * without formatting (this runs for every cached answer). */
-static void
-name_copy(char *dst, const char *src)
-{
-	size_t len = strnlen(src, DNS_NAME_MAX - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	return util_mono_us() / 1000;
 }
 
 void
@@ -328,7 +308,7 @@ cache_get(struct query *q, uint32_t h)
 	}
 	lru_touch(dns_cache, &e->node);
 	a->status = e->status;
-	name_copy(a->cname, e->cname);
+	util_copy(a->cname, DNS_NAME_MAX, e->cname);
 	a->from_cache = 1;
 	/* The TTL left, never more than the record said; the answer's own
 	 * in whole seconds left, rounded down, so that nothing built on it
@@ -390,8 +370,8 @@ cache_put(const struct query *q, uint32_t minttl)
 	e->expires = now_ms() + ttl * 1000;
 	e->ttl = a->ttl;
 	e->status = a->status;
-	name_copy(e->name, a->qname);
-	name_copy(e->cname, a->cname);
+	util_copy(e->name, DNS_NAME_MAX, a->qname);
+	util_copy(e->cname, DNS_NAME_MAX, a->cname);
 	for (size_t i = 0; i < a->n; i++) {
 		e->rr[i] = a->rr[i];
 		e->rr[i].txt = NULL;
@@ -939,7 +919,7 @@ query_done(struct query *q, enum dns_status st, int cacheable)
 		query_clear(q);
 	count_status(st);
 	if (q->sent_us != 0)
-		count_latency(now_us() - q->sent_us);
+		count_latency(util_mono_us() - q->sent_us);
 	if (!q->ans.from_cache)
 		q->ans.ttl = answer_ttl(q);
 	if (cacheable)
@@ -968,7 +948,7 @@ query_send(struct query *q)
 	}
 	st_queries++;
 	if (q->sent_us == 0)
-		q->sent_us = now_us();
+		q->sent_us = util_mono_us();
 	ares_query(s->chan->ch, q->target, ns_c_in, q->ans.type, ares_done,
 	    q);
 }
@@ -1269,8 +1249,8 @@ dns_query(struct dns_session *s, const char *name, int type,
 		query_done(q, q->ans.status, 0);
 		return 0;
 	}
-	name_copy(q->target, q->ans.qname);
-	name_copy(q->seen[0], q->ans.qname);
+	util_copy(q->target, DNS_NAME_MAX, q->ans.qname);
+	util_copy(q->seen[0], DNS_NAME_MAX, q->ans.qname);
 	query_send(q);
 	return 0;
 }
