@@ -80,6 +80,10 @@
 #define SPF_MAX_NAMES	1024	/* depth table entries per evaluation */
 #define SPF_EXPLANATION	"see the SPF policy of the sender domain"
 
+/* The parsed records (spf_parse): memo_lock. */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lru *memo;
+
 /* libspf2 1.2.10 lays a compiled record out in 4-byte aligned units
  * (spf_internal.h, not installed): an SPF_mech_t header then its data
  * (struct in_addr / in6_addr for ip4 / ip6, whose CIDR is in mech_len,
@@ -122,6 +126,13 @@ spf_init(char *err, size_t errlen)
 	SPF_debug_handler = spf_log_debug;
 	if (errlen > 0)
 		err[0] = '\0';
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL && (memo = malloc(sizeof(*memo))) != NULL &&
+	    lru_init(memo, SPF_PARSE_MEMO) != 0) {
+		free(memo);
+		memo = NULL;	/* every record parsed: slower, not wrong */
+	}
+	pthread_mutex_unlock(&memo_lock);
 	return 0;
 }
 
@@ -159,17 +170,18 @@ spf_config_default(struct spf_config *c)
 	c->cache_size = 10000;
 }
 
+/* Entries of either table are one allocation each. */
 static void
-ventry_drop(struct lru_node *n)
+node_free(struct lru_node *n)
 {
 	free(n);
 }
 
 static void
-cache_free(struct lru *c)
+table_free(struct lru *c)
 {
 	if (c != NULL) {
-		lru_fini(c, ventry_drop);
+		lru_fini(c, node_free);
 		free(c);
 	}
 }
@@ -190,7 +202,7 @@ spf_configure(const struct spf_config *c, char *err, size_t errlen)
 	old = spf_cache;
 	spf_cache = nc;
 	pthread_mutex_unlock(&spf_lock);
-	cache_free(old);
+	table_free(old);
 	if (c->cache_size > 0 && nc == NULL) {
 		seterr(err, errlen, "spf: cache: out of memory");
 		return -1;
@@ -207,7 +219,12 @@ spf_fini(void)
 	old = spf_cache;
 	spf_cache = NULL;
 	pthread_mutex_unlock(&spf_lock);
-	cache_free(old);
+	table_free(old);
+	pthread_mutex_lock(&memo_lock);
+	old = memo;
+	memo = NULL;
+	pthread_mutex_unlock(&memo_lock);
+	table_free(old);
 }
 
 void
@@ -614,13 +631,174 @@ compile_record(SPF_server_t *server, const char *record, SPF_record_t **rp,
 	return code;
 }
 
-int
-spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
+/* --- parsed records, remembered ------------------------------------ */
+
+/*
+ * spf.h's memo: an entry is packed, the ranges, the record, the include
+ * names and the redirect (or the error), each string NUL-terminated.
+ */
+
+struct pmemo {
+	struct lru_node	 node;		/* first: the table's links */
+	int		 rc;		/* spf_parse's: 0, or -1 with err */
+	size_t		 reclen, ninclude, nrange, bad_prefix;
+	int		 truncated;
+	const char	*record, *names;
+	const struct spf_range *range;
+	union {
+		struct spf_range r;	/* aligns what follows */
+		char	c;
+	}		 data[];
+};
+
+struct mkey {
+	const char	*record;
+	size_t		 len;
+};
+
+static int
+pmemo_is(const struct lru_node *n, const void *key)
+{
+	const struct pmemo *e = (const struct pmemo *)n;
+	const struct mkey *k = key;
+
+	return e->reclen == k->len && memcmp(e->record, k->record, k->len) == 0;
+}
+
+/* What spf_parse gave for this text, into *t and err: 0 or -1 as it
+ * returned; 1 when not remembered. */
+static int
+memo_get(const struct mkey *k, uint32_t h, struct spf_terms *t, char *err,
+    size_t errlen)
+{
+	const struct pmemo *e;
+	const char *p;
+	int rc = 1;
+
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL || (e = (const struct pmemo *)lru_find(memo, h,
+	    pmemo_is, k)) == NULL)
+		goto out;
+	lru_touch(memo, (struct lru_node *)&e->node);
+	rc = e->rc;
+	p = e->names;
+	if (rc != 0) {
+		if (errlen > 0)
+			util_copy(err, errlen, p);
+		goto out;
+	}
+	t->ninclude = e->ninclude;
+	for (size_t i = 0; i < e->ninclude; i++) {
+		util_copy(t->include[i], DNS_NAME_MAX, p);
+		p += strlen(p) + 1;
+	}
+	util_copy(t->redirect, sizeof(t->redirect), p);
+	t->nrange = e->nrange;
+	memcpy(t->range, e->range, e->nrange * sizeof(t->range[0]));
+	t->truncated = e->truncated;
+	t->bad_prefix = (int)e->bad_prefix;
+out:
+	pthread_mutex_unlock(&memo_lock);
+	return rc;
+}
+
+/* Remember what spf_parse gave (rc, *t or err) for the text of k. */
+static void
+memo_put(const struct mkey *k, uint32_t h, int rc, const struct spf_terms *t,
+    const char *err)
+{
+	struct pmemo *e, *old;
+	size_t names = 0, size;
+	char *p;
+
+	if (rc == 0) {
+		for (size_t i = 0; i < t->ninclude; i++)
+			names += strlen(t->include[i]) + 1;
+		names += strlen(t->redirect) + 1;
+	} else
+		names = strlen(err) + 1;
+	size = (rc == 0 ? t->nrange * sizeof(t->range[0]) : 0) + k->len + 1 +
+	    names;
+	if ((e = calloc(1, sizeof(*e) + size)) == NULL)
+		return;
+	e->node.hash = h;
+	e->rc = rc;
+	e->reclen = k->len;
+	e->range = &e->data[0].r;
+	p = (char *)e->data;
+	if (rc == 0) {
+		e->ninclude = t->ninclude;
+		e->nrange = t->nrange;
+		e->truncated = t->truncated;
+		e->bad_prefix = (size_t)t->bad_prefix;
+		memcpy(p, t->range, t->nrange * sizeof(t->range[0]));
+		p += t->nrange * sizeof(t->range[0]);
+	}
+	e->record = memcpy(p, k->record, k->len + 1);
+	p += k->len + 1;
+	e->names = p;
+	if (rc == 0) {
+		for (size_t i = 0; i < t->ninclude; i++)
+			p = stpcpy(p, t->include[i]) + 1;
+		strcpy(p, t->redirect);
+	} else
+		strcpy(p, err);
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL) {
+		pthread_mutex_unlock(&memo_lock);
+		free(e);
+		return;
+	}
+	if ((old = (struct pmemo *)lru_find(memo, h, pmemo_is, k)) != NULL) {
+		lru_remove(memo, &old->node);
+		free(old);
+	}
+	old = (struct pmemo *)lru_add(memo, &e->node);
+	pthread_mutex_unlock(&memo_lock);
+	free(old);
+}
+
+/* Parse with libspf2.  *keep says whether the outcome is the record's
+ * own (not a failed allocation). */
+static int
+parse_record(const char *record, struct spf_terms *t, char *err,
+    size_t errlen, int *keep)
 {
 	SPF_server_t *server;
 	SPF_record_t *r;
-	const char *why;
+	SPF_errcode_t code;
 	int rc;
+
+	*keep = 0;
+	/* The zone layer is empty: compiling needs no DNS. */
+	if ((server = SPF_server_new(SPF_DNS_ZONE, 0)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	code = compile_record(server, record, &r, err, errlen);
+	if (code != SPF_E_SUCCESS) {
+		SPF_server_free(server);
+		*keep = code != SPF_E_NO_MEMORY;
+		return -1;
+	}
+	rc = walk_record(r, terms_add, t, err, errlen);
+	SPF_record_free(r);
+	SPF_server_free(server);
+	if (rc != 0) {
+		memset(t, 0, sizeof(*t));
+		rc = -1;
+	}
+	*keep = 1;
+	return rc;
+}
+
+int
+spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
+{
+	const char *why;
+	struct mkey k;
+	uint32_t h;
+	int rc, keep;
 
 	memset(t, 0, sizeof(*t));
 	if (errlen > 0)
@@ -633,23 +811,15 @@ spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
 		seterr(err, errlen, "not an SPF record");
 		return -1;
 	}
-	/* The zone layer is empty: compiling needs no DNS. */
-	if ((server = SPF_server_new(SPF_DNS_ZONE, 0)) == NULL) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	if (compile_record(server, record, &r, err, errlen) != SPF_E_SUCCESS) {
-		SPF_server_free(server);
-		return -1;
-	}
-	rc = walk_record(r, terms_add, t, err, errlen);
-	SPF_record_free(r);
-	SPF_server_free(server);
-	if (rc != 0) {
-		memset(t, 0, sizeof(*t));
-		return -1;
-	}
-	return 0;
+	k.record = record;
+	k.len = strlen(record);
+	h = lru_hash(0, record, k.len);
+	if ((rc = memo_get(&k, h, t, err, errlen)) != 1)
+		return rc;
+	rc = parse_record(record, t, err, errlen, &keep);
+	if (keep && (rc == 0 || errlen > 0))
+		memo_put(&k, h, rc, t, err);
+	return rc;
 }
 
 const char *

@@ -112,7 +112,16 @@ struct spf_terms {
  * or libspf2 could not compile it (reason in err).  A range whose prefix
  * libspf2 hands back out of range (it keeps prefixes in 8 bits) is
  * dropped and counted in bad_prefix: one bad term never spoils the
- * rest. */
+ * rest.
+ *
+ * A record's terms are a function of its text alone, and the walk of a
+ * domain's infrastructure parses the same records for every message
+ * (the domain's own, its providers' includes): the outcome for the last
+ * SPF_PARSE_MEMO texts (the terms, or libspf2's error) is remembered,
+ * least recently used forgotten first, and given again without libspf2,
+ * allocation or formatting.  Nothing expires: a changed record is
+ * another text.  Thread-safe (one mutex); set up by spf_init(). */
+#define SPF_PARSE_MEMO	1024
 int	spf_parse(const char *record, struct spf_terms *t, char *err,
 	    size_t errlen);
 

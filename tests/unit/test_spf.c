@@ -498,6 +498,61 @@ test_parse(void)
 	CHECK_INT(compiled, before + 1);
 }
 
+/* The outcome of a text parsed before is given again, libspf2 not
+ * asked; the memo is bounded. */
+static void
+test_memo(void)
+{
+	static const char rec[] = "v=spf1 include:Memo.Example "
+	    "ip4:192.0.2.0/24 ip6:2001:db8::/32 include:two.example "
+	    "redirect=R.example";
+	static const char bad[] = "v=spf1 ip4:300.1.1.1 include: -all";
+	static const struct spf_terms empty;
+	struct spf_terms *t1 = malloc(sizeof(*t1)), *t2 = malloc(sizeof(*t2));
+	char err[256], err2[256], other[64];
+	int before;
+
+	CHECK(t1 != NULL && t2 != NULL);
+	if (t1 == NULL || t2 == NULL)
+		return;
+	before = compiled;
+	CHECK_INT(spf_parse(rec, t1, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	memset(t2, 0x5a, sizeof(*t2));
+	CHECK_INT(spf_parse(rec, t2, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	CHECK_STR(err, "");
+	CHECK(memcmp(t1, t2, sizeof(*t1)) == 0);
+	CHECK_INT(t2->ninclude, 2);
+	CHECK_STR(t2->include[0], "memo.example");
+	CHECK_STR(t2->include[1], "two.example");
+	CHECK_STR(t2->redirect, "r.example");
+	CHECK_INT(t2->nrange, 2);
+	CHECK_INT(t2->range[1].prefix, 32);
+
+	/* libspf2's refusal is the record's too. */
+	CHECK_INT(spf_parse(bad, t1, err, sizeof(err)), -1);
+	before = compiled;
+	memset(t2, 0x5a, sizeof(*t2));
+	CHECK_INT(spf_parse(bad, t2, err2, sizeof(err2)), -1);
+	CHECK_INT(compiled, before);
+	CHECK_STR(err2, err);
+	CHECK(memcmp(t2, &empty, sizeof(*t2)) == 0);
+
+	/* Bounded: SPF_PARSE_MEMO other texts push the first one out. */
+	for (int i = 0; i < SPF_PARSE_MEMO; i++) {
+		snprintf(other, sizeof(other), "v=spf1 include:m%d.example -all",
+		    i);
+		CHECK_INT(spf_parse(other, t1, err, sizeof(err)), 0);
+	}
+	before = compiled;
+	CHECK_INT(spf_parse(rec, t1, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	CHECK_STR(t1->include[0], "memo.example");
+	free(t1);
+	free(t2);
+}
+
 /* --- spf_check_host ------------------------------------------------- */
 
 static enum spf_result
@@ -807,6 +862,7 @@ main(void)
 	test_is_record();
 	test_screen();
 	test_parse();
+	test_memo();
 	test_check_host();
 	test_cache();
 	test_names();
