@@ -495,6 +495,8 @@ static void
 resolv_note(void)
 {
 	pool.resolv_ok = stat(pool.conf.resolv_conf, &pool.resolv_st) == 0;
+	if (!pool.resolv_ok)
+		memset(&pool.resolv_st, 0, sizeof(pool.resolv_st));
 	pool.resolv_seen_ms = now_ms();
 }
 
@@ -511,7 +513,8 @@ resolv_check(void)
 	if (now_ms() - pool.resolv_seen_ms < DNS_RESOLV_CHECK_MS)
 		return NULL;
 	pool.resolv_seen_ms = now_ms();
-	ok = stat(pool.conf.resolv_conf, &st) == 0;
+	if (!(ok = stat(pool.conf.resolv_conf, &st) == 0))
+		memset(&st, 0, sizeof(st));
 	if (ok == pool.resolv_ok && (!ok ||
 	    (st.st_dev == pool.resolv_st.st_dev &&
 	    st.st_ino == pool.resolv_st.st_ino &&
