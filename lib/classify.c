@@ -108,23 +108,31 @@ classify_infra_decides(int weak, const struct infra_verdict *iv)
 	    iv->category == CAT_RELAY;
 }
 
+/* Verdicts and distinct domains classify_infra handles without the
+ * heap: a message's senders usually have one or two domains, and the
+ * envelope's was looked at already (a struct infra is 10 KiB: one on a
+ * callback's stack is enough). */
+#define INFRA_STACK_VERDICTS	16
+#define INFRA_STACK_DOMAINS	1
+
 int
 classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
     struct verdict *v, size_t n, char *err, size_t errlen)
 {
-	struct infra *inf;
+	struct infra inf_stack[INFRA_STACK_DOMAINS], *inf = inf_stack;
 	struct infra_verdict iv;
-	size_t *owner;		/* verdict i uses inf[owner[i]] */
+	size_t owner_stack[INFRA_STACK_VERDICTS];
+	size_t *owner = owner_stack;	/* verdict i uses inf[owner[i]] */
 	size_t ninf = 0;
 	int rc = 0;
 
-	if ((inf = calloc(n, sizeof(*inf))) == NULL ||
+	if (n > INFRA_STACK_VERDICTS &&
 	    (owner = calloc(n, sizeof(*owner))) == NULL) {
-		free(inf);
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
-	/* One gathering per distinct domain. */
+	/* One gathering per distinct domain: numbered first, so that the
+	 * gatherings can live on the stack when they are few. */
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
 
@@ -135,13 +143,22 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 		if ((v[i].category != CAT_CLEAN && !listed_weak(&v[i])) ||
 		    v[i].dns || v[i].domain[0] == '\0')
 			continue;
-		for (j = 0; j < ninf; j++)
-			if (strcmp(inf[j].domain, v[i].domain) == 0)
+		for (j = 0; j < i; j++)
+			if (owner[j] != SIZE_MAX &&
+			    strcmp(v[j].domain, v[i].domain) == 0)
 				break;
-		if (j == ninf)
-			infra_start(sess, v[i].domain, want_spf, &inf[ninf++]);
-		owner[i] = j;
+		owner[i] = j < i ? owner[j] : ninf++;
 	}
+	if (ninf > INFRA_STACK_DOMAINS &&
+	    (inf = calloc(ninf, sizeof(*inf))) == NULL) {
+		if (owner != owner_stack)
+			free(owner);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0, next = 0; i < n; i++)
+		if (owner[i] == next)
+			infra_start(sess, v[i].domain, want_spf, &inf[next++]);
 	if (ninf > 0)
 		(void)dns_wait(sess);	/* a timeout shows in each infra */
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -156,10 +173,12 @@ classify_infra(struct listdb *db, struct dns_session *sess, int want_spf,
 			continue;
 		v[i].category = iv.category;
 		v[i].confidence = iv.confidence;
-		snprintf(v[i].why, sizeof(v[i].why), "%s", iv.match);
+		util_copy(v[i].why, sizeof(v[i].why), iv.match);
 	}
-	free(owner);
-	free(inf);
+	if (owner != owner_stack)
+		free(owner);
+	if (inf != inf_stack)
+		free(inf);
 	return rc;
 }
 

@@ -1074,6 +1074,7 @@ static const struct keydef keys[] = {
 	NUM("DNSMaxTTL", NUM_INT, dns.max_ttl, 0, TTL_MAX),
 	NUM("DNSNegativeTTL", NUM_INT, dns.neg_ttl, 0, TTL_MAX),
 	KEY("SPF", p_spf, 0, 0),
+	NUM("SPFCacheSize", NUM_SIZE, spf.cache_size, 0, 10000000),
 	KEY("Records", p_records, 0, 0),
 	NUM("RecordsMapSize", NUM_SIZE, records_mapsize, 1, 1048576), /* MiB */
 	NUM("RecordsQueue", NUM_SIZE, rec.queue, 16, 10000000),
@@ -1118,6 +1119,7 @@ config_default(struct config *c)
 	c->dns_enabled = 1;
 	c->spf_enabled = 1;
 	dns_config_default(&c->dns);
+	spf_config_default(&c->spf);
 	c->records_mapsize = RECORDS_MAPSIZE_MB;
 	recwriter_config_default(&c->rec);
 	c->metrics_interval = METRICS_INTERVAL;

@@ -23,6 +23,7 @@
 #include "listdb.h"
 #include "listupdate.h"
 #include "recwriter.h"
+#include "spf.h"
 
 /* The file both programs read when not told otherwise (-c): under the
  * sysconfdir configure was given. */
@@ -109,6 +110,7 @@ struct config {
 						   DNSTries, DNSBudget,
 						   DNSCacheSize, DNSMinTTL,
 						   DNSMaxTTL, DNSNegativeTTL */
+	struct spf_config spf;			/* SPFCacheSize */
 };
 
 /* Fill *c with the defaults: those of the modules the settings belong to

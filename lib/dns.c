@@ -2,23 +2,38 @@
  * dns.c - DNS lookups: c-ares sessions, wire parsing, a shared cache
  * (see dns.h for the contract).
  *
- * A session is one c-ares channel and a deadline.  dns_query() answers
- * from the cache at once, or hands the name to ares_query(); the answer
- * comes back raw and is parsed here with ns_initparse/ns_parserr, so each
- * record keeps its TTL (c-ares' own parsers drop it for MX, NS and TXT).
- * dns_wait() polls the channel's sockets until no query is left or the
- * deadline passes; then ares_cancel() completes the rest as DNS_TIMEOUT.
+ * A session is a deadline, its queries, and a c-ares channel once a
+ * lookup misses the cache.  dns_query() answers from the cache at once,
+ * or hands the name to ares_query(); the answer comes back raw and is
+ * parsed here with ns_initparse/ns_parserr, so each record keeps its TTL
+ * (c-ares' own parsers drop it for MX, NS and TXT).  dns_wait() polls the
+ * channel's sockets until no query is left or the deadline passes; then
+ * ares_cancel() completes the rest as DNS_TIMEOUT.
  *
  * Re-entrancy: a callback may start new queries, and c-ares may call our
  * completion from inside ares_query() itself (an immediate failure), so
  * a query is fully set up and counted before it is handed to c-ares, and
  * every completion path decrements the count before calling the user.
  *
- * The cache is a chained hash table with an LRU list, under one mutex.
- * An entry holds the parsed answer (records of the end of any CNAME
- * chain, TXT strings copied) until now + clamp(min TTL, min_ttl,
- * max_ttl); NXDOMAIN and NODATA for neg_ttl.  Times are CLOCK_MONOTONIC
- * milliseconds, so a clock step never revives or kills entries.
+ * Pools.  ares_init_options() reads the resolver configuration and
+ * allocates; ares_destroy() frees it all again: per message that was
+ * most of a cached message's cost.  So channels are pooled (pool_lock):
+ * a session takes one at its first cache miss (chan_take) and gives it
+ * back at its end (chan_give), after ares_cancel() has completed
+ * whatever was still out, so an idle channel has no query in it (c-ares
+ * then has its sockets closed too).  Each channel carries the generation
+ * of the settings it was made with; dns_reconfigure() and a changed
+ * resolver file start a new one, and a channel of an older generation is
+ * destroyed instead of pooled.  Sessions are pooled as well, each with
+ * up to DNS_SPARE finished queries (the big part: an answer holds
+ * DNS_MAX_RR records) and the buffer that takes the TXT strings of a
+ * cache hit, so that a session answered by the cache allocates nothing.
+ *
+ * The cache is lru.h's table under dns_lock.  An entry holds the parsed
+ * answer (records of the end of any CNAME chain, TXT strings copied)
+ * until now + clamp(min TTL, min_ttl, max_ttl); NXDOMAIN and NODATA for
+ * neg_ttl.  Times are CLOCK_MONOTONIC milliseconds, so a clock step
+ * never revives or kills entries.
  *
  * Diagnostics: none; every failure is a status in the answer, or -1 with
  * a message in err.
@@ -26,6 +41,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ares.h>
@@ -40,57 +56,86 @@
 #include <time.h>
 
 #include "dns.h"
+#include "lru.h"
 #include "util.h"
 
+#define DNS_SPARE		8	/* finished queries a session keeps */
+#define DNS_RESOLV_CHECK_MS	1000	/* the resolver file, looked at */
+
 struct centry {
-	struct centry	*hnext;		/* hash chain */
-	struct centry	*prev, *next;	/* LRU list, most recent first */
-	uint32_t	 hash;
+	struct lru_node	 node;		/* first: the cache's links */
 	int		 type;
 	int64_t		 expires;	/* monotonic ms */
+	uint32_t	 ttl;		/* the answer's (dns_answer.ttl) */
 	enum dns_status	 status;
 	char		 name[DNS_NAME_MAX];
 	char		 cname[DNS_NAME_MAX];
+	size_t		 txtlen;	/* all TXT strings, NULs included */
 	size_t		 n;
 	struct dns_rr	 rr[];		/* n records, txt owned */
 };
 
-struct cache {
-	struct centry	**tab;
-	size_t		 mask;		/* table size - 1 */
-	size_t		 size;		/* entries allowed */
-	size_t		 count;
-	struct centry	*head, *tail;
+/* One c-ares channel and the settings generation it was made with. */
+struct chan {
+	ares_channel	 ch;
+	unsigned	 gen;
+	struct chan	*next;		/* the pool's idle list */
 };
 
 struct query {
 	struct dns_session *s;
-	struct query	*prev, *next;	/* the session's queries */
+	struct query	*prev, *next;	/* the session's queries, or its
+					   spares (next only) */
 	dns_callback	*cb;
 	void		*arg;
 	int		 links;		/* CNAME links followed */
+	int		 borrowed;	/* ans.rr[].txt point into txtbuf */
 	int64_t		 sent_us;	/* when first sent (0: not yet) */
 	uint32_t	 minttl;	/* of the CNAME links so far */
+	char		*txtbuf;	/* a cache hit's TXT strings; kept
+					   with the query for its next use */
+	size_t		 txtcap;
 	char		 target[DNS_NAME_MAX];	/* the name now asked */
 	char		 seen[DNS_MAX_CNAME + 1][DNS_NAME_MAX];
 	struct dns_answer ans;
 };
 
 struct dns_session {
-	ares_channel	 ch;
+	struct chan	*chan;		/* NULL until the first cache miss */
 	int64_t		 deadline;	/* monotonic ms */
 	int		 outstanding;
 	struct query	*queries;
+	struct query	*spare;		/* finished, for the next dns_query */
+	int		 nspare;
+	struct dns_session *next;	/* the pool's idle list */
 };
 
+/* The cache and the settings it applies: dns_lock. */
 static pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dns_config dns_conf;
-static struct cache *dns_cache;
+static struct lru *dns_cache;
 static int dns_ready;
+
+/* Channels and sessions: pool_lock.  conf is what new channels are made
+ * with (and the default budget of a session). */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int		 ready;
+	struct dns_config conf;
+	unsigned	 gen;
+	struct chan	*idle;
+	int		 nidle;
+	struct dns_session *sessions;
+	int		 nsessions;
+	int64_t		 resolv_seen_ms;	/* last look at the file */
+	int		 resolv_ok;		/* it was there */
+	struct stat	 resolv_st;
+} pool;
 
 static _Atomic uint64_t st_queries, st_hits, st_timeouts, st_failures;
 static _Atomic uint64_t st_latency[DNS_LATENCY_BUCKETS + 1];
-static _Atomic uint64_t st_latency_sum_us;
+static _Atomic uint64_t st_latency_sum_us, st_channels;
+static atomic_int cur_neg_ttl;		/* dns_conf.neg_ttl, lock-free */
 
 /* 1 ms to 10 s, the 1-2.5-5 steps of Prometheus' own defaults: a cached
  * resolver on the host answers in the first buckets, a remote one in the
@@ -99,15 +144,6 @@ const uint32_t dns_latency_bounds_us[DNS_LATENCY_BUCKETS] = {
 	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
 	1000000, 2500000, 5000000, 10000000,
 };
-
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* One lookup's latency: two relaxed atomic additions, no lock. */
 static void
@@ -127,7 +163,7 @@ count_latency(int64_t us)
 static int64_t
 now_ms(void)
 {
-	return now_us() / 1000;
+	return util_mono_us() / 1000;
 }
 
 void
@@ -141,6 +177,7 @@ dns_config_default(struct dns_config *c)
 	c->min_ttl = 60;
 	c->max_ttl = 86400;
 	c->neg_ttl = 300;
+	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "/etc/resolv.conf");
 }
 
 /*
@@ -178,33 +215,24 @@ name_norm(const char *in, char *out)
 
 /* ---------------------------------------------------------------- cache */
 
+struct ckey {
+	const char	*name;
+	int		 type;
+};
+
 static uint32_t
 cache_hash(const char *name, int type)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)type;
-
-	for (; *name != '\0'; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
+	return lru_hash((uint32_t)type, name, strlen(name));
 }
 
-static struct cache *
-cache_new(size_t size)
+static int
+centry_is(const struct lru_node *n, const void *key)
 {
-	struct cache *c;
-	size_t buckets = 16;
+	const struct centry *e = (const struct centry *)n;
+	const struct ckey *k = key;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	while (buckets < size && buckets < ((size_t)1 << 30))
-		buckets <<= 1;
-	if ((c->tab = calloc(buckets, sizeof(*c->tab))) == NULL) {
-		free(c);
-		return NULL;
-	}
-	c->mask = buckets - 1;
-	c->size = size;
-	return c;
+	return e->type == k->type && strcmp(e->name, k->name) == 0;
 }
 
 static void
@@ -216,131 +244,108 @@ centry_free(struct centry *e)
 }
 
 static void
-cache_unlink(struct cache *c, struct centry *e)
+centry_drop(struct lru_node *n)
 {
-	struct centry **pp = &c->tab[e->hash & c->mask];
+	centry_free((struct centry *)n);
+}
 
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	c->count--;
+static struct lru *
+cache_new(size_t size)
+{
+	struct lru *c;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	if (lru_init(c, size) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static void
-cache_push(struct cache *c, struct centry *e)
+cache_free(struct lru *c)
 {
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head != NULL)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
-}
-
-static void
-cache_free(struct cache *c)
-{
-	struct centry *e, *next;
-
 	if (c == NULL)
 		return;
-	for (e = c->head; e != NULL; e = next) {
-		next = e->next;
-		centry_free(e);
-	}
-	free(c->tab);
+	lru_fini(c, centry_drop);
 	free(c);
 }
 
-static struct centry *
-cache_find(struct cache *c, const char *name, int type, uint32_t h)
-{
-	struct centry *e;
-
-	for (e = c->tab[h & c->mask]; e != NULL; e = e->hnext)
-		if (e->hash == h && e->type == type &&
-		    strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
-}
-
 /*
- * Fill *a from the cache.  Returns 1 on a hit, 0 on a miss, and also 0
- * when copying a TXT string runs out of memory (the caller then asks the
- * server, which is merely slower).
+ * Fill q->ans from the cache.  TXT strings are copied into q->txtbuf,
+ * which grows when it is too small (and then stays with the query).
+ * Returns 1 on a hit, 0 on a miss, and also 0 when that buffer cannot
+ * grow (the caller then asks the server, which is merely slower).
  */
 static int
-cache_get(const char *name, int type, struct dns_answer *a)
+cache_get(struct query *q, uint32_t h)
 {
+	struct dns_answer *a = &q->ans;
+	struct ckey key = { a->qname, a->type };
 	struct centry *e;
-	uint32_t h = cache_hash(name, type);
 	int64_t now = now_ms();
+	size_t off = 0;
 	int hit = 0;
 
 	pthread_mutex_lock(&dns_lock);
 	if (dns_cache == NULL ||
-	    (e = cache_find(dns_cache, name, type, h)) == NULL)
+	    (e = (struct centry *)lru_find(dns_cache, h, centry_is,
+	    &key)) == NULL)
 		goto out;
 	if (e->expires <= now) {
-		cache_unlink(dns_cache, e);
+		lru_remove(dns_cache, &e->node);
 		centry_free(e);
 		goto out;
 	}
-	/* Most recently used first. */
-	if (e != dns_cache->head) {
-		if (e->prev != NULL)
-			e->prev->next = e->next;
-		if (e->next != NULL)
-			e->next->prev = e->prev;
-		else
-			dns_cache->tail = e->prev;
-		cache_push(dns_cache, e);
+	if (e->txtlen > q->txtcap) {
+		char *nb = realloc(q->txtbuf, e->txtlen);
+
+		if (nb == NULL)
+			goto out;
+		q->txtbuf = nb;
+		q->txtcap = e->txtlen;
 	}
+	lru_touch(dns_cache, &e->node);
 	a->status = e->status;
-	a->type = type;
-	snprintf(a->cname, sizeof(a->cname), "%s", e->cname);
+	util_copy(a->cname, DNS_NAME_MAX, e->cname);
 	a->from_cache = 1;
-	a->n = 0;
-	/* The TTL left, never more than the record said. */
+	/* The TTL left, never more than the record said; the answer's own
+	 * in whole seconds left, rounded down, so that nothing built on it
+	 * outlives the entry. */
 	uint32_t left = (uint32_t)((e->expires - now + 999) / 1000);
+	uint32_t whole = (uint32_t)((e->expires - now) / 1000);
+	a->ttl = e->ttl < whole ? e->ttl : whole;
 	for (size_t i = 0; i < e->n; i++) {
 		struct dns_rr *rr = &a->rr[i];
 
 		*rr = e->rr[i];
 		if (rr->ttl > left)
 			rr->ttl = left;
-		if (e->rr[i].txt != NULL &&
-		    (rr->txt = strdup(e->rr[i].txt)) == NULL) {
-			for (size_t j = 0; j < i; j++) {
-				free(a->rr[j].txt);
-				a->rr[j].txt = NULL;
-			}
-			goto out;
+		if (e->rr[i].txt != NULL) {
+			size_t len = strlen(e->rr[i].txt) + 1;
+
+			rr->txt = memcpy(q->txtbuf + off, e->rr[i].txt, len);
+			off += len;
 		}
-		a->n++;
 	}
+	a->n = e->n;
+	q->borrowed = 1;
 	hit = 1;
 out:
 	pthread_mutex_unlock(&dns_lock);
 	return hit;
 }
 
-/* Remember an answer for its clamped TTL.  Out of memory: not cached. */
+/* Remember q's answer for its clamped TTL.  Out of memory: not cached. */
 static void
-cache_put(const char *name, const struct dns_answer *a, uint32_t minttl)
+cache_put(const struct query *q, uint32_t minttl)
 {
+	const struct dns_answer *a = &q->ans;
+	struct ckey key = { a->qname, a->type };
 	struct centry *e, *old;
 	int64_t ttl;
-	uint32_t h = cache_hash(name, a->type);
+	uint32_t h = cache_hash(a->qname, a->type);
 
 	pthread_mutex_lock(&dns_lock);
 	if (dns_cache == NULL)
@@ -360,36 +365,33 @@ cache_put(const char *name, const struct dns_answer *a, uint32_t minttl)
 	e = calloc(1, sizeof(*e) + a->n * sizeof(e->rr[0]));
 	if (e == NULL)
 		goto out;
-	e->hash = h;
+	e->node.hash = h;
 	e->type = a->type;
 	e->expires = now_ms() + ttl * 1000;
+	e->ttl = a->ttl;
 	e->status = a->status;
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	snprintf(e->cname, sizeof(e->cname), "%s", a->cname);
+	util_copy(e->name, DNS_NAME_MAX, a->qname);
+	util_copy(e->cname, DNS_NAME_MAX, a->cname);
 	for (size_t i = 0; i < a->n; i++) {
 		e->rr[i] = a->rr[i];
 		e->rr[i].txt = NULL;
-		if (a->rr[i].txt != NULL &&
-		    (e->rr[i].txt = strdup(a->rr[i].txt)) == NULL) {
-			centry_free(e);
-			goto out;
+		if (a->rr[i].txt != NULL) {
+			if ((e->rr[i].txt = strdup(a->rr[i].txt)) == NULL) {
+				centry_free(e);
+				goto out;
+			}
+			e->txtlen += strlen(a->rr[i].txt) + 1;
 		}
 		e->n++;
 	}
 	/* Two sessions may have asked at once: the newer answer wins. */
-	if ((old = cache_find(dns_cache, name, a->type, h)) != NULL) {
-		cache_unlink(dns_cache, old);
+	if ((old = (struct centry *)lru_find(dns_cache, h, centry_is,
+	    &key)) != NULL) {
+		lru_remove(dns_cache, &old->node);
 		centry_free(old);
 	}
-	while (dns_cache->count >= dns_cache->size && dns_cache->tail != NULL) {
-		old = dns_cache->tail;
-		cache_unlink(dns_cache, old);
+	if ((old = (struct centry *)lru_add(dns_cache, &e->node)) != NULL)
 		centry_free(old);
-	}
-	e->hnext = dns_cache->tab[h & dns_cache->mask];
-	dns_cache->tab[h & dns_cache->mask] = e;
-	cache_push(dns_cache, e);
-	dns_cache->count++;
 out:
 	pthread_mutex_unlock(&dns_lock);
 }
@@ -413,9 +415,17 @@ config_check(const struct dns_config *c, char *err, size_t errlen)
 		seterr(err, errlen, "dns: server list not terminated");
 		return -1;
 	}
+	if (memchr(c->resolv_conf, '\0', sizeof(c->resolv_conf)) == NULL ||
+	    c->resolv_conf[0] == '\0') {
+		seterr(err, errlen, "dns: no resolver configuration file");
+		return -1;
+	}
 	return 0;
 }
 
+/* A c-ares channel with the settings of c: this reads c->resolv_conf
+ * (and allocates), which is why it happens only when the pool has
+ * none. */
 static int
 channel_new(const struct dns_config *c, ares_channel *ch, char *err,
     size_t errlen)
@@ -430,8 +440,9 @@ channel_new(const struct dns_config *c, ares_channel *ch, char *err,
 	o.timeout = c->timeout_ms;
 	o.tries = c->tries;
 	o.ednspsz = 1232;
+	o.resolvconf_path = (char *)c->resolv_conf;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_EDNSPSZ;
+	    ARES_OPT_EDNSPSZ | ARES_OPT_RESOLVCONF;
 	if ((rc = ares_init_options(ch, &o, mask)) != ARES_SUCCESS) {
 		seterr(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
 		return -1;
@@ -446,10 +457,148 @@ channel_new(const struct dns_config *c, ares_channel *ch, char *err,
 	return 0;
 }
 
+static void
+chan_free(struct chan *c)
+{
+	if (c != NULL) {
+		ares_destroy(c->ch);
+		free(c);
+	}
+}
+
+static void
+chan_free_list(struct chan *c)
+{
+	struct chan *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		chan_free(c);
+	}
+}
+
+/* A new generation of channels (pool_lock held): the idle ones are
+ * handed to the caller to destroy outside the lock. */
+static struct chan *
+pool_new_generation(void)
+{
+	struct chan *old = pool.idle;
+
+	pool.gen++;
+	pool.idle = NULL;
+	pool.nidle = 0;
+	return old;
+}
+
+/* Note the resolver file as it is now (pool_lock held). */
+static void
+resolv_note(void)
+{
+	pool.resolv_ok = stat(pool.conf.resolv_conf, &pool.resolv_st) == 0;
+	if (!pool.resolv_ok)
+		memset(&pool.resolv_st, 0, sizeof(pool.resolv_st));
+	pool.resolv_seen_ms = now_ms();
+}
+
+/* At a cache miss (pool_lock held): has the resolver file changed since
+ * it was last noted?  Then a new generation starts; the idle channels of
+ * the old one are returned for the caller to destroy.  Looked at once a
+ * second at most: a stat(2), never a read. */
+static struct chan *
+resolv_check(void)
+{
+	struct stat st;
+	int ok;
+
+	if (now_ms() - pool.resolv_seen_ms < DNS_RESOLV_CHECK_MS)
+		return NULL;
+	pool.resolv_seen_ms = now_ms();
+	if (!(ok = stat(pool.conf.resolv_conf, &st) == 0))
+		memset(&st, 0, sizeof(st));
+	if (ok == pool.resolv_ok && (!ok ||
+	    (st.st_dev == pool.resolv_st.st_dev &&
+	    st.st_ino == pool.resolv_st.st_ino &&
+	    st.st_size == pool.resolv_st.st_size &&
+	    st.st_mtim.tv_sec == pool.resolv_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == pool.resolv_st.st_mtim.tv_nsec)))
+		return NULL;
+	pool.resolv_ok = ok;
+	pool.resolv_st = st;
+	return pool_new_generation();
+}
+
+/* A channel for a session's first cache miss: an idle one of the current
+ * generation, or a new one.  NULL when none can be made. */
+static struct chan *
+chan_take(void)
+{
+	struct chan *c, *stale;
+	struct dns_config conf;
+	unsigned gen;
+
+	pthread_mutex_lock(&pool_lock);
+	stale = resolv_check();
+	if ((c = pool.idle) != NULL) {
+		pool.idle = c->next;
+		pool.nidle--;
+		pthread_mutex_unlock(&pool_lock);
+		chan_free_list(stale);
+		return c;
+	}
+	conf = pool.conf;
+	gen = pool.gen;
+	pthread_mutex_unlock(&pool_lock);
+	chan_free_list(stale);
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return NULL;
+	/* The generation of the settings read: a reconfigure in between
+	 * makes this channel one of the old, destroyed when given back. */
+	c->gen = gen;
+	if (channel_new(&conf, &c->ch, NULL, 0) == -1) {
+		free(c);
+		return NULL;
+	}
+	atomic_fetch_add_explicit(&st_channels, 1, memory_order_relaxed);
+	return c;
+}
+
+/* Give back the channel of a session that ended with no query in it:
+ * pooled when of the current generation and the pool has room, else
+ * destroyed. */
+static void
+chan_give(struct chan *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&pool_lock);
+	if (pool.ready && c->gen == pool.gen && pool.nidle < DNS_POOL_MAX) {
+		c->next = pool.idle;
+		pool.idle = c;
+		pool.nidle++;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	chan_free(c);
+}
+
+static void
+session_destroy(struct dns_session *s)
+{
+	struct query *q, *next;
+
+	for (q = s->spare; q != NULL; q = next) {
+		next = q->next;
+		free(q->txtbuf);
+		free(q);
+	}
+	free(s);
+}
+
 int
 dns_init(const struct dns_config *c, char *err, size_t errlen)
 {
 	ares_channel ch;
+	struct chan *old;
 	int rc;
 
 	if (config_check(c, err, errlen) == -1)
@@ -459,7 +608,8 @@ dns_init(const struct dns_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	/* A channel made and dropped: a bad server list fails here, at
-	 * start, rather than with every message. */
+	 * start, rather than at the first lookup.  Not pooled: the daemon
+	 * forks after this, and -n only checks. */
 	if (channel_new(c, &ch, err, errlen) == -1) {
 		ares_library_cleanup();
 		return -1;
@@ -477,7 +627,15 @@ dns_init(const struct dns_config *c, char *err, size_t errlen)
 	}
 	dns_ready = 1;
 	pthread_mutex_unlock(&dns_lock);
-	st_queries = st_hits = st_timeouts = st_failures = 0;
+	atomic_store(&cur_neg_ttl, c->neg_ttl);
+	pthread_mutex_lock(&pool_lock);
+	pool.conf = *c;
+	old = pool_new_generation();
+	resolv_note();
+	pool.ready = 1;
+	pthread_mutex_unlock(&pool_lock);
+	chan_free_list(old);
+	st_queries = st_hits = st_timeouts = st_failures = st_channels = 0;
 	for (int i = 0; i <= DNS_LATENCY_BUCKETS; i++)
 		st_latency[i] = 0;
 	st_latency_sum_us = 0;
@@ -487,33 +645,69 @@ dns_init(const struct dns_config *c, char *err, size_t errlen)
 int
 dns_reconfigure(const struct dns_config *c, char *err, size_t errlen)
 {
-	ares_channel ch;
-	struct cache *nc = NULL;
+	struct chan *nc, *old;
+	struct lru *cache;
 
 	if (config_check(c, err, errlen) == -1)
 		return -1;
-	if (channel_new(c, &ch, err, errlen) == -1)
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		seterr(err, errlen, "dns: %s", strerror(ENOMEM));
 		return -1;
-	ares_destroy(ch);
+	}
+	if (channel_new(c, &nc->ch, err, errlen) == -1) {
+		free(nc);
+		return -1;
+	}
+	atomic_fetch_add_explicit(&st_channels, 1, memory_order_relaxed);
 	pthread_mutex_lock(&dns_lock);
 	if (c->cache_size != dns_conf.cache_size) {
+		cache = NULL;
 		if (c->cache_size > 0 &&
-		    (nc = cache_new(c->cache_size)) == NULL) {
+		    (cache = cache_new(c->cache_size)) == NULL) {
 			pthread_mutex_unlock(&dns_lock);
+			chan_free(nc);
 			seterr(err, errlen, "dns: cache: %s", strerror(ENOMEM));
 			return -1;
 		}
 		cache_free(dns_cache);
-		dns_cache = nc;
+		dns_cache = cache;
 	}
 	dns_conf = *c;
 	pthread_mutex_unlock(&dns_lock);
+	atomic_store(&cur_neg_ttl, c->neg_ttl);
+	/* The channel that proved the settings is the first of the new
+	 * generation; none of the old is taken again. */
+	pthread_mutex_lock(&pool_lock);
+	pool.conf = *c;
+	old = pool_new_generation();
+	resolv_note();
+	nc->gen = pool.gen;
+	nc->next = NULL;
+	pool.idle = nc;
+	pool.nidle = 1;
+	pthread_mutex_unlock(&pool_lock);
+	chan_free_list(old);
 	return 0;
 }
 
 void
 dns_fini(void)
 {
+	struct chan *old;
+	struct dns_session *s, *next;
+
+	pthread_mutex_lock(&pool_lock);
+	pool.ready = 0;
+	old = pool_new_generation();
+	s = pool.sessions;
+	pool.sessions = NULL;
+	pool.nsessions = 0;
+	pthread_mutex_unlock(&pool_lock);
+	chan_free_list(old);
+	for (; s != NULL; s = next) {
+		next = s->next;
+		session_destroy(s);
+	}
 	pthread_mutex_lock(&dns_lock);
 	cache_free(dns_cache);
 	dns_cache = NULL;
@@ -535,6 +729,8 @@ dns_get_stats(struct dns_stats *st)
 		    memory_order_relaxed);
 	st->latency_sum_us = atomic_load_explicit(&st_latency_sum_us,
 	    memory_order_relaxed);
+	st->channels_created = atomic_load_explicit(&st_channels,
+	    memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -543,24 +739,26 @@ struct dns_session *
 dns_session_new(int budget_ms, char *err, size_t errlen)
 {
 	struct dns_session *s;
-	struct dns_config c;
+	int budget;
 
-	pthread_mutex_lock(&dns_lock);
-	c = dns_conf;
-	pthread_mutex_unlock(&dns_lock);
-	if (c.timeout_ms <= 0) {
+	pthread_mutex_lock(&pool_lock);
+	if (!pool.ready) {
+		pthread_mutex_unlock(&pool_lock);
 		seterr(err, errlen, "dns: dns_init not called");
 		return NULL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	budget = budget_ms > 0 ? budget_ms : pool.conf.budget_ms;
+	if ((s = pool.sessions) != NULL) {
+		pool.sessions = s->next;
+		pool.nsessions--;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (s == NULL && (s = calloc(1, sizeof(*s))) == NULL) {
 		seterr(err, errlen, "dns: %s", strerror(ENOMEM));
 		return NULL;
 	}
-	if (channel_new(&c, &s->ch, err, errlen) == -1) {
-		free(s);
-		return NULL;
-	}
-	s->deadline = now_ms() + (budget_ms > 0 ? budget_ms : c.budget_ms);
+	s->next = NULL;
+	s->deadline = now_ms() + budget;
 	return s;
 }
 
@@ -569,9 +767,35 @@ dns_session_free(struct dns_session *s)
 {
 	if (s == NULL)
 		return;
-	/* Queries still running complete (DNS_TIMEOUT) from in here. */
-	ares_destroy(s->ch);
-	free(s);
+	if (s->chan != NULL) {
+		if (s->outstanding > 0) {
+			/* Queries still running complete (DNS_TIMEOUT) from
+			 * in here; a callback that asks again meets a past
+			 * deadline and is answered at once, never sent. */
+			s->deadline = 0;
+			ares_cancel(s->chan->ch);
+		}
+		/* Nothing may be left in a channel that another session
+		 * takes: a query still in it (cannot happen) goes with it,
+		 * completed by ares_destroy. */
+		if (s->outstanding > 0)
+			chan_free(s->chan);
+		else
+			chan_give(s->chan);
+		s->chan = NULL;
+	}
+	s->queries = NULL;
+	s->outstanding = 0;
+	pthread_mutex_lock(&pool_lock);
+	if (pool.ready && pool.nsessions < DNS_POOL_MAX) {
+		s->next = pool.sessions;
+		pool.sessions = s;
+		pool.nsessions++;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (s != NULL)
+		session_destroy(s);
 }
 
 int
@@ -596,6 +820,81 @@ answer_clear(struct dns_answer *a)
 	a->n = 0;
 }
 
+/* A query's answer emptied: TXT strings freed, unless they were a cache
+ * hit's, in the query's own buffer. */
+static void
+query_clear(struct query *q)
+{
+	if (q->borrowed) {
+		for (size_t i = 0; i < q->ans.n; i++)
+			q->ans.rr[i].txt = NULL;
+		q->ans.n = 0;
+		q->borrowed = 0;
+	} else
+		answer_clear(&q->ans);
+}
+
+/* A query for s: a spare one, or a new one.  NULL if out of memory. */
+static struct query *
+query_get(struct dns_session *s)
+{
+	struct query *q;
+
+	if ((q = s->spare) != NULL) {
+		s->spare = q->next;
+		s->nspare--;
+	} else if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->s = s;
+	q->prev = q->next = NULL;
+	q->links = 0;
+	q->borrowed = 0;
+	q->sent_us = 0;
+	q->minttl = UINT32_MAX;
+	q->ans.status = DNS_OK;
+	q->ans.cname[0] = '\0';
+	q->ans.from_cache = 0;
+	q->ans.ttl = 0;
+	q->ans.n = 0;
+	return q;
+}
+
+/* A finished query back to its session, or freed past DNS_SPARE. */
+static void
+query_put(struct dns_session *s, struct query *q)
+{
+	if (s->nspare < DNS_SPARE) {
+		q->next = s->spare;
+		s->spare = q;
+		s->nspare++;
+		return;
+	}
+	free(q->txtbuf);
+	free(q);
+}
+
+/* dns_answer.ttl of an answer that came from a server (or the wire). */
+static uint32_t
+answer_ttl(const struct query *q)
+{
+	uint32_t ttl = q->minttl, neg;
+
+	switch (q->ans.status) {
+	case DNS_OK:
+		for (size_t i = 0; i < q->ans.n; i++)
+			if (q->ans.rr[i].ttl < ttl)
+				ttl = q->ans.rr[i].ttl;
+		return ttl;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+		neg = (uint32_t)atomic_load_explicit(&cur_neg_ttl,
+		    memory_order_relaxed);
+		return neg < ttl ? neg : ttl;
+	default:
+		return 0;
+	}
+}
+
 static void
 count_status(enum dns_status st)
 {
@@ -605,7 +904,7 @@ count_status(enum dns_status st)
 		st_failures++;
 }
 
-/* The end of a query: unlink, cache, tell the caller, free. */
+/* The end of a query: unlink, cache, tell the caller, recycle. */
 static void
 query_done(struct query *q, enum dns_status st, int cacheable)
 {
@@ -620,37 +919,41 @@ query_done(struct query *q, enum dns_status st, int cacheable)
 	s->outstanding--;
 	q->ans.status = st;
 	if (st != DNS_OK)
-		answer_clear(&q->ans);
+		query_clear(q);
 	count_status(st);
 	if (q->sent_us != 0)
-		count_latency(now_us() - q->sent_us);
-	if (cacheable) {
-		uint32_t minttl = q->minttl;
-
-		for (size_t i = 0; i < q->ans.n; i++)
-			if (q->ans.rr[i].ttl < minttl)
-				minttl = q->ans.rr[i].ttl;
-		cache_put(q->ans.qname, &q->ans, minttl);
-	}
+		count_latency(util_mono_us() - q->sent_us);
+	if (!q->ans.from_cache)
+		q->ans.ttl = answer_ttl(q);
+	if (cacheable)
+		cache_put(q, q->ans.ttl);
 	q->cb(q->arg, &q->ans);
-	answer_clear(&q->ans);
-	free(q);
+	query_clear(q);
+	query_put(s, q);
 }
 
 static void ares_done(void *, int, int, unsigned char *, int);
 
-/* Ask the server for q->target; the completion may run in here. */
+/* Ask the server for q->target; the completion may run in here.  The
+ * session's first miss takes its channel. */
 static void
 query_send(struct query *q)
 {
-	if (dns_session_left_ms(q->s) == 0) {
+	struct dns_session *s = q->s;
+
+	if (dns_session_left_ms(s) == 0) {
 		query_done(q, DNS_TIMEOUT, 0);
+		return;
+	}
+	if (s->chan == NULL && (s->chan = chan_take()) == NULL) {
+		query_done(q, DNS_ERROR, 0);
 		return;
 	}
 	st_queries++;
 	if (q->sent_us == 0)
-		q->sent_us = now_us();
-	ares_query(q->s->ch, q->target, ns_c_in, q->ans.type, ares_done, q);
+		q->sent_us = util_mono_us();
+	ares_query(s->chan->ch, q->target, ns_c_in, q->ans.type, ares_done,
+	    q);
 }
 
 /* A name from the wire, in dns.h's form: lower case, no trailing dot,
@@ -867,6 +1170,7 @@ dns_parse_answer(const char *name, int type, const unsigned char *buf,
 	if (st != DNS_OK)
 		answer_clear(&q->ans);
 	q->ans.status = st == -1 ? DNS_OK : (enum dns_status)st;
+	q->ans.ttl = answer_ttl(q);
 	*out = q->ans;
 	free(q);
 	return st;
@@ -918,18 +1222,17 @@ ares_done(void *arg, int status, int timeouts, unsigned char *buf, int len)
 	    st == DNS_NODATA);
 }
 
+
 int
 dns_query(struct dns_session *s, const char *name, int type,
     dns_callback *cb, void *arg)
 {
 	struct query *q;
 
-	if ((q = calloc(1, sizeof(*q))) == NULL)
+	if ((q = query_get(s)) == NULL)
 		return -1;
-	q->s = s;
 	q->cb = cb;
 	q->arg = arg;
-	q->minttl = UINT32_MAX;
 	q->ans.type = type;
 	/* Counted and linked first: whatever follows may complete it. */
 	q->next = s->queries;
@@ -944,13 +1247,13 @@ dns_query(struct dns_session *s, const char *name, int type,
 		query_done(q, DNS_ERROR, 0);
 		return 0;
 	}
-	if (cache_get(q->ans.qname, type, &q->ans)) {
+	if (cache_get(q, cache_hash(q->ans.qname, type))) {
 		st_hits++;
 		query_done(q, q->ans.status, 0);
 		return 0;
 	}
-	snprintf(q->target, sizeof(q->target), "%s", q->ans.qname);
-	snprintf(q->seen[0], sizeof(q->seen[0]), "%s", q->ans.qname);
+	util_copy(q->target, DNS_NAME_MAX, q->ans.qname);
+	util_copy(q->seen[0], DNS_NAME_MAX, q->ans.qname);
 	query_send(q);
 	return 0;
 }
@@ -961,18 +1264,23 @@ dns_wait(struct dns_session *s)
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	struct timeval max, tv, *tvp;
+	ares_channel ch;
 	unsigned bits;
 	int left, n, ms;
 
 	while (s->outstanding > 0) {
+		/* A query out is a query sent: the session has a channel. */
+		if (s->chan == NULL)
+			return DNS_ERROR;
+		ch = s->chan->ch;
 		if ((left = dns_session_left_ms(s)) == 0) {
 			/* Every query still out completes as DNS_TIMEOUT. */
-			ares_cancel(s->ch);
+			ares_cancel(ch);
 			return DNS_TIMEOUT;
 		}
 		/* c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 into the
 		 * sign bit for the last socket: test the bits unsigned. */
-		bits = (unsigned)ares_getsock(s->ch, socks,
+		bits = (unsigned)ares_getsock(ch, socks,
 		    ARES_GETSOCK_MAXNUM);
 		n = 0;
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
@@ -991,7 +1299,7 @@ dns_wait(struct dns_session *s)
 		}
 		max.tv_sec = left / 1000;
 		max.tv_usec = (left % 1000) * 1000;
-		tvp = ares_timeout(s->ch, &max, &tv);
+		tvp = ares_timeout(ch, &max, &tv);
 		/* Round up: waking a millisecond early only spins. */
 		ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
 		if (poll(pfd, (nfds_t)n, ms) < 0 && errno != EINTR)
@@ -1001,14 +1309,14 @@ dns_wait(struct dns_session *s)
 			if (pfd[i].revents == 0)
 				continue;
 			any = 1;
-			ares_process_fd(s->ch,
+			ares_process_fd(ch,
 			    pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ?
 			    pfd[i].fd : ARES_SOCKET_BAD,
 			    pfd[i].revents & POLLOUT ?
 			    pfd[i].fd : ARES_SOCKET_BAD);
 		}
 		if (!any)	/* timeouts and retries */
-			ares_process_fd(s->ch, ARES_SOCKET_BAD,
+			ares_process_fd(ch, ARES_SOCKET_BAD,
 			    ARES_SOCKET_BAD);
 	}
 	return 0;

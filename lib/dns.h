@@ -18,6 +18,23 @@
  * has passed; queries still outstanding then complete with DNS_TIMEOUT.
  * A session belongs to one thread at a time; sessions are independent.
  *
+ * Channels.  A session costs nothing until a lookup misses the cache:
+ * only then does it take a c-ares channel, from a pool shared by all
+ * sessions (or a new one, which reads the resolver configuration), and
+ * it gives the channel back when it ends.  A channel serves one session
+ * at a time, so never two threads at once.  The pool keeps at most
+ * DNS_POOL_MAX idle channels (more are destroyed when given back); the
+ * channels in use are as many as the sessions missing the cache at the
+ * same moment.  Every dns_reconfigure() (a reload) starts a new
+ * generation: idle channels of an older one are destroyed, and those in
+ * use are when their session gives them back, never reused.  So does a
+ * change of the resolver configuration file (dns_config.resolv_conf:
+ * device, inode, size or modification time), looked at, at most once a
+ * second, when a lookup misses the cache.  A session whose lookups are
+ * all answered by the cache opens no channel, reads no file and
+ * allocates nothing (sessions and their query buffers are pooled as
+ * well, DNS_POOL_MAX idle sessions).
+ *
  * Cache.  One cache shared by all sessions (mutex), keyed by (name,
  * type), bounded in entries (least recently used evicted), each entry
  * kept for its TTL clamped to [min_ttl, max_ttl]; NXDOMAIN and NODATA
@@ -39,6 +56,7 @@
 #define DNS_MAX_RR	32	/* records kept per answer */
 #define DNS_NAME_MAX	254	/* a host name, NUL included */
 #define DNS_TXT_MAX	4096	/* one TXT record, strings joined */
+#define DNS_POOL_MAX	128	/* idle channels kept, idle sessions kept */
 
 /* Query types (the DNS type numbers). */
 #define DNS_T_A		1
@@ -81,6 +99,15 @@ struct dns_answer {
 	char		cname[DNS_NAME_MAX];	/* end of the CNAME chain,
 						   "" if none */
 	int		from_cache;
+	uint32_t	ttl;		/* seconds the answer may be relied
+					   on: the least TTL of its records
+					   and of the CNAME links to them; for
+					   NXDOMAIN and NODATA the configured
+					   neg_ttl (the SOA is not read);
+					   from the cache, never more than
+					   what is left of its life there
+					   (whole seconds, rounded down); 0
+					   for any other status */
 	size_t		n;
 	struct dns_rr	rr[DNS_MAX_RR];
 };
@@ -94,6 +121,11 @@ struct dns_config {
 	int	min_ttl;	/* seconds (default 60) */
 	int	max_ttl;	/* seconds (default 86400) */
 	int	neg_ttl;	/* seconds (default 300) */
+	char	resolv_conf[256];	/* the resolver configuration c-ares
+					   reads, watched for changes
+					   (default /etc/resolv.conf; not a
+					   setting of the configuration
+					   file: tests point it elsewhere) */
 };
 
 void	dns_config_default(struct dns_config *);
@@ -102,7 +134,9 @@ void	dns_config_default(struct dns_config *);
  * Returns 0, or -1 with err. */
 int	dns_init(const struct dns_config *, char *err, size_t errlen);
 /* Replace the settings (on reload); the cache is kept unless its size
- * changes. Returns 0 or -1 with err. */
+ * changes.  A new generation of channels starts (see Channels above):
+ * the channel made to check the settings is the first of it.  Returns 0
+ * or -1 with err (then nothing changed). */
 int	dns_reconfigure(const struct dns_config *, char *err, size_t errlen);
 void	dns_fini(void);
 
@@ -111,7 +145,9 @@ struct dns_session;
 typedef void dns_callback(void *arg, const struct dns_answer *);
 
 /* A new session whose deadline is budget_ms from now (0: the configured
- * budget).  NULL if out of memory or c-ares fails (reason in err). */
+ * budget).  It holds no channel yet.  NULL if out of memory or dns_init
+ * was not called (reason in err).  A channel that cannot be made at the
+ * first cache miss fails that lookup (DNS_ERROR), not the session. */
 struct dns_session *dns_session_new(int budget_ms, char *err, size_t errlen);
 void	dns_session_free(struct dns_session *);
 
@@ -146,6 +182,11 @@ struct dns_stats {
 	uint64_t	failures;	/* SERVFAIL and errors */
 	uint64_t	latency[DNS_LATENCY_BUCKETS + 1];	/* lookups */
 	uint64_t	latency_sum_us;
+	uint64_t	channels_created;	/* c-ares channels made (each
+						   read the resolver
+						   configuration): at a cache
+						   miss when the pool had none,
+						   and one per reconfigure */
 };
 void	dns_get_stats(struct dns_stats *);
 

@@ -4,22 +4,20 @@
  *
  * The walk is a set of callbacks on one DNS session: the MX answer starts
  * the host address lookups (or the implicit-MX lookups), each SPF record
- * found starts the TXT lookups of what it includes.  Every callback gets a
- * small heap context naming the struct infra it fills; completion is
- * dns_wait()'s.
+ * found starts the TXT lookups of what it includes.  Every callback's
+ * argument is the struct infra it fills, or for the SPF walk's TXT
+ * lookups the struct's step of that depth: nothing is allocated per
+ * lookup.  Completion is dns_wait()'s.  Names and signals are copied
+ * with util_copy and joined by hand, not printf'd: with the DNS cache
+ * warm this runs for every message.
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "infra.h"
-
-struct step {
-	struct infra	*inf;
-	int		 depth;		/* SPF walk depth */
-};
+#include "util.h"
 
 static void on_mx(void *, const struct dns_answer *);
 static void on_addr(void *, const struct dns_answer *);
@@ -39,21 +37,13 @@ note_status(struct infra *inf, enum dns_status st)
 	}
 }
 
+/* arg is inf, or for on_txt &inf->txt_step[depth]. */
 static int
 ask(struct infra *inf, const char *name, int type, dns_callback *cb,
-    int depth)
+    void *arg)
 {
-	struct step *s;
-
-	if ((s = malloc(sizeof(*s))) == NULL) {
+	if (dns_query(inf->sess, name, type, cb, arg) != 0) {
 		inf->incomplete = 1;
-		return -1;
-	}
-	s->inf = inf;
-	s->depth = depth;
-	if (dns_query(inf->sess, name, type, cb, s) != 0) {
-		inf->incomplete = 1;
-		free(s);
 		return -1;
 	}
 	return 0;
@@ -77,30 +67,28 @@ add_addrs(struct infra *inf, const struct dns_answer *a)
 static void
 on_addr(void *arg, const struct dns_answer *a)
 {
-	struct step *s = arg;
+	struct infra *inf = arg;
 
 	/* An MX host without an address of one family is normal. */
 	if (a->status == DNS_OK)
-		add_addrs(s->inf, a);
+		add_addrs(inf, a);
 	else
-		note_status(s->inf, a->status);
-	free(s);
+		note_status(inf, a->status);
 }
 
 static void
 on_implicit(void *arg, const struct dns_answer *a)
 {
-	struct step *s = arg;
+	struct infra *inf = arg;
 
 	if (a->status == DNS_OK) {
-		s->inf->a_status = DNS_OK;
-		add_addrs(s->inf, a);
+		inf->a_status = DNS_OK;
+		add_addrs(inf, a);
 	} else {
-		if (s->inf->a_status != DNS_OK)
-			s->inf->a_status = a->status;
-		note_status(s->inf, a->status);
+		if (inf->a_status != DNS_OK)
+			inf->a_status = a->status;
+		note_status(inf, a->status);
 	}
-	free(s);
 }
 
 static int
@@ -114,12 +102,10 @@ mx_pref_cmp(const void *x, const void *y)
 static void
 on_mx(void *arg, const struct dns_answer *a)
 {
-	struct step *s = arg;
-	struct infra *inf = s->inf;
+	struct infra *inf = arg;
 	struct dns_rr rr[DNS_MAX_RR];
 
 	inf->mx_status = a->status;
-	free(s);
 	switch (a->status) {
 	case DNS_OK:
 		break;
@@ -129,8 +115,8 @@ on_mx(void *arg, const struct dns_answer *a)
 	case DNS_NODATA:
 		/* No MX: the domain itself is the implicit MX. */
 		inf->implicit_mx = 1;
-		ask(inf, inf->domain, DNS_T_A, on_implicit, 0);
-		ask(inf, inf->domain, DNS_T_AAAA, on_implicit, 0);
+		ask(inf, inf->domain, DNS_T_A, on_implicit, inf);
+		ask(inf, inf->domain, DNS_T_AAAA, on_implicit, inf);
 		return;
 	default:
 		note_status(inf, a->status);
@@ -148,27 +134,25 @@ on_mx(void *arg, const struct dns_answer *a)
 		}
 		if (inf->nmx == INFRA_MAX_MX)
 			break;
-		snprintf(inf->mx[inf->nmx++], DNS_NAME_MAX, "%s", rr[i].name);
-		ask(inf, rr[i].name, DNS_T_A, on_addr, 0);
-		ask(inf, rr[i].name, DNS_T_AAAA, on_addr, 0);
+		util_copy(inf->mx[inf->nmx++], DNS_NAME_MAX, rr[i].name);
+		ask(inf, rr[i].name, DNS_T_A, on_addr, inf);
+		ask(inf, rr[i].name, DNS_T_AAAA, on_addr, inf);
 	}
 }
 
 static void
 on_ns(void *arg, const struct dns_answer *a)
 {
-	struct step *s = arg;
-	struct infra *inf = s->inf;
+	struct infra *inf = arg;
 
 	inf->ns_status = a->status;
-	free(s);
 	if (a->status != DNS_OK) {
 		if (a->status != DNS_NXDOMAIN)
 			note_status(inf, a->status);
 		return;
 	}
 	for (size_t i = 0; i < a->n && inf->nns < INFRA_MAX_NS; i++)
-		snprintf(inf->ns[inf->nns++], DNS_NAME_MAX, "%s", a->rr[i].name);
+		util_copy(inf->ns[inf->nns++], DNS_NAME_MAX, a->rr[i].name);
 }
 
 /* Follow one include/redirect target, once. */
@@ -188,27 +172,26 @@ spf_follow(struct infra *inf, const char *target, int depth)
 		inf->spf_limit = 1;
 		return;
 	}
-	snprintf(inf->spf[inf->nspf++], DNS_NAME_MAX, "%s", target);
+	util_copy(inf->spf[inf->nspf++], DNS_NAME_MAX, target);
 	if (depth >= SPF_MAX_DEPTH ||
 	    inf->spf_lookups >= INFRA_MAX_SPF_LOOKUPS) {
 		inf->spf_limit = 1;
 		return;
 	}
 	inf->spf_lookups++;
-	ask(inf, target, DNS_T_TXT, on_txt, depth + 1);
+	ask(inf, target, DNS_T_TXT, on_txt, &inf->txt_step[depth + 1]);
 }
 
 static void
 on_txt(void *arg, const struct dns_answer *a)
 {
-	struct step *s = arg;
+	const struct infra_txt_step *s = arg;
 	struct infra *inf = s->inf;
 	int depth = s->depth, nrec = 0;
 	const char *rec = NULL;
 	struct spf_terms t;
 	char err[256];
 
-	free(s);
 	if (depth == 0)
 		inf->txt_status = a->status;
 	if (a->status != DNS_OK) {
@@ -254,15 +237,32 @@ infra_start(struct dns_session *sess, const char *domain, int want_spf,
 	memset(inf, 0, sizeof(*inf));
 	inf->sess = sess;
 	inf->a_status = DNS_NODATA;
-	snprintf(inf->domain, sizeof(inf->domain), "%s", domain);
-	r |= ask(inf, domain, DNS_T_MX, on_mx, 0);
-	r |= ask(inf, domain, DNS_T_NS, on_ns, 0);
+	for (int d = 0; d <= SPF_MAX_DEPTH; d++) {
+		inf->txt_step[d].inf = inf;
+		inf->txt_step[d].depth = d;
+	}
+	util_copy(inf->domain, sizeof(inf->domain), domain);
+	r |= ask(inf, domain, DNS_T_MX, on_mx, inf);
+	r |= ask(inf, domain, DNS_T_NS, on_ns, inf);
 	if (want_spf)
-		r |= ask(inf, domain, DNS_T_TXT, on_txt, 0);
+		r |= ask(inf, domain, DNS_T_TXT, on_txt, &inf->txt_step[0]);
 	return r;
 }
 
 /* Matching. */
+
+/* a, sep and b one after the other into buf (len > 0), cut to fit. */
+static void
+join(char *buf, size_t len, const char *a, const char *sep, const char *b)
+{
+	size_t n;
+
+	util_copy(buf, len, a);
+	n = strlen(buf);
+	util_copy(buf + n, len - n, sep);
+	n += strlen(buf + n);
+	util_copy(buf + n, len - n, b);
+}
 
 static void
 join_sources(char *buf, size_t len, const struct fp_match *m)
@@ -270,9 +270,10 @@ join_sources(char *buf, size_t len, const struct fp_match *m)
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < m->nsources && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "",
-		    m->sources[i]);
+	for (size_t i = 0; i < m->nsources && n + 1 < len; i++) {
+		join(buf + n, len - n, i ? "," : "", "", m->sources[i]);
+		n += strlen(buf + n);
+	}
 }
 
 static void
@@ -289,13 +290,11 @@ add_signal(struct infra_verdict *v, const char *kind, const char *entry,
 	if (v->nsignals == INFRA_MAX_SIGNALS)
 		return;
 	s = &v->signal[v->nsignals++];
-	if (entry[0] != '\0')
-		snprintf(s->what, sizeof(s->what), "%s:%s", kind, entry);
-	else
-		snprintf(s->what, sizeof(s->what), "%s", kind);
+	join(s->what, sizeof(s->what), kind, entry[0] != '\0' ? ":" : "",
+	    entry);
 	s->category = cat;
 	s->strong = strong;
-	snprintf(s->sources, sizeof(s->sources), "%s", sources);
+	util_copy(s->sources, sizeof(s->sources), sources);
 }
 
 /* A fingerprint as a signal; weak when what it names is itself shared
@@ -317,8 +316,7 @@ note_shared(struct infra_verdict *v, const char *kind, const char *entry)
 	if (v->shared)
 		return;
 	v->shared = 1;
-	snprintf(v->shared_what, sizeof(v->shared_what), "%s:%s", kind,
-	    entry);
+	join(v->shared_what, sizeof(v->shared_what), kind, ":", entry);
 }
 
 int
@@ -420,7 +418,7 @@ infra_match(struct listdb *db, const struct infra *inf,
 		if (v->signal[i].strong) {
 			v->category = v->signal[i].category;
 			v->confidence = "high";
-			snprintf(v->match, sizeof(v->match), "%s",
+			util_copy(v->match, sizeof(v->match),
 			    v->signal[i].what);
 			return 0;
 		}
@@ -430,11 +428,11 @@ infra_match(struct listdb *db, const struct infra *inf,
 	if (first_weak != NULL) {
 		v->category = CAT_SUSPICIOUS;
 		v->confidence = "low";
-		snprintf(v->match, sizeof(v->match), "%s", first_weak->what);
+		util_copy(v->match, sizeof(v->match), first_weak->what);
 	} else if (inf->incomplete) {
 		v->category = CAT_UNKNOWN;
 		v->confidence = "none";
-		snprintf(v->match, sizeof(v->match), "dns:%s",
+		join(v->match, sizeof(v->match), "dns:", "",
 		    inf->timed_out ? "timeout" : "servfail");
 	} else {
 		v->category = CAT_CLEAN;

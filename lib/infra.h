@@ -54,6 +54,14 @@
 #define INFRA_MAX_SIGNALS	16
 #define INFRA_MATCH_MAX		(DOMAIN_MAX + 16)
 
+struct infra;
+
+/* What a TXT lookup of the SPF walk is for: private to infra.c. */
+struct infra_txt_step {
+	struct infra	*inf;
+	int		 depth;
+};
+
 struct infra {
 	char		domain[DNS_NAME_MAX];
 	enum dns_status	mx_status, ns_status, txt_status, a_status;
@@ -81,11 +89,17 @@ struct infra {
 	/* walk state, private */
 	int		spf_lookups;
 	struct dns_session *sess;
+	struct infra_txt_step txt_step[SPF_MAX_DEPTH + 1];	/* per depth:
+						   the callbacks' argument,
+						   so that the walk
+						   allocates nothing */
 };
 
 /* Queue the lookups for domain (normalised) on sess; want_spf 0 skips the
- * SPF walk.  *inf must stay in place until dns_wait() returns.  Returns 0,
- * or -1 if out of memory (inf->incomplete set). */
+ * SPF walk.  *inf must stay in place until dns_wait() returns.  Neither
+ * this nor the walk allocates: answered by the DNS cache, it costs no
+ * more than the copies of the facts.  Returns 0, or -1 if out of memory
+ * (inf->incomplete set). */
 int	infra_start(struct dns_session *sess, const char *domain,
 	    int want_spf, struct infra *inf);
 

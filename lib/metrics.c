@@ -217,6 +217,14 @@ metrics_render(const struct metrics_extra *x)
 	counter(&b, "dns_failures_total", "DNS queries that failed "
 	    "(SERVFAIL and errors).", x->dns.failures);
 	dns_histogram(&b, &x->dns);
+	counter(&b, "dns_channels_created_total", "c-ares channels made, "
+	    "each reading the resolver configuration: when a lookup missed "
+	    "the cache and the pool had none, and at each reload.",
+	    x->dns.channels_created);
+	counter(&b, "spf_cache_hits_total", "SPF checks answered by the "
+	    "verdict cache.", x->spf.cache_hits);
+	counter(&b, "spf_cache_misses_total", "SPF checks evaluated (no "
+	    "verdict cached).", x->spf.cache_misses);
 	if (x->have_records || x->records_down) {
 		family(&b, "records_up", "gauge", "1 when the records store "
 		    "is open, 0 while it is unusable (retried).");

@@ -17,6 +17,11 @@
  *   dns_lookup_duration_seconds             histogram (_bucket{le},
  *                                           _sum, _count) of the lookups
  *                                           that went to a server
+ *   dns_channels_created_total              c-ares channels made (each
+ *                                           read the resolver file)
+ *   spf_cache_hits_total, spf_cache_misses_total
+ *                                           SPF checks the verdict cache
+ *                                           answered / did not
  *   records_written_total, records_dropped_total{reason="queue"|"map"},
  *   records_purged_total, records_corrupt_total, records_up (when
  *   Records is set), records_open_failures_total
@@ -38,6 +43,7 @@
 #include "category.h"
 #include "dns.h"
 #include "recwriter.h"
+#include "spf.h"
 
 #define METRICS_INTERVAL 60	/* seconds between two metrics files
 				   (MetricsInterval) */
@@ -54,6 +60,7 @@ struct metrics_extra {
 	time_t			now, started;
 	int			stopped;	/* the last file: up 0 */
 	struct dns_stats	dns;
+	struct spf_stats	spf;
 	int			have_records;	/* the store is open */
 	int			records_down;	/* configured, not open */
 	uint64_t		records_open_failures;

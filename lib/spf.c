@@ -2,8 +2,9 @@
  * spf.c - SPF through libspf2, kept narrow and screened (see spf.h).
  *
  * Interface
- *	spf_init, spf_is_record, spf_screen, spf_parse, spf_check_host,
- *	spf_result_name.
+ *	spf_init, spf_config_default, spf_configure, spf_fini,
+ *	spf_get_stats, spf_is_record, spf_screen, spf_parse,
+ *	spf_check_host, spf_result_name.
  *
  * Why the screen.  CVE-2023-42118 (ZDI-23-1472) is an integer underflow
  * in libspf2's SPF macro parsing, reached through a crafted SPF record
@@ -33,6 +34,13 @@
  * (permerror).  PTR and type-99 SPF queries are answered "no data"
  * without a query.
  *
+ * The verdict cache (spf.h) is lru.h's table under spf_lock, keyed by
+ * the client address in binary and the lower-case domain.  While an
+ * evaluation runs, its DNS layer notes the least dns_answer.ttl of what
+ * it was given and whether any lookup failed; that decides whether and
+ * for how long the verdict is kept.  A hit copies the result and the
+ * reason out under the lock: no allocation, no formatting.
+ *
  * libspf2's error handler is called only for programming errors (a NULL
  * argument, a DNS layer returning NULL) and libspf2 aborts after it
  * returns; ours logs first.  This module never gives libspf2 a NULL and
@@ -51,15 +59,19 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <spf2/spf.h>
 
 #include "dns.h"
 #include "log.h"
+#include "lru.h"
 #include "spf.h"
 #include "util.h"
 
@@ -67,6 +79,10 @@
 #define SPF_RESERVE	4	/* answers kept for out-of-memory */
 #define SPF_MAX_NAMES	1024	/* depth table entries per evaluation */
 #define SPF_EXPLANATION	"see the SPF policy of the sender domain"
+
+/* The parsed records (spf_parse): memo_lock. */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lru *memo;
 
 /* libspf2 1.2.10 lays a compiled record out in 4-byte aligned units
  * (spf_internal.h, not installed): an SPF_mech_t header then its data
@@ -110,7 +126,217 @@ spf_init(char *err, size_t errlen)
 	SPF_debug_handler = spf_log_debug;
 	if (errlen > 0)
 		err[0] = '\0';
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL && (memo = malloc(sizeof(*memo))) != NULL &&
+	    lru_init(memo, SPF_PARSE_MEMO) != 0) {
+		free(memo);
+		memo = NULL;	/* every record parsed: slower, not wrong */
+	}
+	pthread_mutex_unlock(&memo_lock);
 	return 0;
+}
+
+/* --- the verdict cache ---------------------------------------------- */
+
+struct vkey {
+	unsigned char	family;		/* 4 or 6 */
+	unsigned char	addr[16];
+	size_t		dlen;
+	char		domain[DNS_NAME_MAX];	/* lower case */
+};
+
+struct ventry {
+	struct lru_node	 node;		/* first: the cache's links */
+	int64_t		 expires;	/* monotonic ms */
+	enum spf_result	 result;
+	struct vkey	 key;
+	char		 why[SPF_WHY_MAX];
+};
+
+static pthread_mutex_t spf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lru *spf_cache;
+static _Atomic uint64_t st_hits, st_misses;
+
+static int64_t
+mono_ms(void)
+{
+	return util_mono_us() / 1000;
+}
+
+void
+spf_config_default(struct spf_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cache_size = 10000;
+}
+
+/* Entries of either table are one allocation each. */
+static void
+node_free(struct lru_node *n)
+{
+	free(n);
+}
+
+static void
+table_free(struct lru *c)
+{
+	if (c != NULL) {
+		lru_fini(c, node_free);
+		free(c);
+	}
+}
+
+int
+spf_configure(const struct spf_config *c, char *err, size_t errlen)
+{
+	struct lru *nc = NULL, *old;
+
+	if (c->cache_size > 0) {
+		if ((nc = malloc(sizeof(*nc))) == NULL ||
+		    lru_init(nc, c->cache_size) != 0) {
+			free(nc);
+			nc = NULL;
+		}
+	}
+	pthread_mutex_lock(&spf_lock);
+	old = spf_cache;
+	spf_cache = nc;
+	pthread_mutex_unlock(&spf_lock);
+	table_free(old);
+	if (c->cache_size > 0 && nc == NULL) {
+		seterr(err, errlen, "spf: cache: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+spf_fini(void)
+{
+	struct lru *old;
+
+	pthread_mutex_lock(&spf_lock);
+	old = spf_cache;
+	spf_cache = NULL;
+	pthread_mutex_unlock(&spf_lock);
+	table_free(old);
+	pthread_mutex_lock(&memo_lock);
+	old = memo;
+	memo = NULL;
+	pthread_mutex_unlock(&memo_lock);
+	table_free(old);
+}
+
+void
+spf_get_stats(struct spf_stats *st)
+{
+	st->cache_hits = atomic_load_explicit(&st_hits, memory_order_relaxed);
+	st->cache_misses = atomic_load_explicit(&st_misses,
+	    memory_order_relaxed);
+}
+
+/* The key of (client_ip, domain): 0, or -1 when the address does not
+ * parse (that check is not kept) or the domain does not fit. */
+static int
+vkey_make(const char *client_ip, const char *domain, struct vkey *k)
+{
+	size_t len = strnlen(domain, DNS_NAME_MAX);
+
+	memset(k->addr, 0, sizeof(k->addr));
+	if (inet_pton(AF_INET, client_ip, k->addr) == 1)
+		k->family = 4;
+	else if (inet_pton(AF_INET6, client_ip, k->addr) == 1)
+		k->family = 6;
+	else
+		return -1;
+	if (len == 0 || len >= DNS_NAME_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char ch = domain[i];
+
+		k->domain[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') :
+		    ch;
+	}
+	k->domain[len] = '\0';
+	k->dlen = len;
+	return 0;
+}
+
+static uint32_t
+vkey_hash(const struct vkey *k)
+{
+	return lru_hash(lru_hash(k->family, k->addr, sizeof(k->addr)),
+	    k->domain, k->dlen);
+}
+
+static int
+ventry_is(const struct lru_node *n, const void *key)
+{
+	const struct vkey *a = &((const struct ventry *)n)->key, *b = key;
+
+	return a->family == b->family && a->dlen == b->dlen &&
+	    memcmp(a->addr, b->addr, sizeof(a->addr)) == 0 &&
+	    memcmp(a->domain, b->domain, a->dlen) == 0;
+}
+
+/* The kept verdict for k into *res and why: 1, or 0 when none (or it
+ * expired). */
+static int
+cache_get(const struct vkey *k, enum spf_result *res, char *why,
+    size_t whylen)
+{
+	struct ventry *e;
+	int hit = 0;
+
+	pthread_mutex_lock(&spf_lock);
+	if (spf_cache == NULL ||
+	    (e = (struct ventry *)lru_find(spf_cache, vkey_hash(k),
+	    ventry_is, k)) == NULL)
+		goto out;
+	if (e->expires <= mono_ms()) {
+		lru_remove(spf_cache, &e->node);
+		free(e);
+		goto out;
+	}
+	lru_touch(spf_cache, &e->node);
+	*res = e->result;
+	if (why != NULL && whylen > 0)
+		util_copy(why, whylen, e->why);
+	hit = 1;
+out:
+	pthread_mutex_unlock(&spf_lock);
+	return hit;
+}
+
+/* Keep a verdict for ttl seconds (0: not kept). */
+static void
+cache_put(const struct vkey *k, enum spf_result res, const char *why,
+    uint32_t ttl)
+{
+	struct ventry *e, *old;
+
+	if (ttl == 0 || (e = malloc(sizeof(*e))) == NULL)
+		return;
+	e->node.hash = vkey_hash(k);
+	e->key = *k;
+	e->result = res;
+	e->expires = mono_ms() + (int64_t)ttl * 1000;
+	util_copy(e->why, sizeof(e->why), why);
+	pthread_mutex_lock(&spf_lock);
+	if (spf_cache == NULL) {
+		pthread_mutex_unlock(&spf_lock);
+		free(e);
+		return;
+	}
+	/* Two checks of one key at once: the later verdict wins. */
+	if ((old = (struct ventry *)lru_find(spf_cache, e->node.hash,
+	    ventry_is, k)) != NULL) {
+		lru_remove(spf_cache, &old->node);
+		free(old);
+	}
+	old = (struct ventry *)lru_add(spf_cache, &e->node);
+	pthread_mutex_unlock(&spf_lock);
+	free(old);
 }
 
 int
@@ -405,13 +631,174 @@ compile_record(SPF_server_t *server, const char *record, SPF_record_t **rp,
 	return code;
 }
 
-int
-spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
+/* --- parsed records, remembered ------------------------------------ */
+
+/*
+ * spf.h's memo: an entry is packed, the ranges, the record, the include
+ * names and the redirect (or the error), each string NUL-terminated.
+ */
+
+struct pmemo {
+	struct lru_node	 node;		/* first: the table's links */
+	int		 rc;		/* spf_parse's: 0, or -1 with err */
+	size_t		 reclen, ninclude, nrange, bad_prefix;
+	int		 truncated;
+	const char	*record, *names;
+	const struct spf_range *range;
+	union {
+		struct spf_range r;	/* aligns what follows */
+		char	c;
+	}		 data[];
+};
+
+struct mkey {
+	const char	*record;
+	size_t		 len;
+};
+
+static int
+pmemo_is(const struct lru_node *n, const void *key)
+{
+	const struct pmemo *e = (const struct pmemo *)n;
+	const struct mkey *k = key;
+
+	return e->reclen == k->len && memcmp(e->record, k->record, k->len) == 0;
+}
+
+/* What spf_parse gave for this text, into *t and err: 0 or -1 as it
+ * returned; 1 when not remembered. */
+static int
+memo_get(const struct mkey *k, uint32_t h, struct spf_terms *t, char *err,
+    size_t errlen)
+{
+	const struct pmemo *e;
+	const char *p;
+	int rc = 1;
+
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL || (e = (const struct pmemo *)lru_find(memo, h,
+	    pmemo_is, k)) == NULL)
+		goto out;
+	lru_touch(memo, (struct lru_node *)&e->node);
+	rc = e->rc;
+	p = e->names;
+	if (rc != 0) {
+		if (errlen > 0)
+			util_copy(err, errlen, p);
+		goto out;
+	}
+	t->ninclude = e->ninclude;
+	for (size_t i = 0; i < e->ninclude; i++) {
+		util_copy(t->include[i], DNS_NAME_MAX, p);
+		p += strlen(p) + 1;
+	}
+	util_copy(t->redirect, sizeof(t->redirect), p);
+	t->nrange = e->nrange;
+	memcpy(t->range, e->range, e->nrange * sizeof(t->range[0]));
+	t->truncated = e->truncated;
+	t->bad_prefix = (int)e->bad_prefix;
+out:
+	pthread_mutex_unlock(&memo_lock);
+	return rc;
+}
+
+/* Remember what spf_parse gave (rc, *t or err) for the text of k. */
+static void
+memo_put(const struct mkey *k, uint32_t h, int rc, const struct spf_terms *t,
+    const char *err)
+{
+	struct pmemo *e, *old;
+	size_t names = 0, size;
+	char *p;
+
+	if (rc == 0) {
+		for (size_t i = 0; i < t->ninclude; i++)
+			names += strlen(t->include[i]) + 1;
+		names += strlen(t->redirect) + 1;
+	} else
+		names = strlen(err) + 1;
+	size = (rc == 0 ? t->nrange * sizeof(t->range[0]) : 0) + k->len + 1 +
+	    names;
+	if ((e = calloc(1, sizeof(*e) + size)) == NULL)
+		return;
+	e->node.hash = h;
+	e->rc = rc;
+	e->reclen = k->len;
+	e->range = &e->data[0].r;
+	p = (char *)e->data;
+	if (rc == 0) {
+		e->ninclude = t->ninclude;
+		e->nrange = t->nrange;
+		e->truncated = t->truncated;
+		e->bad_prefix = (size_t)t->bad_prefix;
+		memcpy(p, t->range, t->nrange * sizeof(t->range[0]));
+		p += t->nrange * sizeof(t->range[0]);
+	}
+	e->record = memcpy(p, k->record, k->len + 1);
+	p += k->len + 1;
+	e->names = p;
+	if (rc == 0) {
+		for (size_t i = 0; i < t->ninclude; i++)
+			p = stpcpy(p, t->include[i]) + 1;
+		strcpy(p, t->redirect);
+	} else
+		strcpy(p, err);
+	pthread_mutex_lock(&memo_lock);
+	if (memo == NULL) {
+		pthread_mutex_unlock(&memo_lock);
+		free(e);
+		return;
+	}
+	if ((old = (struct pmemo *)lru_find(memo, h, pmemo_is, k)) != NULL) {
+		lru_remove(memo, &old->node);
+		free(old);
+	}
+	old = (struct pmemo *)lru_add(memo, &e->node);
+	pthread_mutex_unlock(&memo_lock);
+	free(old);
+}
+
+/* Parse with libspf2.  *keep says whether the outcome is the record's
+ * own (not a failed allocation). */
+static int
+parse_record(const char *record, struct spf_terms *t, char *err,
+    size_t errlen, int *keep)
 {
 	SPF_server_t *server;
 	SPF_record_t *r;
-	const char *why;
+	SPF_errcode_t code;
 	int rc;
+
+	*keep = 0;
+	/* The zone layer is empty: compiling needs no DNS. */
+	if ((server = SPF_server_new(SPF_DNS_ZONE, 0)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	code = compile_record(server, record, &r, err, errlen);
+	if (code != SPF_E_SUCCESS) {
+		SPF_server_free(server);
+		*keep = code != SPF_E_NO_MEMORY;
+		return -1;
+	}
+	rc = walk_record(r, terms_add, t, err, errlen);
+	SPF_record_free(r);
+	SPF_server_free(server);
+	if (rc != 0) {
+		memset(t, 0, sizeof(*t));
+		rc = -1;
+	}
+	*keep = 1;
+	return rc;
+}
+
+int
+spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
+{
+	const char *why;
+	struct mkey k;
+	uint32_t h;
+	int rc, keep;
 
 	memset(t, 0, sizeof(*t));
 	if (errlen > 0)
@@ -424,23 +811,15 @@ spf_parse(const char *record, struct spf_terms *t, char *err, size_t errlen)
 		seterr(err, errlen, "not an SPF record");
 		return -1;
 	}
-	/* The zone layer is empty: compiling needs no DNS. */
-	if ((server = SPF_server_new(SPF_DNS_ZONE, 0)) == NULL) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	if (compile_record(server, record, &r, err, errlen) != SPF_E_SUCCESS) {
-		SPF_server_free(server);
-		return -1;
-	}
-	rc = walk_record(r, terms_add, t, err, errlen);
-	SPF_record_free(r);
-	SPF_server_free(server);
-	if (rc != 0) {
-		memset(t, 0, sizeof(*t));
-		return -1;
-	}
-	return 0;
+	k.record = record;
+	k.len = strlen(record);
+	h = lru_hash(0, record, k.len);
+	if ((rc = memo_get(&k, h, t, err, errlen)) != 1)
+		return rc;
+	rc = parse_record(record, t, err, errlen, &keep);
+	if (keep && (rc == 0 || errlen > 0))
+		memo_put(&k, h, rc, t, err);
+	return rc;
 }
 
 const char *
@@ -480,6 +859,8 @@ struct check_ctx {
 	struct depth_name *names;	/* who named which domain, how deep */
 	size_t		 nnames, names_size;
 	int		 cur_depth;	/* of the record being registered */
+	uint32_t	 ttl;		/* least dns_answer.ttl used */
+	int		 dns_failed;	/* some lookup failed or timed out */
 };
 
 struct lookup_wait {
@@ -534,6 +915,13 @@ lookup_done(void *arg, const struct dns_answer *a)
 	int n = 0;
 
 	w->done = 1;
+	/* What the verdict rests on: how long it may be kept. */
+	if (a->status == DNS_OK || a->status == DNS_NODATA ||
+	    a->status == DNS_NXDOMAIN) {
+		if (a->ttl < w->c->ttl)
+			w->c->ttl = a->ttl;
+	} else
+		w->c->dns_failed = 1;
 	switch (a->status) {
 	case DNS_OK:
 		break;
@@ -831,8 +1219,10 @@ spf_check_host(struct dns_session *session, const char *client_ip,
 	SPF_response_t *resp = NULL;
 	SPF_errcode_t code;
 	enum spf_result res;
-	char from[DNS_NAME_MAX + 16];
+	struct vkey key;
+	char from[DNS_NAME_MAX + 16], reason[SPF_WHY_MAX];
 	const char *msg;
+	int keyed, evaluated = 0;
 
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
@@ -840,9 +1230,16 @@ spf_check_host(struct dns_session *session, const char *client_ip,
 		return check_fail(why, whylen, SPFR_TEMPERROR, "no session");
 	if (!domain_ok(domain))
 		return check_fail(why, whylen, SPFR_PERMERROR, "bad domain");
+	keyed = vkey_make(client_ip, domain, &key) == 0;
+	if (keyed && cache_get(&key, &res, why, whylen)) {
+		atomic_fetch_add_explicit(&st_hits, 1, memory_order_relaxed);
+		return res;
+	}
+	atomic_fetch_add_explicit(&st_misses, 1, memory_order_relaxed);
 
 	memset(&c, 0, sizeof(c));
 	c.session = session;
+	c.ttl = SPF_CACHE_MAX_TTL;
 	memset(&layer, 0, sizeof(layer));
 	layer.destroy = NULL;	/* ours, on the stack: libspf2 keeps off */
 	layer.lookup = layer_lookup;
@@ -885,11 +1282,11 @@ spf_check_host(struct dns_session *session, const char *client_ip,
 	code = SPF_request_query_mailfrom(req, &resp);
 	if (resp == NULL)
 		goto out;
+	evaluated = 1;
 	if (c.refused != NULL) {
 		res = SPFR_SKIPPED;
-		if (why != NULL)
-			snprintf(why, whylen, "refused: %s (%s)", c.refused,
-			    c.refused_at);
+		snprintf(reason, sizeof(reason), "refused: %s (%.96s)", c.refused,
+		    c.refused_at);
 		goto done;
 	}
 	if (c.tempfail != NULL) {
@@ -912,20 +1309,19 @@ spf_check_host(struct dns_session *session, const char *client_ip,
 			res = SPFR_PERMERROR;
 	} else
 		res = map_result(SPF_response_result(resp));
-	if (why != NULL) {
-		if (code != SPF_E_SUCCESS)
-			snprintf(why, whylen, "%s: %s", spf_result_name(res),
-			    SPF_strerror(code));
-		else
-			snprintf(why, whylen, "%s: %s", spf_result_name(res),
-			    SPF_strreason(SPF_response_reason(resp)));
-	}
+	snprintf(reason, sizeof(reason), "%s: %s", spf_result_name(res),
+	    code != SPF_E_SUCCESS ? SPF_strerror(code) :
+	    SPF_strreason(SPF_response_reason(resp)));
 	goto done;
 
 out:
-	if (why != NULL && whylen > 0)
-		snprintf(why, whylen, "%s", msg);
+	util_copy(reason, sizeof(reason), msg);
 done:
+	/* A verdict that rests on answers only: kept for their TTL. */
+	if (keyed && evaluated && res != SPFR_TEMPERROR && !c.dns_failed)
+		cache_put(&key, res, reason, c.ttl);
+	if (why != NULL && whylen > 0)
+		util_copy(why, whylen, reason);
 	if (resp != NULL)
 		SPF_response_free(resp);
 	if (req != NULL)

@@ -21,13 +21,32 @@
  * SPF_MAX_DEPTH, and the session's deadline.  libspf2's error and
  * warning handlers log instead of aborting.
  *
- * spf_init() once before threads start; everything else is thread-safe
- * (one SPF_server_t per call).
+ * Verdict cache.  spf_check_host() results are kept, keyed by the
+ * client address and the sender domain (lower case).  HELO is not part
+ * of the key: it could change a result only through a %{h} macro, which
+ * the screen refuses, or stand in for a missing sender domain, which is
+ * always given.  An entry lives no longer than the shortest TTL among
+ * the DNS answers its evaluation used (dns_answer.ttl: record and CNAME
+ * TTLs, no more than the DNS cache has left of them, DNSNegativeTTL for
+ * "no such name" and "no such record"), and never more than
+ * SPF_CACHE_MAX_TTL, which also bounds a result that needed no DNS
+ * answer at all (libspf2's loopback rule).  Never kept: temperror, and
+ * any result reached while some lookup failed or timed out (a retry may
+ * fare otherwise).  Bounded to cache_size entries (least recently used
+ * evicted) under one mutex.  An entry holds the client address (in
+ * binary), the domain, the result and its short reason: never a local
+ * part.  spf_configure() empties it (a reload: answers are asked afresh
+ * from the DNS cache and the servers now configured).
+ *
+ * spf_init() once before threads start, spf_configure() then and at each
+ * reload; everything else is thread-safe (one SPF_server_t per
+ * evaluation).
  */
 #ifndef DM_SPF_H
 #define DM_SPF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dns.h"
 
@@ -36,6 +55,31 @@
 #define SPF_MAX_DEPTH	5	/* include/redirect nesting */
 
 int	spf_init(char *err, size_t errlen);
+
+#define SPF_CACHE_MAX_TTL 3600	/* seconds a verdict is kept at most */
+#define SPF_WHY_MAX	128	/* bytes of a kept reason, NUL included */
+
+struct spf_config {
+	size_t	cache_size;	/* verdicts kept (default 10000); 0 = none */
+};
+
+void	spf_config_default(struct spf_config *);
+
+/* A new, empty verdict cache of the configured size (none with 0, and
+ * none before the first call).  Returns 0, or -1 with err when out of
+ * memory (then there is no cache: every check evaluates). */
+int	spf_configure(const struct spf_config *, char *err, size_t errlen);
+
+/* Free the verdict cache (at exit: a checker sees no leak). */
+void	spf_fini(void);
+
+/* Counters since start: checks the cache answered, and checks that were
+ * evaluated (the cache off, or no entry). */
+struct spf_stats {
+	uint64_t	cache_hits;
+	uint64_t	cache_misses;
+};
+void	spf_get_stats(struct spf_stats *);
 
 /* 1 if txt is an SPF record ("v=spf1" then a space or the end). */
 int	spf_is_record(const char *txt);
@@ -68,7 +112,16 @@ struct spf_terms {
  * or libspf2 could not compile it (reason in err).  A range whose prefix
  * libspf2 hands back out of range (it keeps prefixes in 8 bits) is
  * dropped and counted in bad_prefix: one bad term never spoils the
- * rest. */
+ * rest.
+ *
+ * A record's terms are a function of its text alone, and the walk of a
+ * domain's infrastructure parses the same records for every message
+ * (the domain's own, its providers' includes): the outcome for the last
+ * SPF_PARSE_MEMO texts (the terms, or libspf2's error) is remembered,
+ * least recently used forgotten first, and given again without libspf2,
+ * allocation or formatting.  Nothing expires: a changed record is
+ * another text.  Thread-safe (one mutex); set up by spf_init(). */
+#define SPF_PARSE_MEMO	1024
 int	spf_parse(const char *record, struct spf_terms *t, char *err,
 	    size_t errlen);
 
@@ -87,9 +140,11 @@ enum spf_result {
 const char *spf_result_name(enum spf_result);	/* "pass", "fail" ... */
 
 /* Evaluate SPF for client address client_ip ("192.0.2.1" or an IPv6
- * address), HELO name helo (may be NULL) and sender domain (normalised).
- * The local part is never handed to libspf2 ("postmaster" stands in).
- * Returns the result; why (may be NULL) receives a short reason. */
+ * address), HELO name helo (may be NULL) and sender domain (normalised),
+ * or take the verdict from the cache (see above: then no DNS query, no
+ * allocation).  The local part is never handed to libspf2 ("postmaster"
+ * stands in).  Returns the result; why (may be NULL) receives a short
+ * reason, at most SPF_WHY_MAX - 1 bytes of it. */
 enum spf_result spf_check_host(struct dns_session *, const char *client_ip,
 	    const char *helo, const char *domain, char *why, size_t whylen);
 

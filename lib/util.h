@@ -14,6 +14,10 @@
  * several files and rename them together), then the directory synced so
  * that the rename itself survives a crash.
  *
+ * util_copy() copies a string into a buffer, cut to fit, and
+ * util_mono_us() reads the monotonic clock: both without formatting or
+ * allocation, for the paths that run for every message.
+ *
  * le_get/le_put read and write little-endian integers of the on-disk
  * formats (list database, records store), whatever the host's order.
  */
@@ -24,6 +28,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 void	seterr(char *err, size_t errlen, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -49,6 +55,26 @@ int	util_check_dir_of(const char *path, char *err, size_t errlen);
 /* fsync the directory that holds path, so that a rename into it is
  * durable.  A failure loses only that guarantee and is not reported. */
 void	util_sync_dir(const char *path);
+
+/* At most len - 1 bytes of src into dst, always terminated (len > 0). */
+static inline void
+util_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* CLOCK_MONOTONIC in microseconds: a clock step never moves it. */
+static inline int64_t
+util_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static inline uint64_t
 le_get(const unsigned char *p, int bytes)

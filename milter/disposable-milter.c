@@ -390,6 +390,7 @@ housekeeping(int what)
 	x.stopped = final;
 	x.started = started;
 	dns_get_stats(&x.dns);
+	spf_get_stats(&x.spf);
 	if (!final)
 		records_try(&s->cfg);
 	if (recorder != NULL) {
@@ -478,6 +479,9 @@ reload(char *err, size_t errlen)
 	log_setverbose(next->cfg.verbose);
 	if (dns_reconfigure(&next->cfg.dns, err, errlen) != 0)
 		log_warnx("reload: DNS settings kept: %s", err);
+	/* Verdicts resting on the old settings' answers go. */
+	if (spf_configure(&next->cfg.spf, err, errlen) != 0)
+		log_warnx("reload: %s; SPF verdicts are not cached", err);
 	log_info("reloaded: database %s with %zu entries",
 	    next->cfg.database, listdb_entries(state_db(next)));
 	state_install(next);
@@ -723,7 +727,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (dns_init(&cfg.dns, err, sizeof(err)) != 0)
 		fatalx("%s: %s", conffile, err);
-	if (spf_init(err, sizeof(err)) != 0)
+	if (spf_init(err, sizeof(err)) != 0 ||
+	    spf_configure(&cfg.spf, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (check) {
 		check_only(&cfg, &ra, pidfile);

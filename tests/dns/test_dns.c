@@ -11,11 +11,20 @@
  * is not honoured shows up as seconds, not milliseconds), not speed.
  * run.sh counts the queries that reached the server for the names the
  * cache checks use; here the library's own counters say the same.
+ *
+ * The channel pool: c-ares is pointed at a resolver file of the test's
+ * own (dns_config.resolv_conf), and fopen() is wrapped here (the
+ * program's definition takes the place of libc's for libcares too) to
+ * count how often that file is read: a session answered by the cache
+ * must read it never, nor make a channel.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +37,26 @@
 
 static const char *server, *silent;
 static int slow = 1;		/* time bound factor */
+
+/* The resolver file the tests hand c-ares, and how often it was opened. */
+static char resolv_path[64];
+static atomic_int resolv_opens;
+
+FILE *
+fopen(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+
+	if (real == NULL) {
+		void *sym = dlsym(RTLD_NEXT, "fopen");
+
+		memcpy(&real, &sym, sizeof(real));
+	}
+	if (path != NULL && resolv_path[0] != '\0' &&
+	    strcmp(path, resolv_path) == 0)
+		resolv_opens++;
+	return real(path, mode);
+}
 
 /* One finished query, copied out of the callback. */
 struct res {
@@ -135,10 +164,20 @@ timed(void)
 	return n;
 }
 
+static uint64_t
+channels(void)
+{
+	struct dns_stats st;
+
+	dns_get_stats(&st);
+	return st.channels_created;
+}
+
 static void
 config(struct dns_config *c, const char *servers)
 {
 	dns_config_default(c);
+	snprintf(c->resolv_conf, sizeof(c->resolv_conf), "%s", resolv_path);
 	snprintf(c->servers, sizeof(c->servers), "%s", servers);
 	c->timeout_ms = 300;
 	c->tries = 1;
@@ -712,6 +751,205 @@ test_silent(struct dns_config *c)
 	res_clear(&r);
 }
 
+/* Open file descriptors of this process. */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* One session, the given names (A) asked at once. */
+static void
+session_of(const char *const *names, size_t n, struct res *r)
+{
+	char err[256];
+	struct dns_session *s = dns_session_new(0, err, sizeof(err));
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		res_clear(&r[i]);
+		CHECK_INT(dns_query(s, names[i], DNS_T_A, collect, &r[i]), 0);
+	}
+	CHECK_INT(dns_wait(s), 0);
+	dns_session_free(s);
+}
+
+/*
+ * Channels are made at a cache miss only, kept in a pool and reused; a
+ * reconfigure or a changed resolver file starts afresh and never takes
+ * an older channel again.
+ */
+static void
+test_pool(struct dns_config *c)
+{
+	static const char *const cached[] = { "a.dns.test", "mx1.dns.test",
+	    "mx3.dns.test" };
+	struct res r[3];
+	char err[256];
+	struct dns_session *s1, *s2;
+	uint64_t ch0, q0;
+	int op0, fd0;
+	FILE *f;
+
+	memset(r, 0, sizeof(r));
+	reconf(c);		/* a known pool: one idle channel */
+	session_of(cached, 3, r);	/* cached from here on */
+
+	/* All answered by the cache: no channel, no file, no query. */
+	ch0 = channels();
+	op0 = resolv_opens;
+	q0 = sent();
+	for (int round = 0; round < 3; round++) {
+		session_of(cached, 3, r);
+		for (int i = 0; i < 3; i++) {
+			CHECK_INT(r[i].status, DNS_OK);
+			CHECK_INT(r[i].from_cache, 1);
+		}
+	}
+	CHECK_INT(channels() - ch0, 0);
+	CHECK_INT(resolv_opens - op0, 0);
+	CHECK_INT(sent() - q0, 0);
+
+	/* Misses: the idle channel serves the first session; a second one
+	 * missing at the same time needs a channel of its own, which reads
+	 * the resolver file.  Given back, both serve later sessions. */
+	s1 = dns_session_new(0, err, sizeof(err));
+	s2 = dns_session_new(0, err, sizeof(err));
+	CHECK(s1 != NULL && s2 != NULL);
+	if (s1 == NULL || s2 == NULL)
+		return;
+	ch0 = channels();
+	op0 = resolv_opens;
+	CHECK_INT(dns_query(s1, "pool1.dns.test", DNS_T_A, collect, &r[0]),
+	    0);
+	CHECK_INT(channels() - ch0, 0);
+	CHECK_INT(dns_query(s2, "pool2.dns.test", DNS_T_A, collect, &r[1]),
+	    0);
+	CHECK_INT(channels() - ch0, 1);
+	CHECK_INT(resolv_opens - op0, 1);
+	CHECK_INT(dns_wait(s1), 0);
+	CHECK_INT(dns_wait(s2), 0);
+	CHECK_INT(r[0].status, DNS_NXDOMAIN);
+	CHECK_INT(r[1].status, DNS_NXDOMAIN);
+	dns_session_free(s1);
+	dns_session_free(s2);
+	{
+		static const char *const fresh[] = { "pool3.dns.test" };
+
+		for (int i = 0; i < 4; i++) {
+			session_of(fresh, 1, r);
+			CHECK_INT(r[0].status, DNS_NXDOMAIN);
+		}
+	}
+	CHECK_INT(channels() - ch0, 1);
+	CHECK_INT(resolv_opens - op0, 1);
+
+	/* A session that ends with a query still out gives back a channel
+	 * that serves the next one as if new. */
+	s1 = dns_session_new(0, err, sizeof(err));
+	CHECK(s1 != NULL);
+	if (s1 == NULL)
+		return;
+	res_clear(&r[0]);
+	CHECK_INT(dns_query(s1, "pool4.blackhole.test", DNS_T_A, collect,
+	    &r[0]), 0);
+	dns_session_free(s1);
+	CHECK_INT(r[0].calls, 1);
+	CHECK_INT(r[0].status, DNS_TIMEOUT);
+	{
+		static const char *const next[] = { "mx2.dns.test" };
+
+		lookup("pool5.dns.test", DNS_T_A, &r[1]);
+		CHECK_INT(r[1].status, DNS_NXDOMAIN);
+		session_of(next, 1, r);
+		CHECK_INT(r[0].status, DNS_OK);
+	}
+	CHECK_INT(channels() - ch0, 1);
+	/* Idle channels hold no socket: c-ares closes them when its last
+	 * query ends. */
+	fd0 = open_fds();
+	lookup("pool6.dns.test", DNS_T_A, &r[0]);
+	CHECK_INT(open_fds(), fd0);
+
+	/* A reconfigure: one new channel (it proves the settings), then
+	 * that one is taken; the old ones are gone.  Pointed at a server
+	 * that never answers, a fresh name times out: no channel still
+	 * aimed at the real server is used. */
+	if (silent != NULL && *silent != '\0') {
+		char saved[sizeof(c->servers)];
+
+		memcpy(saved, c->servers, sizeof(saved));
+		snprintf(c->servers, sizeof(c->servers), "%s", silent);
+		ch0 = channels();
+		op0 = resolv_opens;
+		reconf(c);
+		CHECK_INT(channels() - ch0, 1);
+		CHECK_INT(resolv_opens - op0, 1);
+		lookup("pool7.dns.test", DNS_T_A, &r[0]);
+		CHECK_INT(r[0].status, DNS_TIMEOUT);
+		/* Two sessions at once: the second makes a channel, where
+		 * an old one would have answered. */
+		s1 = dns_session_new(0, err, sizeof(err));
+		s2 = dns_session_new(0, err, sizeof(err));
+		CHECK(s1 != NULL && s2 != NULL);
+		if (s1 == NULL || s2 == NULL)
+			return;
+		res_clear(&r[0]);
+		res_clear(&r[1]);
+		CHECK_INT(dns_query(s1, "pool8.dns.test", DNS_T_A, collect,
+		    &r[0]), 0);
+		CHECK_INT(dns_query(s2, "pool9.dns.test", DNS_T_A, collect,
+		    &r[1]), 0);
+		(void)dns_wait(s1);
+		(void)dns_wait(s2);
+		dns_session_free(s1);
+		dns_session_free(s2);
+		CHECK_INT(r[0].status, DNS_TIMEOUT);
+		CHECK_INT(r[1].status, DNS_TIMEOUT);
+		CHECK_INT(channels() - ch0, 2);
+		memcpy(c->servers, saved, sizeof(saved));
+		reconf(c);
+		lookup("pool7.dns.test", DNS_T_A, &r[0]);
+		CHECK_INT(r[0].status, DNS_NXDOMAIN);
+		CHECK_INT(channels() - ch0, 3);
+	}
+
+	/* The resolver file changes: at the next miss (a second later at
+	 * most) a new channel reads it; unchanged, nothing is read. */
+	usleep(1100 * 1000);
+	ch0 = channels();
+	op0 = resolv_opens;
+	lookup("pool12.dns.test", DNS_T_A, &r[0]);
+	CHECK_INT(channels() - ch0, 0);
+	CHECK_INT(resolv_opens - op0, 0);
+	if ((f = fopen(resolv_path, "a")) != NULL) {
+		fputs("# changed\n", f);
+		fclose(f);
+	}
+	op0 = resolv_opens;	/* the fopen above */
+	usleep(1100 * 1000);
+	lookup("pool10.dns.test", DNS_T_A, &r[0]);
+	CHECK_INT(r[0].status, DNS_NXDOMAIN);
+	CHECK_INT(channels() - ch0, 1);
+	CHECK_INT(resolv_opens - op0, 1);
+	lookup("pool11.dns.test", DNS_T_A, &r[0]);
+	CHECK_INT(channels() - ch0, 1);
+	for (int i = 0; i < 3; i++)
+		res_clear(&r[i]);
+}
+
 /* Four threads, a session each per round, sharing the cache. */
 static int thread_bad;
 
@@ -767,9 +1005,12 @@ test_threads(struct dns_config *c)
 	pthread_t t[4];
 	int id[4];
 
+	uint64_t ch0;
+
 	/* A small cache: threads evict each other's entries. */
 	c->cache_size = 3;
 	reconf(c);
+	ch0 = channels();
 	for (int i = 0; i < 4; i++) {
 		id[i] = i;
 		CHECK_INT(pthread_create(&t[i], NULL, worker, &id[i]), 0);
@@ -777,6 +1018,10 @@ test_threads(struct dns_config *c)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	CHECK_INT(thread_bad, 0);
+	/* 120 sessions, most of them missing the cache: never more
+	 * channels than sessions at a time (the reconfigure's among
+	 * them). */
+	CHECK(channels() - ch0 <= 3);
 }
 
 int
@@ -798,6 +1043,20 @@ main(void)
 		    "run in tests/dns/run.sh\n");
 		return T_DONE();
 	}
+	{
+		const char *tmp = getenv("TMPDIR");
+		int fd;
+
+		snprintf(resolv_path, sizeof(resolv_path), "%.40s/resolvXXXXXX",
+		    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp :
+		    "/tmp");
+		if ((fd = mkstemp(resolv_path)) == -1 ||
+		    write(fd, "nameserver 127.0.0.1\n", 21) != 21) {
+			perror(resolv_path);
+			return 1;
+		}
+		close(fd);
+	}
 	config(&c, server);
 	if (dns_init(&c, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dns_init: %s\n", err);
@@ -812,6 +1071,7 @@ main(void)
 	test_cache(&c);
 	test_timeouts(&c);
 	test_silent(&c);
+	test_pool(&c);
 	test_threads(&c);
 
 	dns_get_stats(&st);
@@ -823,5 +1083,6 @@ main(void)
 	    (unsigned long long)st.timeouts,
 	    (unsigned long long)st.failures);
 	dns_fini();
+	unlink(resolv_path);
 	return T_DONE();
 }

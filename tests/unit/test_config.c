@@ -96,6 +96,7 @@ check_defaults(const struct config *c)
 	CHECK_INT(c->dns.min_ttl, 60);
 	CHECK_INT(c->dns.max_ttl, 86400);
 	CHECK_INT(c->dns.neg_ttl, 300);
+	CHECK_INT(c->spf.cache_size, 10000);
 }
 
 static void
@@ -165,6 +166,7 @@ test_full(void)
 	    "DNSMaxTTL 604800\n"
 	    "DNSNegativeTTL 30\n"
 	    "SPF no\n"
+	    "SPFCacheSize 0\n"
 	    "UpdateMaxShrink 100\n"
 	    "UpdateMaxGrowth 100000\n"
 	    "UpdateNeverBlock /etc/never.txt\n"
@@ -213,6 +215,7 @@ test_full(void)
 	CHECK_INT(c.dns.tries, 5);
 	CHECK_INT(c.dns.budget_ms, 25000);
 	CHECK_INT(c.dns.cache_size, 0);
+	CHECK_INT(c.spf.cache_size, 0);
 	CHECK_INT(c.dns.min_ttl, 0);
 	CHECK_INT(c.dns.max_ttl, 604800);
 	CHECK_INT(c.dns.neg_ttl, 30);
@@ -482,6 +485,8 @@ test_errors(void)
 		  "(expected a number from 0 to 604800)" },
 		{ "DNSNegativeTTL \"\"\n",
 		  "1: missing value for DNSNegativeTTL" },
+		{ "SPFCacheSize 10000001\n", "1: bad value for SPFCacheSize: "
+		  "'10000001' (expected a number from 0 to 10000000)" },
 		{ "UpdateMaxShrink 101\n", "1: bad value for UpdateMaxShrink: "
 		  "'101' (expected a number from 0 to 100)" },
 		{ "UpdateMaxGrowth 100001\n", "1: bad value for "

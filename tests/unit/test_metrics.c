@@ -389,6 +389,9 @@ extra_init(struct metrics_extra *x)
 	x->dns.latency[5] = 2;
 	x->dns.latency[DNS_LATENCY_BUCKETS] = 1;
 	x->dns.latency_sum_us = 12345678;
+	x->dns.channels_created = 5;
+	x->spf.cache_hits = 31;
+	x->spf.cache_misses = 9;
 }
 
 static void
@@ -425,7 +428,7 @@ test_render(void)
 	}
 	/* Every combination is present, the counted ones with their counts. */
 	CHECK_INT(ex.nseries, ACT_COUNT * CAT_COUNT * ROLE_COUNT + 1 + 4 +
-	    DNS_LATENCY_BUCKETS + 3 + 2 + 1 + 1 + 2 + 1 + 1);
+	    DNS_LATENCY_BUCKETS + 3 + 3 + 2 + 1 + 1 + 2 + 1 + 1);
 	CHECK(msgs(&ex, "reject", "disposable", "envelope") == 2);
 	CHECK(msgs(&ex, "reject", "disposable", "reply-to") == 1);
 	CHECK(msgs(&ex, "tag", "relay", "from") == 1);
@@ -446,6 +449,9 @@ test_render(void)
 	CHECK(expo_value(&ex, P "dns_cache_hits_total") == 22);
 	CHECK(expo_value(&ex, P "dns_timeouts_total") == 3);
 	CHECK(expo_value(&ex, P "dns_failures_total") == 4);
+	CHECK(expo_value(&ex, P "dns_channels_created_total") == 5);
+	CHECK(expo_value(&ex, P "spf_cache_hits_total") == 31);
+	CHECK(expo_value(&ex, P "spf_cache_misses_total") == 9);
 	{
 		char why[256];
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <spf2/spf.h>
 
@@ -52,6 +53,17 @@ struct fake_rr {
 	enum dns_status	 status;
 	const char	*data[4];	/* TXT text, MX host, A/AAAA address */
 };
+
+/* Every answer's TTL is 300 but these names'. */
+static uint32_t
+fake_ttl(const char *name)
+{
+	if (strcasecmp(name, "short.test") == 0)
+		return 1;
+	if (strcasecmp(name, "zero.test") == 0)
+		return 0;
+	return 300;
+}
 
 static const struct fake_rr *zone;
 static int queries;
@@ -127,6 +139,17 @@ static const struct fake_rr test_zone[] = {
 	{ "d5.test", DNS_T_TXT, DNS_OK, { "v=spf1 include:d6.test -all" } },
 	{ "d6.test", DNS_T_TXT, DNS_OK, { "v=spf1 include:d7.test -all" } },
 	{ "d7.test", DNS_T_TXT, DNS_OK, { "v=spf1 ip4:203.0.113.0/24 -all" } },
+	/* For the verdict cache: TTLs, and a lookup failing on the way. */
+	{ "short.test", DNS_T_TXT, DNS_OK,
+	    { "v=spf1 ip4:192.0.2.0/24 -all" } },
+	{ "zero.test", DNS_T_TXT, DNS_OK,
+	    { "v=spf1 ip4:192.0.2.0/24 -all" } },
+	{ "incshort.test", DNS_T_TXT, DNS_OK,
+	    { "v=spf1 include:short.test -all" } },
+	{ "mxfail.test", DNS_T_TXT, DNS_OK, { "v=spf1 mx ?all" } },
+	{ "mxfail.test", DNS_T_MX, DNS_OK, { "sfhost.test", "okhost.test" } },
+	{ "sfhost.test", DNS_T_A, DNS_SERVFAIL, { NULL } },
+	{ "okhost.test", DNS_T_A, DNS_OK, { "192.0.2.30" } },
 	{ NULL, 0, DNS_OK, { NULL } }
 };
 
@@ -181,10 +204,12 @@ dns_query(struct dns_session *s, const char *name, int type,
 		if (z->type != type)
 			continue;
 		a.status = z->status;
+		if (z->status == DNS_OK || z->status == DNS_NODATA)
+			a.ttl = fake_ttl(name);
 		for (int i = 0; i < 4 && z->data[i] != NULL; i++) {
 			struct dns_rr *rr = &a.rr[a.n++];
 
-			rr->ttl = 300;
+			rr->ttl = a.ttl;
 			if (type == DNS_T_TXT)
 				rr->txt = strdup(z->data[i]);
 			else if (type == DNS_T_MX) {
@@ -203,6 +228,8 @@ dns_query(struct dns_session *s, const char *name, int type,
 	}
 	if (found && a.status == DNS_NXDOMAIN)
 		a.status = DNS_NODATA;
+	if (!found || a.status == DNS_NODATA)
+		a.ttl = 300;	/* the negative TTL */
 	cb(arg, &a);
 	for (size_t i = 0; i < a.n; i++)
 		free(a.rr[i].txt);
@@ -471,6 +498,61 @@ test_parse(void)
 	CHECK_INT(compiled, before + 1);
 }
 
+/* The outcome of a text parsed before is given again, libspf2 not
+ * asked; the memo is bounded. */
+static void
+test_memo(void)
+{
+	static const char rec[] = "v=spf1 include:Memo.Example "
+	    "ip4:192.0.2.0/24 ip6:2001:db8::/32 include:two.example "
+	    "redirect=R.example";
+	static const char bad[] = "v=spf1 ip4:300.1.1.1 include: -all";
+	static const struct spf_terms empty;
+	struct spf_terms *t1 = malloc(sizeof(*t1)), *t2 = malloc(sizeof(*t2));
+	char err[256], err2[256], other[64];
+	int before;
+
+	CHECK(t1 != NULL && t2 != NULL);
+	if (t1 == NULL || t2 == NULL)
+		return;
+	before = compiled;
+	CHECK_INT(spf_parse(rec, t1, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	memset(t2, 0x5a, sizeof(*t2));
+	CHECK_INT(spf_parse(rec, t2, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	CHECK_STR(err, "");
+	CHECK(memcmp(t1, t2, sizeof(*t1)) == 0);
+	CHECK_INT(t2->ninclude, 2);
+	CHECK_STR(t2->include[0], "memo.example");
+	CHECK_STR(t2->include[1], "two.example");
+	CHECK_STR(t2->redirect, "r.example");
+	CHECK_INT(t2->nrange, 2);
+	CHECK_INT(t2->range[1].prefix, 32);
+
+	/* libspf2's refusal is the record's too. */
+	CHECK_INT(spf_parse(bad, t1, err, sizeof(err)), -1);
+	before = compiled;
+	memset(t2, 0x5a, sizeof(*t2));
+	CHECK_INT(spf_parse(bad, t2, err2, sizeof(err2)), -1);
+	CHECK_INT(compiled, before);
+	CHECK_STR(err2, err);
+	CHECK(memcmp(t2, &empty, sizeof(*t2)) == 0);
+
+	/* Bounded: SPF_PARSE_MEMO other texts push the first one out. */
+	for (int i = 0; i < SPF_PARSE_MEMO; i++) {
+		snprintf(other, sizeof(other), "v=spf1 include:m%d.example -all",
+		    i);
+		CHECK_INT(spf_parse(other, t1, err, sizeof(err)), 0);
+	}
+	before = compiled;
+	CHECK_INT(spf_parse(rec, t1, err, sizeof(err)), 0);
+	CHECK_INT(compiled, before + 1);
+	CHECK_STR(t1->include[0], "memo.example");
+	free(t1);
+	free(t2);
+}
+
 /* --- spf_check_host ------------------------------------------------- */
 
 static enum spf_result
@@ -586,6 +668,177 @@ test_check_host(void)
 	CHECK_INT(queries, 0);
 }
 
+/* --- the verdict cache ---------------------------------------------- */
+
+/* spf_stats' hits (1) or misses (0). */
+static uint64_t
+counted(int hit)
+{
+	struct spf_stats st;
+
+	spf_get_stats(&st);
+	return hit ? st.cache_hits : st.cache_misses;
+}
+#define hits()		counted(1)
+#define misses()	counted(0)
+
+static void
+cache_size(size_t n)
+{
+	struct spf_config c;
+	char err[128];
+
+	spf_config_default(&c);
+	c.cache_size = n;
+	CHECK_INT(spf_configure(&c, err, sizeof(err)), 0);
+}
+
+/* Checked twice: the second time answered by the cache (want 1) or
+ * evaluated again (want 0). */
+static void
+twice(const char *ip, const char *dom, enum spf_result want, int cached)
+{
+	char why1[256], why2[256];
+	uint64_t h0 = hits(), m0 = misses();
+	int q1;
+
+	CHECK_INT(check(ip, dom, why1, sizeof(why1)), want);
+	q1 = queries;
+	CHECK_INT(misses() - m0, 1);
+	CHECK_INT(check(ip, dom, why2, sizeof(why2)), want);
+	CHECK_STR(why2, why1);
+	if (cached) {
+		CHECK_INT(queries, 0);
+		CHECK_INT(hits() - h0, 1);
+		CHECK_INT(misses() - m0, 1);
+	} else {
+		CHECK_INT(queries, q1);
+		CHECK_INT(hits() - h0, 0);
+		CHECK_INT(misses() - m0, 2);
+	}
+	if (t_failed > 0 && (cached ? queries != 0 : hits() != h0))
+		fprintf(stderr, "  %s %s: %s by the cache\n", ip, dom,
+		    cached ? "not answered" : "answered");
+}
+
+/* One check with its expected result; the queries it took. */
+static int
+asked(const char *ip, const char *dom, enum spf_result want)
+{
+	char why[256];
+
+	CHECK_STR(spf_result_name(check(ip, dom, why, sizeof(why))),
+	    spf_result_name(want));
+	return queries;
+}
+
+static void
+test_cache(void)
+{
+	struct spf_config c;
+	struct dns_session s = { 8000 };
+	char why[256];
+	uint64_t h0, m0;
+
+	zone = test_zone;
+	spf_config_default(&c);
+	CHECK_INT(c.cache_size, 10000);
+	cache_size(100);
+
+	/* Evaluated once, then answered: same result, same reason, no
+	 * query, no libspf2 at all. */
+	h0 = hits();
+	m0 = misses();
+	twice("192.0.2.10", "pass.test", SPFR_PASS, 1);
+	CHECK_INT(hits() - h0, 1);
+	CHECK_INT(misses() - m0, 1);
+	/* The domain in any case, any HELO: the same verdict. */
+	CHECK_INT(check("192.0.2.10", "PASS.Test", why, sizeof(why)),
+	    SPFR_PASS);
+	CHECK_INT(queries, 0);
+	queries = 0;
+	CHECK_INT(spf_check_host(&s, "192.0.2.10", "other.example",
+	    "pass.test", why, sizeof(why)), SPFR_PASS);
+	CHECK_INT(queries, 0);
+	CHECK_INT(spf_check_host(&s, "192.0.2.10", NULL, "pass.test", NULL,
+	    0), SPFR_PASS);
+	/* Another client, another domain: another verdict. */
+	twice("198.51.100.1", "pass.test", SPFR_FAIL, 1);
+	twice("192.0.2.10", "neutral.test", SPFR_NEUTRAL, 1);
+	twice("2001:db8::1", "inc.test", SPFR_PASS, 1);
+	twice("2001:db9::1", "inc.test", SPFR_FAIL, 1);
+	CHECK_INT(check("2001:DB8:0::1", "inc.test", why, sizeof(why)),
+	    SPFR_PASS);
+	CHECK_INT(queries, 0);		/* the same address, written apart */
+	/* No record, a refused record, a permanent error: facts too. */
+	twice("192.0.2.1", "none.test", SPFR_NONE, 1);
+	twice("198.51.100.9", "hostile.test", SPFR_SKIPPED, 1);
+	twice("192.0.2.1", "two.test", SPFR_PERMERROR, 1);
+	/* libspf2's loopback rule needs no DNS: kept all the same. */
+	twice("127.0.0.1", "sf.test", SPFR_PASS, 1);
+
+	/* Temporary errors are never kept: SERVFAIL, a timeout, the
+	 * lookup limit, the deadline. */
+	twice("192.0.2.1", "sf.test", SPFR_TEMPERROR, 0);
+	twice("192.0.2.1", "slow.test", SPFR_TEMPERROR, 0);
+	twice("192.0.2.1", "wide.test", SPFR_TEMPERROR, 0);
+	{
+		struct dns_session past = { 0 };
+
+		CHECK_INT(spf_check_host(&past, "192.0.2.77", NULL,
+		    "pass.test", why, sizeof(why)), SPFR_TEMPERROR);
+		CHECK_INT(check("192.0.2.77", "pass.test", why, sizeof(why)),
+		    SPFR_PASS);
+		CHECK_INT(queries, 1);
+	}
+	/* A verdict reached past a failed lookup is not kept either. */
+	{
+		enum spf_result r = check("192.0.2.99", "mxfail.test", why,
+		    sizeof(why));
+
+		CHECK(queries > 0);
+		CHECK_INT(check("192.0.2.99", "mxfail.test", why, sizeof(why)),
+		    r);
+		CHECK(queries > 0);
+	}
+	/* A bad address is never a key. */
+	twice("not-an-address", "pass.test", SPFR_PERMERROR, 0);
+
+	/* TTL 0: not kept.  TTL 1: kept one second, also through an
+	 * include whose own record has a TTL of 300. */
+	twice("192.0.2.1", "zero.test", SPFR_PASS, 0);
+	twice("192.0.2.1", "short.test", SPFR_PASS, 1);
+	twice("192.0.2.1", "incshort.test", SPFR_PASS, 1);
+	sleep(2);	/* about expiry, not speed */
+	CHECK_INT(asked("192.0.2.1", "short.test", SPFR_PASS), 1);
+	CHECK_INT(asked("192.0.2.1", "incshort.test", SPFR_PASS), 2);
+	CHECK_INT(asked("192.0.2.10", "pass.test", SPFR_PASS), 0); /* 300 s */
+
+	/* Bounded: two entries, the least recently used goes. */
+	cache_size(2);
+	CHECK_INT(asked("192.0.2.10", "pass.test", SPFR_PASS), 1); /* empty */
+	CHECK_INT(asked("192.0.2.1", "soft.test", SPFR_PASS), 1);
+	CHECK_INT(asked("192.0.2.10", "pass.test", SPFR_PASS), 0); /* newest */
+	CHECK_INT(asked("192.0.2.1", "neutral.test", SPFR_NEUTRAL), 1);
+	CHECK_INT(asked("192.0.2.10", "pass.test", SPFR_PASS), 0);
+	CHECK_INT(asked("192.0.2.1", "soft.test", SPFR_PASS), 1); /* evicted */
+
+	/* A reason longer than the caller's buffer is cut, as evaluated. */
+	{
+		char small[8];
+
+		CHECK_INT(check("192.0.2.10", "pass.test", small,
+		    sizeof(small)), SPFR_PASS);
+		CHECK_INT(strlen(small), sizeof(small) - 1);
+	}
+
+	/* Off: everything evaluated. */
+	cache_size(0);
+	twice("192.0.2.10", "pass.test", SPFR_PASS, 0);
+	spf_fini();
+	twice("192.0.2.10", "pass.test", SPFR_PASS, 0);
+}
+
 static void
 test_names(void)
 {
@@ -609,7 +862,9 @@ main(void)
 	test_is_record();
 	test_screen();
 	test_parse();
+	test_memo();
 	test_check_host();
+	test_cache();
 	test_names();
 	return T_DONE();
 }
