@@ -33,7 +33,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	    publicsuffix \
 	    openssl ca-certificates miltertest postfix swaks \
 	    lmdb-utils valgrind unbound python3 python3-prometheus-client \
-	    m4 liblockfile1 libwrap0 clang libclang-rt-14-dev \
+	    m4 liblockfile1 libwrap0 clang libclang-rt-14-dev strace \
 	    dpkg-dev debhelper devscripts fakeroot lintian systemd \
 	    >/dev/null
 fi
