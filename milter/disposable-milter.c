@@ -775,6 +775,9 @@ main(int argc, char *argv[])
 	}
 	if ((path = listen_unix_path(cfg.socket)) != NULL)
 		socket_made = path;
+	else if (listen_nodelay() == 0)
+		log_warnx("%s: cannot turn Nagle off: tagged messages may "
+		    "wait 40 ms each for the MTA's delayed ACK", cfg.socket);
 
 	/* 4: our threads must take no signal: libmilter blocks SIGTERM,
 	 * SIGHUP and SIGINT only inside smfi_main, and a SIGTERM delivered

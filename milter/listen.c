@@ -9,6 +9,9 @@
 #include <sys/un.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <dirent.h>
+#include <stdlib.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -188,4 +191,41 @@ listen_why(const char *spec, char *why, size_t len)
 	}
 	probe_bind(ai->ai_family, ai->ai_addr, ai->ai_addrlen, why, len);
 	freeaddrinfo(ai);
+}
+
+/*
+ * A milter's replies at end of message are several small writes (each
+ * header change, then the verdict), and the MTA answers none but the
+ * last: with Nagle on, the verdict waits for the MTA's delayed ACK of the
+ * header change, 40 ms a tagged message (measured: 2,600 msg/s over TCP
+ * against 15,700 for a milter that changes nothing).  Linux copies
+ * TCP_NODELAY from a listening socket to the connections it accepts.
+ */
+int
+listen_nodelay(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name), v = 0, on = 1;
+		socklen_t len = sizeof(v);
+
+		if (fd < 0 || e->d_name[0] == '.' || fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 ||
+		    v != 1)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) != 0 ||
+		    (v != AF_INET && v != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+		    sizeof(on)) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

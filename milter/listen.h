@@ -31,6 +31,11 @@ const char	*listen_unix_path(const char *spec);
 int		 listen_claim(const char *spec, int *removed, char *err,
 		    size_t errlen);
 
+/* Turn Nagle off on the TCP socket libmilter listens on (found among the
+ * process's descriptors: libmilter does not hand it out); connections it
+ * accepts inherit the option.  Returns the number of sockets changed. */
+int		 listen_nodelay(void);
+
 /* Why listening on spec fails, into why ("bind: Address already in
  * use", "directory /run/x: No such file or directory", ...). */
 void		 listen_why(const char *spec, char *why, size_t len);
