@@ -160,12 +160,6 @@ count_latency(int64_t us)
 	    memory_order_relaxed);
 }
 
-static int64_t
-now_ms(void)
-{
-	return util_mono_us() / 1000;
-}
-
 void
 dns_config_default(struct dns_config *c)
 {
@@ -284,7 +278,7 @@ cache_get(struct query *q, uint32_t h)
 	struct dns_answer *a = &q->ans;
 	struct ckey key = { a->qname, a->type };
 	struct centry *e;
-	int64_t now = now_ms();
+	int64_t now = util_mono_ms();
 	size_t off = 0;
 	int hit = 0;
 
@@ -367,7 +361,7 @@ cache_put(const struct query *q, uint32_t minttl)
 		goto out;
 	e->node.hash = h;
 	e->type = a->type;
-	e->expires = now_ms() + ttl * 1000;
+	e->expires = util_mono_ms() + ttl * 1000;
 	e->ttl = a->ttl;
 	e->status = a->status;
 	util_copy(e->name, DNS_NAME_MAX, a->qname);
@@ -497,7 +491,7 @@ resolv_note(void)
 	pool.resolv_ok = stat(pool.conf.resolv_conf, &pool.resolv_st) == 0;
 	if (!pool.resolv_ok)
 		memset(&pool.resolv_st, 0, sizeof(pool.resolv_st));
-	pool.resolv_seen_ms = now_ms();
+	pool.resolv_seen_ms = util_mono_ms();
 }
 
 /* At a cache miss (pool_lock held): has the resolver file changed since
@@ -510,9 +504,9 @@ resolv_check(void)
 	struct stat st;
 	int ok;
 
-	if (now_ms() - pool.resolv_seen_ms < DNS_RESOLV_CHECK_MS)
+	if (util_mono_ms() - pool.resolv_seen_ms < DNS_RESOLV_CHECK_MS)
 		return NULL;
-	pool.resolv_seen_ms = now_ms();
+	pool.resolv_seen_ms = util_mono_ms();
 	if (!(ok = stat(pool.conf.resolv_conf, &st) == 0))
 		memset(&st, 0, sizeof(st));
 	if (ok == pool.resolv_ok && (!ok ||
@@ -758,7 +752,7 @@ dns_session_new(int budget_ms, char *err, size_t errlen)
 		return NULL;
 	}
 	s->next = NULL;
-	s->deadline = now_ms() + budget;
+	s->deadline = util_mono_ms() + budget;
 	return s;
 }
 
@@ -801,7 +795,7 @@ dns_session_free(struct dns_session *s)
 int
 dns_session_left_ms(const struct dns_session *s)
 {
-	int64_t left = s->deadline - now_ms();
+	int64_t left = s->deadline - util_mono_ms();
 
 	if (left <= 0)
 		return 0;

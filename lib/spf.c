@@ -157,12 +157,6 @@ static pthread_mutex_t spf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lru *spf_cache;
 static _Atomic uint64_t st_hits, st_misses;
 
-static int64_t
-mono_ms(void)
-{
-	return util_mono_us() / 1000;
-}
-
 void
 spf_config_default(struct spf_config *c)
 {
@@ -293,7 +287,7 @@ cache_get(const struct vkey *k, enum spf_result *res, char *why,
 	    (e = (struct ventry *)lru_find(spf_cache, vkey_hash(k),
 	    ventry_is, k)) == NULL)
 		goto out;
-	if (e->expires <= mono_ms()) {
+	if (e->expires <= util_mono_ms()) {
 		lru_remove(spf_cache, &e->node);
 		free(e);
 		goto out;
@@ -320,7 +314,7 @@ cache_put(const struct vkey *k, enum spf_result res, const char *why,
 	e->node.hash = vkey_hash(k);
 	e->key = *k;
 	e->result = res;
-	e->expires = mono_ms() + (int64_t)ttl * 1000;
+	e->expires = util_mono_ms() + (int64_t)ttl * 1000;
 	util_copy(e->why, sizeof(e->why), why);
 	pthread_mutex_lock(&spf_lock);
 	if (spf_cache == NULL) {

@@ -76,6 +76,13 @@ util_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The same in milliseconds. */
+static inline int64_t
+util_mono_ms(void)
+{
+	return util_mono_us() / 1000;
+}
+
 static inline uint64_t
 le_get(const unsigned char *p, int bytes)
 {
