@@ -26,6 +26,7 @@
 #include "listbuild.h"
 #include "listdb.h"
 #include "mine.h"
+#include "util.h"
 
 /* Every error, and the first warnings unless all are asked for: public
  * lists that disagree with the allowlists give thousands, and a daily
@@ -668,10 +669,7 @@ mine_collect(void *arg, const char *domain, enum category c)
 static double
 now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return util_mono_us() / 1e6;
 }
 
 /* Resolve names[first..] at rate domains a second, in parallel within

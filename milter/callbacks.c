@@ -41,6 +41,7 @@
 #include "recwriter.h"
 #include "senders.h"
 #include "state.h"
+#include "util.h"
 
 struct conn {
 	int		 nr_hdr;	/* header callback must return NOREPLY;
@@ -120,15 +121,6 @@ qid(SMFICTX *ctx)
 	return q != NULL && *q != '\0' ? q : "NOQUEUE";
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /*
  * The DNS budget is the DNS time of one message, all its queries together,
  * not the time since MAIL: the headers may come long after it (a slow
@@ -164,7 +156,7 @@ look_past_lists(struct conn *c, struct verdict *v, size_t n)
 {
 	const struct config *cfg = &c->st->cfg;
 	size_t i;
-	long t0;
+	int64_t t0;
 	int r;
 
 	if (!cfg->dns_enabled)
@@ -175,10 +167,10 @@ look_past_lists(struct conn *c, struct verdict *v, size_t n)
 		return 0;
 	if (dns_open(c) != 0)
 		return -1;
-	t0 = now_ms();
+	t0 = util_mono_ms();
 	r = classify_infra(state_db(c->st), c->dns, 1, v, n, c->error,
 	    sizeof(c->error));
-	c->dns_ms += now_ms() - t0;
+	c->dns_ms += (long)(util_mono_ms() - t0);
 	return r;
 }
 
@@ -190,7 +182,7 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 {
 	const char *ip = smfi_getsymval(ctx, "{client_addr}");
 	const char *helo = smfi_getsymval(ctx, "s");
-	long t0;
+	int64_t t0;
 
 	if (!c->st->cfg.dns_enabled || !c->st->cfg.spf_enabled ||
 	    ip == NULL || *ip == '\0' || c->v.category == CAT_ALLOWED ||
@@ -198,10 +190,10 @@ check_client_spf(SMFICTX *ctx, struct conn *c)
 		return;
 	if (dns_open(c) != 0)
 		return;
-	t0 = now_ms();
+	t0 = util_mono_ms();
 	c->v.spf = spf_check_host(c->dns, ip, helo, c->v.domain, NULL, 0);
 	c->v.spf_done = 1;
-	c->dns_ms += now_ms() - t0;
+	c->dns_ms += (long)(util_mono_ms() - t0);
 	/* For the log, even when a header address decides in the end. */
 	c->spf = c->v.spf;
 	c->spf_done = 1;

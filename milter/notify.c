@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "util.h"
 
 #ifdef HAVE_LIBSYSTEMD
 
@@ -47,14 +48,11 @@ notify_ready(const char *status)
 void
 notify_reloading(void)
 {
-	struct timespec ts;
 	char state[64];
 
 	/* systemd 253's Type=notify-reload wants the time with it. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	    (unsigned long long)util_mono_us());
 	send_state(state, "reloading");
 }
 
