@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -64,6 +65,11 @@ main(void)
 	log_debug("hidden %d", 1);
 	log_setverbose(1);
 	log_debug("shown %d", 2);
+	/* Longer than a line holds: cut, still one whole line. */
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_info("long %s", big);
 
 	pid = fork();
 	if (pid == 0)
@@ -81,7 +87,10 @@ main(void)
 	CHECK(strstr(s, "hidden") == NULL);
 	CHECK(strstr(s, "test-log: debug: shown 2\n") != NULL);
 	CHECK(strstr(s, "test-log: fatal: the end 3\n") != NULL);
-	CHECK_INT(count_lines(s), 5);
+	CHECK(strstr(s, "test-log: long xxxx") != NULL);
+	CHECK(strstr(s, big) == NULL);		/* cut */
+	CHECK(strstr(s, "xxxx\n") != NULL);	/* ended by its newline */
+	CHECK_INT(count_lines(s), 6);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 
 	CHECK_INT(log_facility_byname("mail"), LOG_MAIL);
