@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,19 +92,29 @@ on_implicit(void *arg, const struct dns_answer *a)
 	}
 }
 
-static int
-mx_pref_cmp(const void *x, const void *y)
+/* The MX hosts in preference order, equal preferences in the answer's
+ * order: pointers sorted, not the 9 KB of records copied and sorted on
+ * the stack of every message (a fresh libmilter thread faults each page
+ * of stack it touches in). */
+static size_t
+mx_by_pref(const struct dns_answer *a, const struct dns_rr **out)
 {
-	const struct dns_rr *a = x, *b = y;
+	size_t i, j;
 
-	return (int)a->pref - (int)b->pref;
+	for (i = 0; i < a->n && i < DNS_MAX_RR; i++) {
+		for (j = i; j > 0 && out[j - 1]->pref > a->rr[i].pref; j--)
+			out[j] = out[j - 1];
+		out[j] = &a->rr[i];
+	}
+	return i;
 }
 
 static void
 on_mx(void *arg, const struct dns_answer *a)
 {
 	struct infra *inf = arg;
-	struct dns_rr rr[DNS_MAX_RR];
+	const struct dns_rr *rr[DNS_MAX_RR];
+	size_t n;
 
 	inf->mx_status = a->status;
 	switch (a->status) {
@@ -122,21 +133,20 @@ on_mx(void *arg, const struct dns_answer *a)
 		note_status(inf, a->status);
 		return;
 	}
-	memcpy(rr, a->rr, a->n * sizeof(rr[0]));
-	qsort(rr, a->n, sizeof(rr[0]), mx_pref_cmp);
-	for (size_t i = 0; i < a->n; i++) {
-		if (rr[i].name[0] == '\0') {
+	n = mx_by_pref(a, rr);
+	for (size_t i = 0; i < n; i++) {
+		if (rr[i]->name[0] == '\0') {
 			/* "0 ." alone is a null MX; beside other hosts
 			 * RFC 7505 calls it an error: ignore it then. */
-			if (a->n == 1)
+			if (n == 1)
 				inf->null_mx = 1;
 			continue;
 		}
 		if (inf->nmx == INFRA_MAX_MX)
 			break;
-		util_copy(inf->mx[inf->nmx++], DNS_NAME_MAX, rr[i].name);
-		ask(inf, rr[i].name, DNS_T_A, on_addr, inf);
-		ask(inf, rr[i].name, DNS_T_AAAA, on_addr, inf);
+		util_copy(inf->mx[inf->nmx++], DNS_NAME_MAX, rr[i]->name);
+		ask(inf, rr[i]->name, DNS_T_A, on_addr, inf);
+		ask(inf, rr[i]->name, DNS_T_AAAA, on_addr, inf);
 	}
 }
 
@@ -234,7 +244,7 @@ infra_start(struct dns_session *sess, const char *domain, int want_spf,
 {
 	int r = 0;
 
-	memset(inf, 0, sizeof(*inf));
+	memset(inf, 0, offsetof(struct infra, domain));
 	inf->sess = sess;
 	inf->a_status = DNS_NODATA;
 	for (int d = 0; d <= SPF_MAX_DEPTH; d++) {
@@ -326,7 +336,8 @@ infra_match(struct listdb *db, const struct infra *inf,
 	struct fp_match m, sh;
 	const struct infra_signal *first_weak = NULL;
 
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, offsetof(struct infra_verdict, match));
+	v->match[0] = v->shared_what[0] = '\0';
 	/* In the order a reader expects: MX first, then what backs it. */
 	for (size_t i = 0; i < inf->nmx; i++) {
 		struct listdb_match lm;

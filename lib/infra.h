@@ -63,22 +63,17 @@ struct infra_txt_step {
 };
 
 struct infra {
-	char		domain[DNS_NAME_MAX];
 	enum dns_status	mx_status, ns_status, txt_status, a_status;
 	int		null_mx;	/* RFC 7505 */
 	int		implicit_mx;	/* no MX: addr[] are the domain's own */
 	int		nxdomain;	/* the domain does not exist */
-	size_t		nmx;
-	char		mx[INFRA_MAX_MX][DNS_NAME_MAX];	/* by preference */
-	size_t		naddr;
-	struct dns_addr	addr[INFRA_MAX_ADDR];
-	size_t		nns;
-	char		ns[INFRA_MAX_NS][DNS_NAME_MAX];
+	size_t		nmx;		/* of mx[] */
+	size_t		naddr;		/* of addr[] */
+	size_t		nns;		/* of ns[] */
 	int		has_spf;
-	size_t		nspf;		/* include/redirect targets, all levels */
-	char		spf[INFRA_MAX_SPF_DOMAINS][DNS_NAME_MAX];
-	size_t		nrange;
-	struct spf_range range[SPF_MAX_RANGES];
+	size_t		nspf;		/* of spf[]: include/redirect targets,
+					   all levels */
+	size_t		nrange;		/* of range[] */
 	int		spf_screened;	/* records refused by spf_screen */
 	int		spf_bad_prefix;	/* CIDR lengths no family has: ranges
 					   dropped, or whole records refused */
@@ -93,6 +88,15 @@ struct infra {
 						   the callbacks' argument,
 						   so that the walk
 						   allocates nothing */
+	/* The arrays, last: infra_start clears what comes before domain
+	 * and leaves them as they are (9 KiB a message, on the stack of a
+	 * fresh thread); only the first nmx, naddr ... are ever read. */
+	char		domain[DNS_NAME_MAX];
+	char		mx[INFRA_MAX_MX][DNS_NAME_MAX];	/* by preference */
+	struct dns_addr	addr[INFRA_MAX_ADDR];
+	char		ns[INFRA_MAX_NS][DNS_NAME_MAX];
+	char		spf[INFRA_MAX_SPF_DOMAINS][DNS_NAME_MAX];
+	struct spf_range range[SPF_MAX_RANGES];
 };
 
 /* Queue the lookups for domain (normalised) on sess; want_spf 0 skips the
@@ -114,13 +118,15 @@ struct infra_verdict {
 	enum category	category;	/* clean, disposable, relay, suspicious,
 					   unknown */
 	const char	*confidence;	/* "high", "low" or "none" */
+	size_t		nsignals;	/* of signal[] */
+	int		shared;		/* mail goes to shared infrastructure */
+	/* The text, last: infra_match clears what comes before it and
+	 * empties the strings, not 7 KiB a message. */
 	char		match[INFRA_MATCH_MAX];	/* the deciding signal, or
 						   "dns:timeout" ... */
-	size_t		nsignals;
-	struct infra_signal signal[INFRA_MAX_SIGNALS];
-	int		shared;		/* mail goes to shared infrastructure */
 	char		shared_what[INFRA_MATCH_MAX];	/* the first fact:
 						   "mx:*.google.com" */
+	struct infra_signal signal[INFRA_MAX_SIGNALS];
 };
 
 /* Hold the facts against the database.  Returns 0, or -1 on a database

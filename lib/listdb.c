@@ -1196,6 +1196,13 @@ parse_fp(const struct listdb *db, const struct fptable *t, const MDB_val *v,
 	return 0;
 }
 
+static void
+fp_match_clear(struct fp_match *m)
+{
+	memset(m, 0, offsetof(struct fp_match, entry));
+	m->entry[0] = '\0';
+}
+
 /* Look up one key; 1 found (m filled), 0 not, -1 error (err set). */
 static int
 fp_get(struct listdb *db, const struct fptable *t, MDB_txn *txn,
@@ -1212,7 +1219,7 @@ fp_get(struct listdb *db, const struct fptable *t, MDB_txn *txn,
 		return -1;
 	}
 	if (parse_fp(db, t, &v, m) != 0) {
-		memset(m, 0, sizeof(*m));
+		fp_match_clear(m);
 		seterr(err, errlen, "%s: corrupt fingerprint", db->path);
 		return -1;
 	}
@@ -1229,7 +1236,7 @@ fp_host(struct listdb *db, const struct fptable *t, enum fp_kind kind,
 	MDB_txn *txn;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
+	fp_match_clear(m);
 	if (db == NULL || host == NULL || (kind != FP_MX && kind != FP_NS &&
 	    kind != FP_SPF)) {
 		seterr(err, errlen, "listdb_fp_host: no database, no name or "
@@ -1272,7 +1279,7 @@ fp_addr(struct listdb *db, const struct fptable *t, const struct dns_addr *a,
 	int v6, max, rc = 0;
 	MDB_txn *txn;
 
-	memset(m, 0, sizeof(*m));
+	fp_match_clear(m);
 	m->kind = FP_IP;
 	if (db == NULL || a == NULL || (a->family != AF_INET &&
 	    a->family != AF_INET6)) {

@@ -254,9 +254,12 @@ struct fp_match {
 	enum fp_kind	kind;
 	enum category	category;	/* CAT_DISPOSABLE or CAT_RELAY */
 	int		strong;
+	size_t		nsources;	/* of sources[] */
+	/* The text, last: a lookup clears what comes before it, not 4 KiB
+	 * for each of the dozens of lookups a message's infrastructure
+	 * takes; sources[] beyond nsources is never read. */
 	char		entry[DOMAIN_MAX + 3];	/* as listed: "*.mail-data.net",
-						   "192.0.2.0/24" */
-	size_t		nsources;
+						   "192.0.2.0/24"; "" if none */
 	char		sources[LISTDB_MAX_SOURCES][LISTDB_SOURCE_NAME];
 };
 
