@@ -120,13 +120,17 @@ once()
 	    "$1" "$3" "$2" "$rate" "$cpu" "$ev"
 }
 
-# ratio KIND NAME REF: NAME's rate over REF's in each round, to
-# $T/KIND.NAME.vs.REF; print their median.
+# ratio KIND NAME REF [WHAT]: NAME's rate (or WHAT: cpus) over REF's in
+# each round, to $T/KIND.NAME.vs.REF (.WHAT); print their median.
 ratio()
 {
-	paste "$T/$1.$2.rates" "$T/$1.$3.rates" |
-	    awk '{ printf "%.3f\n", $1 / $2 }' >"$T/$1.$2.vs.$3"
-	dm_bench_median "$T/$1.$2.vs.$3" %.3f
+	r_what=${4:-rates}
+	r_out=$T/$1.$2.vs.$3
+	[ "$r_what" = rates ] || r_out=$r_out.$r_what
+	paste "$T/$1.$2.$r_what" "$T/$1.$3.$r_what" |
+	    awk '$2 > 0 { printf "%.3f\n", $1 / $2; next } { print "-" }' \
+	    >"$r_out"
+	dm_bench_median "$r_out" %.3f
 }
 
 for k in $KINDS; do
@@ -144,8 +148,8 @@ for k in $KINDS; do
 	done
 	sed -n '2,$p' "$T/$k.records.out" | sed 's/^/  records, last run: /'
 	echo "milter, $k socket, medians of $R rounds (vs no-op: median of the per-round ratios):"
-	printf '  %-34s %8s %8s %12s  %s\n' configuration msg/s "vs no-op" \
-	    "CPU/msg" "record events"
+	printf '  %-34s %8s %8s %12s %8s  %s\n' configuration msg/s \
+	    "vs no-op" "CPU/msg" "vs no-op" "record events"
 	for m in noop plain records; do
 		case $m in
 		noop)	what="no-op libmilter milter"; ev="records off" ;;
@@ -153,10 +157,11 @@ for k in $KINDS; do
 		records) what="this milter, records on"
 			ev="$W0 written, $D0 dropped of $((R * N)) (per run: $(tr '\n' ' ' <"$T/$k.dropped"))" ;;
 		esac
-		printf '  %-34s %8s %8s %9s ms  %s\n' "$what" \
+		printf '  %-34s %8s %8s %9s ms %8s  %s\n' "$what" \
 		    "$(dm_bench_median "$T/$k.$m.rates" %.0f)" \
 		    "$(ratio "$k" "$m" noop)" \
-		    "$(dm_bench_median "$T/$k.$m.cpus")" "$ev"
+		    "$(dm_bench_median "$T/$k.$m.cpus" %.3f)" \
+		    "$(ratio "$k" "$m" noop cpus)" "$ev"
 	done
 	echo "  records on, $k: $(ratio "$k" records plain) x the rate without records (median of the per-round ratios: $(tr '\n' ' ' <"$T/$k.records.vs.plain")); $D0 events dropped"
 done

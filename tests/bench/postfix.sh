@@ -33,7 +33,10 @@
 # a loopback client without evaluating it.)
 #
 # After a warm-up run each (caches warm, not counted), BENCH_PF_R rounds
-# (3), each running every configuration in turn (interleaved); then the
+# (5), each running every configuration in turn (interleaved), each round
+# starting one configuration further on (round 2 starts with the no-op
+# milter, ...), so that no configuration always runs right after the
+# same other one or at the same point of a round; then the
 # median rate of each, the median of its per-round ratios to the no-op
 # milter's run of the same round, the milter's CPU per message
 # (utime + stime of its processes from /proc over the run), and the
@@ -59,7 +62,7 @@ DENY=${DM_DATA:-}/lists/amieiro-disposable-email-domains/denyDomains.txt
 N=${BENCH_PF_N:-2000}
 N1=${BENCH_PF_N1:-500}
 S=${BENCH_PF_S:-20}
-R=${BENCH_PF_R:-3}
+R=${BENCH_PF_R:-5}
 SIZE=${BENCH_PF_SIZE:-2000}
 LISTED=${BENCH_PF_LISTED:-75000}
 WARM=${BENCH_PF_WARM:-200}
@@ -275,12 +278,30 @@ run()
 	    "$1" "$2" "$rate" "$cpu" "$ev"
 }
 
-# ratio KEY REF: the median of KEY's per-round ratios to REF's rate.
+# rotate K WORD...: the words, starting at the (K mod count)th (from 0).
+rotate()
+{
+	rot_k=$1
+	shift
+	rot_k=$((rot_k % $#))
+	while [ "$rot_k" -gt 0 ]; do
+		rot_w=$1
+		shift
+		set -- "$@" "$rot_w"
+		rot_k=$((rot_k - 1))
+	done
+	echo "$@"
+}
+
+# ratio KEY REF WHAT: the median of KEY's per-round ratios to REF's
+# WHAT (rates or cpus); "-" when either was not measured.
 ratio()
 {
-	paste "$T/$1.rates" "$T/$2.rates" |
-	    awk '{ printf "%.2f\n", $1 / $2 }' >"$T/$1.vs"
-	dm_bench_median "$T/$1.vs"
+	paste "$T/$1.$3" "$T/$2.$3" | awk '
+	    $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ && $2 > 0 {
+		printf "%.2f\n", $1 / $2; next }
+	    { print "-" }' >"$T/$1.$3.vs"
+	dm_bench_median "$T/$1.$3.vs"
 }
 
 # row KEY LABEL REF: one table row.
@@ -290,7 +311,7 @@ row()
 	[ -f "$T/$1.events" ] && ev=$(awk '{ w += $1; d += $2 }
 	    END { print d " of " w + d }' "$T/$1.events")
 	case $1 in lists.*) ev="records off" ;; esac
-	echo "| $2 | $(dm_bench_median "$T/$1.rates" %.0f) | $(ratio "$1" "$3") | $(dm_bench_median "$T/$1.cpus") | $ev |"
+	echo "| $2 | $(dm_bench_median "$T/$1.rates" %.0f) | $(ratio "$1" "$3" rates) | $(dm_bench_median "$T/$1.cpus" %.3f) | $(ratio "$1" "$3" cpus) | $ev |"
 }
 
 echo "postfix: private instance on 127.0.0.1, smtpd per configuration, delivery to discard; DNS $DM_DNS_SERVER; sender $FROM"
@@ -304,11 +325,11 @@ echo "warm-up: $WARM messages through each; DNS queries for sender.bench.test so
 r=1
 while [ $r -le "$R" ]; do
 	echo "round $r of $R: $N messages of $SIZE bytes, $S sessions"
-	for c in $CONFIGS; do
+	for c in $(rotate $((r - 1)) $CONFIGS); do
 		run $c "$S" "$N" "$c.many"
 	done
 	echo "round $r of $R: $N1 messages, one session"
-	for c in full fulltcp; do
+	for c in $(rotate $((r - 1)) full fulltcp); do
 		run $c 1 "$N1" "$c.one"
 	done
 	r=$((r + 1))
@@ -317,23 +338,23 @@ Q1=$(dnsq)
 
 echo
 echo "Postfix $("$(dirname "$POSTFIX")/postconf" -c "$DM_PF/etc" -h mail_version 2>/dev/null), smtp-source, $SIZE-byte messages, $S sessions, $N messages a run, delivery to discard, configurations interleaved, medians of $R rounds; milter CPU = utime + stime of the milter's processes over the run / messages; events dropped = record events dropped in all rounds"
-echo "| configuration | messages/s | vs no-op milter | milter CPU per message (ms) | events dropped |"
-echo "|---|---|---|---|---|"
+echo "| configuration | messages/s | vs no-op milter | milter CPU per message (ms) | CPU vs no-op | events dropped |"
+echo "|---|---|---|---|---|---|"
 row none.many "no milter" noop.many
 row noop.many "no-op libmilter milter, unix socket" noop.many
 if [ -z "$RSPAMD_SKIP" ]; then
 	row rspamd.many "rspamd $RSPAMD_VERSION milter (multimap only), unix" \
 	    noop.many
 else
-	echo "| rspamd milter (multimap only), unix | skipped: $RSPAMD_SKIP | | | |"
+	echo "| rspamd milter (multimap only), unix | skipped: $RSPAMD_SKIP | | | | |"
 fi
 row lists.many "this milter, lists only, unix" noop.many
 row full.many "this milter, full configuration, unix" noop.many
 row fulltcp.many "this milter, full configuration, TCP" noop.many
 echo
 echo "One session, $N1 messages a run (vs: full configuration over unix, one session, same round):"
-echo "| configuration | messages/s | vs unix, one session | milter CPU per message (ms) | events dropped |"
-echo "|---|---|---|---|---|"
+echo "| configuration | messages/s | vs unix, one session | milter CPU per message (ms) | CPU vs unix, one session | events dropped |"
+echo "|---|---|---|---|---|---|"
 row full.one "this milter, full configuration, unix, one session" full.one
 row fulltcp.one "this milter, full configuration, TCP, one session" full.one
 echo

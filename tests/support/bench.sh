@@ -11,7 +11,7 @@
 #
 #   dm_bench_ms_per_msg TICKS MESSAGES
 #	Print TICKS of CPU time spread over MESSAGES, in milliseconds
-#	("0.69"); "-" when MESSAGES is 0.
+#	("0.690"); "-" when MESSAGES is 0.
 #
 #   dm_bench_median FILE [FORMAT]
 #	Print the median of the numbers in FILE (one a line) with the
@@ -44,7 +44,7 @@ dm_bench_cpu()
 dm_bench_ms_per_msg()
 {
 	awk -v t="$1" -v n="$2" -v hz="$DM_BENCH_HZ" 'BEGIN {
-		if (n > 0) printf "%.2f\n", t * 1000 / hz / n
+		if (n > 0) printf "%.3f\n", t * 1000 / hz / n
 		else print "-"
 	}'
 }
