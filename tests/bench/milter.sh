@@ -127,10 +127,7 @@ ratio()
 	r_what=${4:-rates}
 	r_out=$T/$1.$2.vs.$3
 	[ "$r_what" = rates ] || r_out=$r_out.$r_what
-	paste "$T/$1.$2.$r_what" "$T/$1.$3.$r_what" |
-	    awk '$2 > 0 { printf "%.3f\n", $1 / $2; next } { print "-" }' \
-	    >"$r_out"
-	dm_bench_median "$r_out" %.3f
+	dm_bench_ratio "$T/$1.$2.$r_what" "$T/$1.$3.$r_what" "$r_out" %.3f
 }
 
 for k in $KINDS; do

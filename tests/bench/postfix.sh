@@ -297,11 +297,7 @@ rotate()
 # WHAT (rates or cpus); "-" when either was not measured.
 ratio()
 {
-	paste "$T/$1.$3" "$T/$2.$3" | awk '
-	    $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ && $2 > 0 {
-		printf "%.2f\n", $1 / $2; next }
-	    { print "-" }' >"$T/$1.$3.vs"
-	dm_bench_median "$T/$1.$3.vs"
+	dm_bench_ratio "$T/$1.$3" "$T/$2.$3" "$T/$1.$3.vs"
 }
 
 # row KEY LABEL REF: one table row.

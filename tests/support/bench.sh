@@ -18,6 +18,11 @@
 #	printf FORMAT ("%.2f" when not given); "-" when FILE holds none,
 #	or anything else ("-" for "not measured").
 #
+#   dm_bench_ratio FILE REF OUT [FORMAT]
+#	Write to OUT, line by line, FILE's number over REF's (one a round,
+#	"-" where either was not measured); print their median with
+#	FORMAT ("%.2f").
+#
 #   dm_bench_events PROMFILE WANT
 #	Wait until WANT record events in all are accounted for (written
 #	or dropped) in a daemon's metrics file (MetricsFile, written every
@@ -59,6 +64,15 @@ dm_bench_median()
 		else if (NR % 2) printf f "\n", v[(NR + 1) / 2]
 		else printf f "\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
 	}'
+}
+
+dm_bench_ratio()
+{
+	paste "$1" "$2" | awk -v f="${4:-%.2f}" '
+	    $1 ~ /^[0-9.]+$/ && $2 ~ /^[0-9.]+$/ && $2 > 0 {
+		printf f "\n", $1 / $2; next }
+	    { print "-" }' >"$3"
+	dm_bench_median "$3" "${4:-%.2f}"
 }
 
 dm__bench_metric()
