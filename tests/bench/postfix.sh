@@ -35,12 +35,14 @@
 # After a warm-up run each (caches warm, not counted), BENCH_PF_R rounds
 # (7), each running every configuration in turn (interleaved), each round
 # starting one configuration further on (round 2 starts with the no-op
-# milter, ...), so that no configuration always runs right after the
-# same other one or at the same point of a round; then the
-# median rate of each, the median of its per-round ratios to the no-op
+# milter, ...), so that no configuration always runs at the same point
+# of a round (each still follows the same other one); then the median
+# rate of each, the median of its per-round ratios to the no-op
 # milter's run of the same round, the milter's CPU per message
-# (utime + stime of its processes from /proc over the run), and the
-# record events written and dropped (from the daemon's metrics file).
+# (utime + stime of its processes from /proc over the run) and its
+# ratio the same way, the full configuration against rspamd the same
+# way, and the record events written and dropped (from the daemon's
+# metrics file).
 # Then the same for one session at a time (BENCH_PF_N1 messages, 500),
 # full over TCP against full over unix.  Between runs the queue drains.
 #
