@@ -3,9 +3,10 @@
 # server: each way a domain on no list is caught (MX host, MX address,
 # CIDR, name server, SPF include two levels down, MX inside a listed
 # domain), weak-only -> suspicious, allowlisted -> allowed without a query,
-# no MX, null MX, nine MX hosts (eight looked at, by preference), CNAME
-# chains, NXDOMAIN, SERVFAIL, a server that never answers (the budget
-# holds), an SPF include loop, a hostile SPF record;
+# no MX, null MX, nine MX hosts (eight looked at, by preference, equal
+# ones in the answer's order), CNAME chains, NXDOMAIN, SERVFAIL, a server
+# that never answers (the budget holds), an SPF include loop, a hostile
+# SPF record;
 # and the cache: a second lookup sends no query, TTL expiry re-queries,
 # negative answers are cached.
 . "${DM_SRCDIR:-$(dirname "$0")/../..}/tests/support/common.sh"
@@ -73,9 +74,11 @@ expect x.servfail.test unknown "dns:servfail"
 expect spf-badcidr6.test disposable "mx:in.example-temp.test"
 expect spf-badcidr4.test disposable "mx:in.example-temp.test"
 expect spf-badcidr-clean.test suspicious "spf-bad-prefix"
-# Past eight MX hosts: preference decides which are looked at.
+# Past eight MX hosts: preference decides which are looked at, and
+# among equals the answer's order.
 expect many-mx.test disposable "mx:in.example-temp.test"
 expect far-mx.test clean ""
+expect tie-mx.test clean ""
 ctl lookup far-mx.test >"$T/out" 2>&1
 dm_check "nine MX hosts: eight looked at, by preference" sh -c "
     test \$(grep -c '^  mx: ' '$T/out') -eq 8 &&
