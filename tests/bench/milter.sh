@@ -120,14 +120,12 @@ once()
 	    "$1" "$3" "$2" "$rate" "$cpu" "$ev"
 }
 
-# ratio KIND NAME REF [WHAT]: NAME's rate (or WHAT: cpus) over REF's in
-# each round, to $T/KIND.NAME.vs.REF (.WHAT); print their median.
+# ratio KIND NAME REF [WHAT]: NAME's WHAT (rates, or cpus) over REF's
+# in each round, to $T/KIND.NAME.vs.REF.WHAT; print their median.
 ratio()
 {
-	r_what=${4:-rates}
-	r_out=$T/$1.$2.vs.$3
-	[ "$r_what" = rates ] || r_out=$r_out.$r_what
-	dm_bench_ratio "$T/$1.$2.$r_what" "$T/$1.$3.$r_what" "$r_out" %.3f
+	dm_bench_ratio "$T/$1.$2.${4:-rates}" "$T/$1.$3.${4:-rates}" \
+	    "$T/$1.$2.vs.$3.${4:-rates}" %.3f
 }
 
 for k in $KINDS; do
@@ -160,5 +158,5 @@ for k in $KINDS; do
 		    "$(dm_bench_median "$T/$k.$m.cpus" %.3f)" \
 		    "$(ratio "$k" "$m" noop cpus)" "$ev"
 	done
-	echo "  records on, $k: $(ratio "$k" records plain) x the rate without records (median of the per-round ratios: $(tr '\n' ' ' <"$T/$k.records.vs.plain")); $D0 events dropped"
+	echo "  records on, $k: $(ratio "$k" records plain) x the rate without records (median of the per-round ratios: $(tr '\n' ' ' <"$T/$k.records.vs.plain.rates")); $D0 events dropped"
 done
